@@ -1,0 +1,94 @@
+"""Receiving a photo's bytes: streamed to a temporary file while hashed, with the size limit enforced as it arrives."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import BinaryIO
+
+from media.errors import EmptyBody, HashMismatch, TooLarge
+from media.store import PhotoStore, normalize_sha256
+
+# Chunks are gathered up to this size before one thread hop writes and hashes them: few hops per photo, and
+# memory per upload stays small even with fifty phones uploading at once.
+WRITE_BUFFER = 256 * 1024
+
+
+@dataclass
+class Received:
+    """A photo received in full and matching its hash, still in a temporary file.
+
+    The caller checks the image, then hands `path` to `PhotoStore.put`; `async with received:` removes the
+    temporary file if that never happens (an error, a rejected image).
+    """
+
+    path: str
+    sha256: str
+    size: int
+
+    async def discard(self) -> None:
+        await asyncio.to_thread(Path(self.path).unlink, missing_ok=True)
+
+    async def __aenter__(self) -> Received:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.discard()
+
+
+async def receive(
+    chunks: AsyncIterator[bytes], store: PhotoStore, *, expected_sha256: str, max_bytes: int
+) -> Received:
+    """Write `chunks` to a temporary file in the store's temp folder and check them against `expected_sha256`.
+
+    Raises TooLarge as soon as more than `max_bytes` have arrived (the rest is not read), EmptyBody, HashMismatch
+    or InvalidHash; the temporary file is removed on every error, cancellation included.
+    """
+    expected = normalize_sha256(expected_sha256)
+    fd, path = await asyncio.to_thread(store.make_temp)
+    f = os.fdopen(fd, "wb")
+    digest = hashlib.sha256()
+    size = 0
+    buffer = bytearray()
+    try:
+        async for chunk in chunks:
+            if not chunk:
+                continue
+            size += len(chunk)
+            if size > max_bytes:
+                raise TooLarge(max_bytes)
+            buffer += chunk
+            if len(buffer) >= WRITE_BUFFER:
+                await asyncio.to_thread(_write_and_hash, f, digest, bytes(buffer))
+                buffer.clear()
+        if buffer:
+            await asyncio.to_thread(_write_and_hash, f, digest, bytes(buffer))
+        await asyncio.to_thread(f.close)
+        if size == 0:
+            raise EmptyBody()
+        actual = digest.hexdigest()
+        if actual != expected:
+            raise HashMismatch(expected, actual)
+    except BaseException:
+        # Shielded so that the temporary file goes even when the upload task is being cancelled.
+        await asyncio.shield(asyncio.to_thread(_close_and_remove, f, path))
+        raise
+    return Received(path=path, sha256=expected, size=size)
+
+
+def _write_and_hash(f: BinaryIO, digest: hashlib._Hash, data: bytes) -> None:
+    # Both in the worker thread: hashlib releases the GIL on large buffers, so the event loop keeps running.
+    f.write(data)
+    digest.update(data)
+
+
+def _close_and_remove(f: BinaryIO, path: str) -> None:
+    f.close()
+    Path(path).unlink(missing_ok=True)

@@ -1,0 +1,36 @@
+"""Plumbing for the photo layer's tests: stores to run against, the shared camera photos, images made on the fly."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from media.store import LocalPhotoStore, PhotoStore
+
+# Every PhotoStore implementation runs the same contract suite; add the S3 store here when it exists.
+STORE_FACTORIES: dict[str, Callable[[Path], PhotoStore]] = {
+    "local": lambda tmp_path: LocalPhotoStore(tmp_path / "photos"),
+}
+
+
+@pytest.fixture(params=sorted(STORE_FACTORIES))
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> PhotoStore:
+    return STORE_FACTORIES[request.param](tmp_path)
+
+
+@pytest.fixture
+def local_store(tmp_path: Path) -> LocalPhotoStore:
+    return LocalPhotoStore(tmp_path / "photos")
+
+
+@pytest.fixture(scope="session")
+def big_jpeg(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 12-megapixel JPEG (4000x3000) with detail in it, like a phone's photo."""
+    path = tmp_path_factory.mktemp("big") / "12mp.jpg"
+    noise = Image.effect_noise((4000, 3000), 40)
+    gradient = Image.linear_gradient("L").resize((4000, 3000))
+    Image.merge("RGB", (noise, gradient, noise.transpose(Image.Transpose.FLIP_LEFT_RIGHT))).save(path, quality=90)
+    return path

@@ -1,0 +1,113 @@
+"""A photo's whole way in, as the upload route drives it: what gets stored, what a retry does, what a refusal leaves."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from PIL import Image
+
+from media.errors import HashMismatch, ImageRejected, TooLarge, UnsupportedType
+from media.ingest import store_photo
+from media.store import VARIANTS, PhotoStore
+from media.workers import ImageWorkers
+from photo_factories import GPS_PHOTO, chunks_of, sha256_of, temp_files
+
+MB = 1024 * 1024
+PHOTO = GPS_PHOTO.read_bytes()
+
+
+@pytest.fixture
+def workers() -> Iterator[ImageWorkers]:
+    pool = ImageWorkers(max_workers=2)
+    yield pool
+    pool.shutdown()
+
+
+async def upload(store: PhotoStore, workers: ImageWorkers, data: bytes = PHOTO, **overrides: object):
+    args = {"expected_sha256": sha256_of(data), "declared_type": "image/jpeg", "max_bytes": MB} | overrides
+    return await store_photo(chunks_of(data), store, workers=workers, **args)
+
+
+async def nothing_stored(store: PhotoStore, sha: str) -> bool:
+    exists = [await store.exists(sha)] + [await store.exists_derived(sha, v) for v in VARIANTS]
+    return not any(exists) and temp_files(store) == []
+
+
+async def test_a_photo_is_stored_with_its_evidence_and_thumbnails(store: PhotoStore, workers: ImageWorkers) -> None:
+    stored = await upload(store, workers)
+
+    assert (stored.sha256, stored.size, stored.created) == (sha256_of(PHOTO), len(PHOTO), True)
+    assert stored.info.gps is not None and stored.info.taken_at is not None
+    assert await (await store.open(stored.sha256)).read() == PHOTO
+    for variant, side in (("thumb", 320), ("large", 640)):
+        thumbnail = Image.open(io.BytesIO(await (await store.open_derived(stored.sha256, variant)).read()))
+        assert max(thumbnail.size) == side and len(thumbnail.getexif()) == 0
+    assert temp_files(store) == []
+
+
+async def test_a_retry_answers_not_created_and_changes_nothing(store: PhotoStore, workers: ImageWorkers) -> None:
+    first = await upload(store, workers)
+    thumb = await (await store.open_derived(first.sha256, "thumb")).read()
+    stored_at = await store.stored_at(first.sha256)
+
+    again = await upload(store, workers)
+
+    assert again.created is False and again.info == first.info
+    assert await store.stored_at(first.sha256) == stored_at
+    assert await (await store.open_derived(first.sha256, "thumb")).read() == thumb
+    assert temp_files(store) == []
+
+
+async def test_a_failure_after_the_thumbnails_is_repaired_by_the_retry(
+    store: PhotoStore, workers: ImageWorkers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def disk_full(sha256: str, source_path: str) -> bool:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(store, "put", disk_full)
+        with pytest.raises(OSError):
+            await upload(store, workers)
+    sha = sha256_of(PHOTO)
+    assert not await store.exists(sha) and temp_files(store) == []
+
+    stored = await upload(store, workers)
+
+    assert stored.created is True
+    assert await store.exists(sha) and all([await store.exists_derived(sha, v) for v in VARIANTS])
+
+
+async def test_an_unaccepted_type_is_refused_before_reading_the_body(store: PhotoStore, workers: ImageWorkers) -> None:
+    read = False
+
+    async def body() -> AsyncIterator[bytes]:
+        nonlocal read
+        read = True
+        yield PHOTO
+
+    with pytest.raises(UnsupportedType):
+        await store_photo(
+            body(), store, expected_sha256=sha256_of(PHOTO), declared_type="image/gif", max_bytes=MB, workers=workers
+        )
+    assert not read
+
+
+@pytest.mark.parametrize(
+    "data, overrides, error",
+    [
+        (PHOTO, {"expected_sha256": sha256_of(b"another photo")}, HashMismatch),
+        (PHOTO, {"max_bytes": 100_000}, TooLarge),
+        (PHOTO[: len(PHOTO) // 2], {}, ImageRejected),
+        (PHOTO, {"declared_type": "image/png"}, ImageRejected),
+        (b"\x89PNG\r\n\x1a\n" + b"not really" * 100, {"declared_type": "image/png"}, ImageRejected),
+    ],
+    ids=["wrong-hash", "too-large", "truncated", "type-lies", "fake-png"],
+)
+async def test_a_refused_photo_leaves_nothing_behind(
+    store: PhotoStore, workers: ImageWorkers, data: bytes, overrides: dict, error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        await upload(store, workers, data, **overrides)
+    assert await nothing_stored(store, sha256_of(data))

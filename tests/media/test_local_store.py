@@ -1,0 +1,79 @@
+"""What only the local-disk store promises: its layout on disk, untouched files on retry, no hard links needed."""
+
+from __future__ import annotations
+
+import errno
+import stat
+import time
+
+import pytest
+
+from media import store as store_module
+from media.store import LocalPhotoStore
+from photo_factories import sha256_of, temp_files, write_temp
+
+PHOTO = b"\xff\xd8\xff" + b"local photo " * 500
+
+
+async def test_photos_are_sharded_by_the_first_characters_of_their_hash(local_store: LocalPhotoStore) -> None:
+    sha = sha256_of(PHOTO)
+    await local_store.put(sha, write_temp(local_store, PHOTO))
+
+    path = local_store.root / "originals" / sha[:2] / sha[2:4] / sha
+    assert local_store.original_path(sha) == path
+    assert path.read_bytes() == PHOTO
+    derived = local_store.root / "derived" / "thumb" / sha[:2] / sha[2:4] / f"{sha}.jpg"
+    assert local_store.derived_path(sha, "thumb") == derived
+    assert local_store.temp_dir == local_store.root / "tmp"
+
+
+async def test_a_retry_never_rewrites_the_stored_file(local_store: LocalPhotoStore) -> None:
+    sha = sha256_of(PHOTO)
+    await local_store.put(sha, write_temp(local_store, PHOTO))
+    before = local_store.original_path(sha).stat()
+    time.sleep(0.02)  # so that a rewrite would show in the modification time
+
+    assert await local_store.put(sha, write_temp(local_store, PHOTO)) is False
+
+    after = local_store.original_path(sha).stat()
+    assert (after.st_ino, after.st_mtime_ns, after.st_size) == (before.st_ino, before.st_mtime_ns, before.st_size)
+
+
+async def test_stored_originals_are_read_only(local_store: LocalPhotoStore) -> None:
+    sha = sha256_of(PHOTO)
+    await local_store.put(sha, write_temp(local_store, PHOTO))
+    assert stat.S_IMODE(local_store.original_path(sha).stat().st_mode) == 0o444
+
+
+async def test_a_filesystem_without_hard_links_still_stores_once(
+    local_store: LocalPhotoStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_links(src: str, dst: str) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(store_module.os, "link", no_links)
+    sha = sha256_of(PHOTO)
+
+    assert await local_store.put(sha, write_temp(local_store, PHOTO)) is True
+    assert await local_store.put(sha, write_temp(local_store, PHOTO)) is False
+
+    assert local_store.original_path(sha).read_bytes() == PHOTO
+    assert temp_files(local_store) == []
+
+
+async def test_a_store_opens_on_an_existing_folder(local_store: LocalPhotoStore) -> None:
+    sha = sha256_of(PHOTO)
+    await local_store.put(sha, write_temp(local_store, PHOTO))
+
+    reopened = LocalPhotoStore(local_store.root)
+
+    assert await reopened.exists(sha)
+    assert [s async for s in reopened.list_hashes()] == [sha]
+
+
+async def test_stray_files_in_the_shards_are_not_listed_as_photos(local_store: LocalPhotoStore) -> None:
+    sha = sha256_of(PHOTO)
+    await local_store.put(sha, write_temp(local_store, PHOTO))
+    (local_store.original_path(sha).parent / "notes.txt").write_text("left by an operator")
+
+    assert [s async for s in local_store.list_hashes()] == [sha]
