@@ -1,0 +1,44 @@
+"""Doorstep's form engine: JSON Schema 2020-12 forms with UI hints and household bindings.
+
+Pure and synchronous: no database, no network, no clock. The server calls only what is
+exported here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from forms.bindings import Changes
+from forms.definition import check_definition
+from forms.engine import CompiledForm
+from forms.errors import FieldError, FormDefinitionError
+from forms.library import builtin_forms, catalogue
+
+__all__ = ["Changes", "CompiledForm", "FieldError", "FormDefinitionError", "binding_changes",
+           "builtin_forms", "catalogue", "check", "check_definition", "compile_form"]
+
+
+def compile_form(schema: dict, ui: dict) -> CompiledForm:
+    """Compile a published definition once; reuse the result for every submission to it.
+
+    Expects a definition check_definition accepted; raises FormDefinitionError if it cannot compile.
+    """
+    try:
+        return CompiledForm(schema, ui)
+    except (ValueError, TypeError, KeyError, LookupError) as e:
+        raise FormDefinitionError([FieldError("/schema", f"表单无法编译：{str(e).splitlines()[0] if str(e) else e!r}")]) from e
+
+
+def check(form: CompiledForm, data: Any) -> list[FieldError]:
+    """Every error in `data`, pointers relative to the data root; [] when it may be accepted."""
+    try:
+        if form.is_valid(data):
+            return []
+    except (ValueError, TypeError):
+        return [FieldError("", "提交内容不是有效的 JSON")]
+    return form.report(data)
+
+
+def binding_changes(form: CompiledForm, data: dict) -> Changes:
+    """What valid `data` does to the household file: situation, members, needs."""
+    return form.changes(data)
