@@ -1,0 +1,1 @@
+"""Doorstep: the field-survey backend of township social-work stations."""

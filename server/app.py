@@ -1,0 +1,83 @@
+"""The Starlette application: routes, middleware, error rendering and lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.routing import Route
+
+from media.store import LocalPhotoStore
+from server import db
+from server.middleware import Authentication, RequestContext
+from server.problems import MethodNotAllowed, NotFound, Problem
+from server.responses import problem_response
+from server.routes import areas, audit, auth, operations, users
+from server.settings import Settings, load_settings
+
+API = "/api/v1"
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/healthz", operations.healthz),
+        Route("/readyz", operations.readyz),
+        Route("/api/openapi.json", operations.openapi_json, include_in_schema=False),
+        Route("/api/docs", operations.api_page, include_in_schema=False),
+        Route("/api/docs.js", operations.api_page_script, include_in_schema=False),
+        Route(f"{API}/auth/token", auth.issue_token, methods=["POST"]),
+        Route(f"{API}/auth/logout", auth.logout, methods=["POST"]),
+        Route(f"{API}/me", auth.me),
+        Route(f"{API}/areas", areas.list_areas),
+        Route(f"{API}/areas", areas.create_area, methods=["POST"]),
+        Route(f"{API}/areas/{{id}}", areas.get_area),
+        Route(f"{API}/areas/{{id}}", areas.update_area, methods=["PATCH"]),
+        Route(f"{API}/users", users.list_users),
+        Route(f"{API}/users", users.create_user, methods=["POST"]),
+        Route(f"{API}/users/{{id}}", users.get_user),
+        Route(f"{API}/users/{{id}}", users.update_user, methods=["PATCH"]),
+        Route(f"{API}/audit", audit.list_events),
+    ]
+
+
+async def render_problem(request: Request, exc: Problem):
+    return problem_response(exc)
+
+
+async def render_http_exception(request: Request, exc: HTTPException):
+    if exc.status_code == 405:
+        return problem_response(MethodNotAllowed(), None)
+    return problem_response(NotFound("该地址不存在。"))
+
+
+def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> Starlette:
+    """Build the app; tests pass manage_database=False and open the database themselves."""
+    settings = settings or load_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        if manage_database:
+            await db.connect(settings)
+        try:
+            yield
+        finally:
+            if manage_database:
+                await db.disconnect()
+
+    app = Starlette(
+        routes=routes(),
+        middleware=[Middleware(RequestContext), Middleware(Authentication)],
+        exception_handlers={Problem: render_problem, HTTPException: render_http_exception},
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.photos = LocalPhotoStore(settings.resolved_media_dir)
+    return app
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")

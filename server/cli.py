@@ -1,0 +1,127 @@
+"""`doorstep`: the operator's command line (migrate, create-admin, load-areas, serve, …)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import secrets
+import sys
+
+from server import db
+from server.settings import SettingsError, describe, load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="doorstep", description="Doorstep 社工站入户走访后端")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="apply database migrations")
+    make = commands.add_parser("makemigrations", help="(developers) write a migration for model changes")
+    make.add_argument("name")
+    admin = commands.add_parser("create-admin", help="create an admin (password from DOORSTEP_ADMIN_PASSWORD or stdin)")
+    admin.add_argument("username")
+    admin.add_argument("--if-missing", action="store_true", help="do nothing if any admin exists; generate a password")
+    areas = commands.add_parser("load-areas", help="load areas from CSV or XLSX: code,name,level,parent_code")
+    areas.add_argument("file")
+    commands.add_parser("load-builtins", help="load the built-in forms and the service catalogue")
+    commands.add_parser("load-demo", help="load a demo district with a supervisor and workers")
+    serve = commands.add_parser("serve", help="run the HTTP server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    commands.add_parser("settings", help="list every setting with its default and help")
+    args = parser.parse_args(argv)
+
+    if args.command == "settings":
+        for name, default, help_text in describe():
+            print(f"{name:34} {default or '(空)':28} {help_text}")
+        return 0
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"配置错误：{exc}", file=sys.stderr)
+        return 2
+    if args.command == "serve":
+        return _serve(settings, args.host, args.port)
+    return asyncio.run(_run(settings, args))
+
+
+async def _run(settings, args) -> int:
+    if args.command == "migrate":
+        await db.migrate(settings)
+        print("数据库已迁移到最新版本。")
+        return 0
+    if args.command == "makemigrations":
+        return await _makemigrations(settings, args.name)
+    from server import setup  # imports the models; keep `doorstep settings` free of them
+
+    await db.connect(settings)
+    try:
+        if args.command == "create-admin":
+            return await _create_admin(setup, args.username, args.if_missing)
+        if args.command == "load-areas":
+            created, kept = await setup.load_areas(args.file)
+            print(f"区域：新增 {created} 个，已有 {kept} 个未改动。")
+        elif args.command == "load-builtins":
+            print(await setup.load_builtins())
+        elif args.command == "load-demo":
+            print(await setup.load_demo())
+        return 0
+    except setup.SetupError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 1
+    finally:
+        await db.disconnect()
+
+
+async def _create_admin(setup, username: str, if_missing: bool) -> int:
+    import os
+
+    if if_missing and await setup.any_admin():
+        print("已有管理员账号，未作改动。")
+        return 0
+    password = os.environ.get("DOORSTEP_ADMIN_PASSWORD")
+    generated = False
+    if not password and if_missing:
+        password, generated = secrets.token_urlsafe(12), True
+    elif not password:
+        password = getpass.getpass("新管理员密码：") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    await setup.create_admin(username, password)
+    print(f"已创建管理员 {username}。")
+    if generated:
+        print(f"初始密码（只显示这一次，请登录后修改）：{password}")
+    return 0
+
+
+async def _makemigrations(settings, name: str) -> int:
+    from tortoise import Tortoise
+    from tortoise.migrations.autodetector import MigrationAutodetector
+
+    config = db.tortoise_config(settings.resolved_database_url)
+    await Tortoise.init(config=config)
+    try:
+        writers = await MigrationAutodetector(Tortoise.apps, config["apps"]).changes()
+        for writer in writers:
+            writer.name = f"{writer.name.split('_', 1)[0]}_{name}"
+            print(f"写入 {writer.write()}")
+        if not writers:
+            print("模型与迁移一致，无需新迁移。")
+    finally:
+        await Tortoise.close_connections()
+    return 0
+
+
+def _serve(settings, host: str, port: int) -> int:
+    import uvicorn
+
+    from server.app import configure_logging, create_app
+
+    configure_logging(settings.log_level)
+    print(f"Doorstep 已启动：http://{host}:{port}/")
+    print(f"  接口说明：http://{host}:{port}/api/docs")
+    print(f"  登录：POST http://{host}:{port}/api/v1/auth/token  {{\"username\": \"admin\", \"password\": \"…\"}}")
+    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=False, log_level=settings.log_level.lower())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""The one catalogue of problems (RFC 9457). Domain code raises these; one handler renders them all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    pointer: str
+    detail: str
+
+    def as_api(self) -> dict:
+        return {"pointer": self.pointer, "detail": self.detail}
+
+
+class Problem(Exception):
+    status = 500
+    type = "internal-error"
+    title = "服务器内部错误"
+    default_detail = "服务器出现意外错误，请稍后重试。"
+
+    def __init__(self, detail: str | None = None, errors: list[FieldProblem] | None = None, headers=None):
+        self.detail = detail or self.default_detail or self.title
+        self.errors = list(errors or [])
+        self.headers = headers or {}
+        super().__init__(self.detail)
+
+    def as_api(self) -> dict:
+        body = {"type": f"/problems/{self.type}", "title": self.title, "status": self.status, "detail": self.detail}
+        if self.errors:
+            body["errors"] = [e.as_api() for e in self.errors]
+        return body
+
+
+class MalformedRequest(Problem):
+    status, type, title = 400, "malformed-request", "请求格式错误"
+    default_detail = "请求体不是有效的 JSON。"
+
+
+class NotAuthenticated(Problem):
+    status, type, title = 401, "not-authenticated", "未登录或登录已失效"
+    default_detail = "请重新登录。"
+
+    def __init__(self, detail: str | None = None):
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class BadCredentials(NotAuthenticated):
+    type, title = "bad-credentials", "用户名或密码错误"
+    default_detail = "用户名或密码错误，或账号已停用。"
+
+
+class Forbidden(Problem):
+    status, type, title = 403, "forbidden", "无权进行此操作"
+    default_detail = "您的角色无权进行此操作。"
+
+
+class NotFound(Problem):
+    status, type, title = 404, "not-found", "未找到"
+    default_detail = "请求的资源不存在，或您无权查看。"
+
+
+class AreaNotFound(NotFound):
+    type, title = "area-not-found", "未找到该区域"
+    default_detail = "该区域不存在，或不在您的管辖范围内。"
+
+
+class UserNotFound(NotFound):
+    type, title = "user-not-found", "未找到该用户"
+    default_detail = "该用户不存在，或不在您的管辖范围内。"
+
+
+class MethodNotAllowed(Problem):
+    status, type, title = 405, "method-not-allowed", "不支持该请求方法"
+    default_detail = "该地址不支持此请求方法。"
+
+
+class Conflict(Problem):
+    status, type, title = 409, "conflict", "与现有数据冲突"
+    default_detail = "该操作与现有数据冲突。"
+
+
+class TooLarge(Problem):
+    status, type, title = 413, "too-large", "请求体过大"
+    default_detail = "请求体超过了允许的大小。"
+
+
+class UnsupportedMediaType(Problem):
+    status, type, title = 415, "unsupported-media-type", "不支持的内容类型"
+    default_detail = "请求的 Content-Type 不受支持。"
+
+
+class InvalidInput(Problem):
+    status, type, title = 422, "invalid-input", "提交的数据有误"
+    default_detail = "提交的数据未通过校验，请按提示修改。"
+
+
+class TooManyAttempts(Problem):
+    status, type, title = 429, "too-many-attempts", "尝试次数过多"
+    default_detail = "登录失败次数过多，请稍后再试。"
+
+    def __init__(self, retry_after: int):
+        super().__init__(headers={"Retry-After": str(retry_after)})
+
+
+class NotReady(Problem):
+    status, type, title = 503, "not-ready", "服务暂不可用"
+    default_detail = "数据库或存储暂时无法访问。"
+
+
+def invalid(pointer: str, detail: str) -> InvalidInput:
+    """One failing field: the common case of a 422."""
+    return InvalidInput(errors=[FieldProblem(pointer, detail)])

@@ -1,0 +1,86 @@
+"""Every setting, read once from the environment (DOORSTEP_…), each with its default and help text."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+
+def setting(default, help: str):
+    return field(default=default, metadata={"help": help})
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the server refuses to start."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = setting("development", "development or production; production demands a secret")
+    secret: str = setting("", "Key for hashing access tokens (HMAC); required in production")
+    data_dir: Path = setting(Path("var"), "Folder for the SQLite file and the media store")
+    database_url: str = setting("", "Database URL; empty means a SQLite file under DATA_DIR")
+    media_dir: Path | None = setting(None, "Folder of the local photo store; empty means DATA_DIR/media")
+    token_ttl_seconds: int = setting(7 * 24 * 3600, "How long an access token lives (phones stay offline for days)")
+    max_body_bytes: int = setting(1024 * 1024, "Largest JSON request body accepted")
+    max_photo_bytes: int = setting(20 * 1024 * 1024, "Largest photo upload accepted")
+    max_image_pixels: int = setting(50_000_000, "Largest photo, in pixels, that will be decoded")
+    image_workers: int = setting(2, "Threads that may decode and resize photos at once")
+    login_window_seconds: int = setting(15 * 60, "Window in which failed logins are counted")
+    login_max_failures_user: int = setting(5, "Failed logins for one username before 429")
+    login_max_failures_address: int = setting(30, "Failed logins from one address before 429")
+    trusted_proxies: tuple[str, ...] = setting((), "Comma-separated proxy addresses whose X-Forwarded-For is believed")
+    log_level: str = setting("INFO", "Python log level")
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite://{self.data_dir / 'doorstep.sqlite3'}"
+
+    @property
+    def resolved_media_dir(self) -> Path:
+        return self.media_dir or self.data_dir / "media"
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+
+def _convert(raw: str, default):
+    if isinstance(default, bool):
+        return raw.lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, tuple):
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+    if isinstance(default, Path) or default is None:
+        return Path(raw) if raw else None
+    return raw
+
+
+def load_settings(environ: Mapping[str, str] = os.environ, **overrides) -> Settings:
+    """Build settings from DOORSTEP_* variables; explicit overrides win (tests use them)."""
+    values = {}
+    for f in fields(Settings):
+        name = f"DOORSTEP_{f.name.upper()}"
+        if name in environ:
+            try:
+                values[f.name] = _convert(environ[name], f.default)
+            except ValueError as exc:
+                raise SettingsError(f"{name}: {exc}") from exc
+    values.update(overrides)
+    settings = Settings(**values)
+    if settings.env not in {"development", "production"}:
+        raise SettingsError("DOORSTEP_ENV must be development or production")
+    if settings.is_production and len(settings.secret) < 32:
+        raise SettingsError("DOORSTEP_SECRET (32+ characters) is required in production")
+    return settings
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(variable, default, help) for `doorstep settings`."""
+    return [
+        (f"DOORSTEP_{f.name.upper()}", str(f.default if f.default not in (None, ()) else ""), f.metadata["help"])
+        for f in fields(Settings)
+    ]

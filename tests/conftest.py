@@ -1,0 +1,74 @@
+"""Plumbing for the HTTP tests: a migrated real database (a SQLite file, or PostgreSQL when
+DOORSTEP_TEST_DATABASE_URL names one), emptied between tests, and the app behind an ASGI client."""
+
+from __future__ import annotations
+
+import os
+
+import asyncpg
+import httpx
+import pytest
+from tortoise import Tortoise, connections
+
+from server import db
+from server.app import create_app
+from server.settings import load_settings
+
+DATABASE_URL = os.environ.get("DOORSTEP_TEST_DATABASE_URL", "")
+ON_POSTGRES = DATABASE_URL.startswith(("postgres://", "postgresql://"))
+if os.environ.get("CI") and os.environ.get("DOORSTEP_TEST_LEG") == "postgres" and not ON_POSTGRES:
+    raise pytest.UsageError("CI 的 PostgreSQL 测试轮次没有拿到 DOORSTEP_TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("doorstep")
+    return load_settings(
+        {},
+        data_dir=data_dir,
+        database_url=DATABASE_URL,
+        secret="test-secret-" + "x" * 32,
+        login_max_failures_user=3,
+        login_max_failures_address=10,
+    )
+
+
+@pytest.fixture(scope="session")
+async def database(settings):
+    if ON_POSTGRES:
+        await _reset_postgres_schema(DATABASE_URL)
+    await db.migrate(settings)
+    await db.connect(settings)
+    yield
+    await db.disconnect()
+
+
+async def _reset_postgres_schema(url: str) -> None:
+    """A fresh schema per test session, so a run never sees leftovers of an earlier one."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def clean_database(database):
+    yield
+    tables = [model._meta.db_table for model in Tortoise.apps.get_models_iterable()]
+    conn = connections.get("default")
+    if ON_POSTGRES:
+        await conn.execute_script(f"TRUNCATE {', '.join(tables)} CASCADE")
+    else:
+        await conn.execute_script("PRAGMA foreign_keys = OFF;" + "".join(f"DELETE FROM {t};" for t in tables) + "PRAGMA foreign_keys = ON;")
+
+
+@pytest.fixture
+def app(settings, clean_database):
+    return create_app(settings, manage_database=False)
+
+
+@pytest.fixture
+async def client(app):
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://doorstep.test") as c:
+        yield c
