@@ -89,3 +89,15 @@ async def users_visible_to(caller: Caller) -> Q:
         in_scope = UserArea.filter(scope.areas("area__")).values("user_id")
         return Q(Q(id__in=Subquery(in_scope)), Q(id=caller.id), join_type=Q.OR)
     return Q(id=caller.id)
+
+
+async def forms_visible_to(caller: Caller) -> Q:
+    """Built-in forms, the forms of the caller's own township and county, and (for designers) those below them."""
+    if caller.role == "admin":
+        return Q()
+    if caller.role == "provider":
+        return _NOTHING
+    scope = await scope_of(caller)
+    assigned = await Area.filter(id__in=list(scope.counties | scope.townships | scope.communities))
+    above = {a.county_id for a in assigned} | {a.township_id for a in assigned if a.township_id}
+    return Q(Q(area_id__isnull=True), Q(area_id__in=list(above)), scope.areas("area__"), join_type=Q.OR)
