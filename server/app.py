@@ -16,7 +16,7 @@ from server import db
 from server.middleware import Authentication, RequestContext
 from server.problems import MethodNotAllowed, NotFound, Problem
 from server.responses import problem_response
-from server.routes import areas, audit, auth, operations, users
+from server.routes import areas, audit, auth, forms, operations, users
 from server.settings import Settings, load_settings
 
 API = "/api/v1"
@@ -41,6 +41,15 @@ def routes() -> list[Route]:
         Route(f"{API}/users/{{id}}", users.get_user),
         Route(f"{API}/users/{{id}}", users.update_user, methods=["PATCH"]),
         Route(f"{API}/audit", audit.list_events),
+        # Forms and the service catalogue
+        Route(f"{API}/catalogue", forms.get_catalogue),
+        Route(f"{API}/forms", forms.list_forms),
+        Route(f"{API}/forms", forms.create_form, methods=["POST"]),
+        Route(f"{API}/forms/{{slug}}", forms.get_form),
+        Route(f"{API}/forms/{{slug}}/draft", forms.replace_draft, methods=["PUT"]),
+        Route(f"{API}/forms/{{slug}}/publish", forms.publish, methods=["POST"]),
+        Route(f"{API}/forms/{{slug}}/retire", forms.retire, methods=["POST"]),
+        Route(f"{API}/forms/{{slug}}/versions/{{version:int}}", forms.get_version),
     ]
 
 

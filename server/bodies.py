@@ -48,6 +48,8 @@ async def read_json(request: Request, validator: Draft202012Validator | None = N
         body = json.loads(b"".join(chunks), parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedRequest(f"请求体不是有效的 JSON：{exc}") from None
+    except RecursionError:
+        raise MalformedRequest("JSON 嵌套层数过多。") from None
     if validator is not None:
         check_body(validator, body)
     return body

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections import OrderedDict
 
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
 import forms
+from server import audit
 from server.caller import Caller
-from server.models import Form, FormVersion
-from server.problems import FieldProblem, InvalidInput
-from server.scope import forms_visible_to
+from server.clock import now
+from server.ids import parse_id
+from server.models import Area, CatalogueItem, Form, FormVersion
+from server.pagination import Page, paginate
+from server.problems import Conflict, FieldProblem, Forbidden, FormNotFound, InvalidInput, invalid
+from server.scope import forms_visible_to, require_role, scope_of
+
+DESIGNERS = ("admin", "bureau", "supervisor")
 
 # Compiled validators, by FormVersion id. A published version never changes, so a per-process cache
 # is derived data, never shared state: every instance can rebuild it from the database.
@@ -46,3 +56,151 @@ async def version_for_submission(caller: Caller, slug: str, number: int) -> tupl
 def etag_of(title: str, schema: dict, ui: dict) -> str:
     canonical = json.dumps([title, schema, ui], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def list_forms(caller: Caller, cursor: str | None) -> Page:
+    """Designers see every form they may see, drafts and retired ones too; workers the forms they may fill."""
+    query = Form.filter(await forms_visible_to(caller))
+    if caller.role not in DESIGNERS:
+        query = query.filter(latest_version__gt=0, retired_at__isnull=True)
+    return await paginate(query, cursor, order=("slug", "id"), shape=summary)
+
+
+async def get_form(caller: Caller, slug: str) -> Form:
+    form = await Form.filter(await forms_visible_to(caller), slug=slug).first()
+    if form is None or (caller.role not in DESIGNERS and form.latest_version == 0):
+        raise FormNotFound()
+    return form
+
+
+async def create_form(caller: Caller, data: dict) -> Form:
+    """A supervisor's form belongs to its township, the bureau's to its county; admins may make built-ins."""
+    require_role(caller, *DESIGNERS)
+    area = await _home_area(caller, data.get("area"))
+    form = Form(
+        slug=data["slug"], area=area, draft_title=data["title"], draft_schema=data["schema"], draft_ui=data.get("ui", {}),
+        draft_updated_at=now(), created_by_id=caller.id,
+    )
+    try:
+        async with in_transaction():
+            await form.save()
+            await audit.record(caller, "form.created", "form", form.slug)
+    except IntegrityError:
+        raise Conflict(f"表单代号「{data['slug']}」已被使用。") from None
+    return form
+
+
+async def replace_draft(caller: Caller, slug: str, data: dict) -> Form:
+    form = await _designable(caller, slug)
+    if form.retired_at is not None:
+        raise Conflict("该表单已停用，不能再修改。")
+    form.draft_title, form.draft_schema, form.draft_ui = data["title"], data["schema"], data.get("ui", {})
+    form.draft_updated_at = now()
+    async with in_transaction():
+        await form.save()
+        await audit.record(caller, "form.draft_replaced", "form", form.slug)
+    return form
+
+
+async def publish(caller: Caller, slug: str) -> FormVersion:
+    """The draft becomes version n+1 after a full check of the definition; it never changes again."""
+    form = await _designable(caller, slug)
+    if form.retired_at is not None:
+        raise Conflict("该表单已停用，不能再发布。")
+    items = set(await CatalogueItem.all().values_list("code", flat=True))
+    # Off the event loop: a large definition takes a while to check and compile.
+    errors = await asyncio.to_thread(forms.check_definition, form.draft_schema, form.draft_ui, catalogue_items=items)
+    if errors:
+        raise InvalidInput("表单定义有误，未能发布。", [FieldProblem(e.pointer, e.detail) for e in errors])
+    etag = etag_of(form.draft_title, form.draft_schema, form.draft_ui)
+    latest = await FormVersion.get_or_none(form_id=form.id, version=form.latest_version)
+    if latest is not None and latest.etag == etag:
+        raise Conflict(f"草稿与第 {latest.version} 版完全相同，无需发布。")
+    version = FormVersion(
+        form=form, version=form.latest_version + 1, title=form.draft_title, schema=form.draft_schema, ui=form.draft_ui,
+        etag=etag, published_at=now(), published_by_id=caller.id,
+    )
+    try:
+        async with in_transaction():
+            await version.save()
+            # Guarded by the old number: of two concurrent publishes, one wins and the other is a conflict.
+            moved = await Form.filter(id=form.id, latest_version=form.latest_version).update(latest_version=version.version)
+            if not moved:
+                raise IntegrityError("concurrent publish")
+            await audit.record(caller, "form.published", "form", form.slug, version=version.version)
+    except IntegrityError:
+        raise Conflict("该表单刚刚被他人发布，请刷新后重试。") from None
+    return version
+
+
+async def retire(caller: Caller, slug: str) -> Form:
+    """No new submissions; everything submitted stays readable against its version."""
+    form = await _designable(caller, slug)
+    if form.retired_at is None:
+        form.retired_at = now()
+        async with in_transaction():
+            await form.save()
+            await audit.record(caller, "form.retired", "form", form.slug)
+    return form
+
+
+async def get_version(caller: Caller, slug: str, number: int) -> FormVersion:
+    form = await get_form(caller, slug)
+    version = await FormVersion.get_or_none(form_id=form.id, version=number)
+    if version is None:
+        raise FormNotFound(f"表单「{form.draft_title}」没有第 {number} 版。")
+    version.form = form
+    return version
+
+
+async def _designable(caller: Caller, slug: str) -> Form:
+    require_role(caller, *DESIGNERS)
+    form = await get_form(caller, slug)
+    if caller.role != "admin" and form.area_id not in await _own_area_ids(caller):
+        raise Forbidden("只能修改本辖区的表单。")
+    return form
+
+
+async def _home_area(caller: Caller, area_id: str | None) -> Area | None:
+    if caller.role == "admin":
+        return await Area.get_or_none(id=parse_id(area_id, pointer="/area")) if area_id else None
+    own = await _own_area_ids(caller)
+    if area_id is None and len(own) == 1:
+        return await Area.get(id=next(iter(own)))
+    if area_id is None or parse_id(area_id, pointer="/area") not in own:
+        raise invalid("/area", "请指定您所负责的一个乡镇（街道）或区（县）")
+    return await Area.get(id=area_id)
+
+
+async def _own_area_ids(caller: Caller) -> set:
+    scope = await scope_of(caller)
+    return set(scope.townships if caller.role == "supervisor" else scope.counties)
+
+
+def summary(form: Form) -> dict:
+    return {
+        "slug": form.slug,
+        "title": form.draft_title,
+        "area": str(form.area_id) if form.area_id else None,
+        "latest_version": form.latest_version or None,
+        "retired": form.retired_at is not None,
+    }
+
+
+def as_api(form: Form, caller: Caller) -> dict:
+    body = summary(form)
+    if caller.role in DESIGNERS:
+        body["draft"] = {"title": form.draft_title, "schema": form.draft_schema, "ui": form.draft_ui,
+                         "updated_at": form.draft_updated_at.isoformat()}
+    return body
+
+
+def version_as_api(version: FormVersion) -> dict:
+    return {
+        "slug": version.form.slug,
+        "version": version.version,
+        "title": version.title,
+        "schema": version.schema,
+        "ui": version.ui,
+        "published_at": version.published_at.isoformat(),
+    }

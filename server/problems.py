@@ -71,6 +71,11 @@ class UserNotFound(NotFound):
     default_detail = "该用户不存在，或不在您的管辖范围内。"
 
 
+class FormNotFound(NotFound):
+    type, title = "form-not-found", "未找到该表单"
+    default_detail = "该表单不存在，或您无权查看。"
+
+
 class MethodNotAllowed(Problem):
     status, type, title = 405, "method-not-allowed", "不支持该请求方法"
     default_detail = "该地址不支持此请求方法。"

@@ -8,9 +8,13 @@ from pathlib import Path
 
 from tortoise.transactions import in_transaction
 
+import forms
+import forms.library
 from server.areas import PARENT_LEVEL, new_area
+from server.catalogue import load_catalogue
+from server.form_versions import etag_of
 from server.clock import now
-from server.models import LEVELS, Area, Provider, User, UserArea
+from server.models import LEVELS, Area, Form, FormVersion, Provider, User, UserArea
 from server.passwords import hash_password
 
 DEMO_AREAS = Path(__file__).parent / "data" / "demo_areas.csv"
@@ -79,7 +83,32 @@ async def load_areas(file: str | Path) -> tuple[int, int]:
 
 
 async def load_builtins() -> str:
-    return "内置表单与服务目录：暂无。"
+    """The service catalogue and the built-in forms; a form is published again only when its definition changed."""
+    added = await load_catalogue(forms.catalogue())
+    published = []
+    for builtin in forms.builtin_forms():
+        form, _ = await Form.get_or_create(
+            slug=builtin["slug"],
+            defaults={"draft_title": builtin["title"], "draft_schema": builtin["schema"], "draft_ui": builtin["ui"],
+                      "draft_updated_at": now()},
+        )
+        etag = etag_of(builtin["title"], builtin["schema"], builtin["ui"])
+        latest = await FormVersion.get_or_none(form_id=form.id, version=form.latest_version)
+        if latest is not None and latest.etag == etag:
+            continue
+        errors = forms.check_definition(builtin["schema"], builtin["ui"], catalogue_items=forms.library.catalogue_items())
+        if errors:
+            raise SetupError(f"内置表单 {builtin['slug']} 有误：{errors[0].pointer} {errors[0].detail}")
+        async with in_transaction():
+            form.draft_title, form.draft_schema, form.draft_ui = builtin["title"], builtin["schema"], builtin["ui"]
+            form.latest_version += 1
+            await form.save()
+            await FormVersion.create(
+                form=form, version=form.latest_version, title=builtin["title"], schema=builtin["schema"],
+                ui=builtin["ui"], etag=etag, published_at=now(),
+            )
+        published.append(f"{builtin['title']}（第 {form.latest_version} 版）")
+    return f"服务目录：新增 {added} 项；内置表单：" + ("发布了 " + "、".join(published) if published else "均已是最新")
 
 
 DEMO_USERS = [
