@@ -21,6 +21,7 @@ from referencing.jsonschema import DRAFT202012
 from forms.bindings import KEYWORDS
 from forms.consistency import check_hints
 from forms.errors import FieldError
+from forms.messages import definition_problem
 from forms.ui import UI_SCHEMA
 from forms.walk import escape, find_questions, split_template
 
@@ -66,7 +67,7 @@ def check_definition(schema: Any, ui: Any, *, catalogue_items: set[str] | None =
         elif q.leaf and not q.title:
             errors.append(FieldError(at, f"题目「{q.name}」缺少标题（title）"))
     errors += _check_unplaced_bindings(schema, questions)
-    ui_errors = [FieldError("/ui" + _pointer(e.absolute_path), f"界面提示写法不正确：{e.message}")
+    ui_errors = [FieldError("/ui" + _pointer(e.absolute_path), f"界面提示写法不正确：{definition_problem(e)}")
                  for e in _UI.iter_errors(ui)]
     errors += ui_errors or list(check_hints(ui, questions, catalogue_items))
     if not errors:
@@ -126,7 +127,7 @@ def _check_meta(schema: dict) -> Iterator[FieldError]:
         return
     for e in _META.iter_errors(schema):
         yield FieldError("/schema" + _pointer(e.absolute_path),
-                         f"不是有效的 JSON Schema 2020-12 写法（{e.validator}：{e.message}）")
+                         f"不是有效的 JSON Schema 2020-12 写法：{definition_problem(e)}")
 
 
 def _check_keywords(schema: dict) -> Iterator[FieldError]:

@@ -92,3 +92,34 @@ def unexpected(name: str) -> str:
 
 def hidden(title: str) -> str:
     return f"「{title}」在当前情况下不应填写"
+
+
+def definition_problem(error: Any) -> str:
+    """zh-CN for a jsonschema error in a form *definition* (against the meta-schema or the UI-hint schema)."""
+    validator, expected, instance = error.validator, error.validator_value, error.instance
+    if validator == "type":
+        wanted = expected if isinstance(expected, list) else [expected]
+        return f"应为{'或'.join(TYPE_NAMES.get(t, t) for t in wanted)}，实际是 {_literal(instance)}"
+    if validator == "enum":
+        return f"取值 {_literal(instance)} 无效，应为 {'、'.join(_literal(v) for v in expected)} 之一"
+    if validator == "required":
+        return f"缺少必需的键：{'、'.join(k for k in expected if k not in instance)}"
+    if validator in ("additionalProperties", "unevaluatedProperties"):
+        return "含有不认识的键"
+    if validator in ("minimum", "exclusiveMinimum"):
+        return f"不能小于 {show(expected)}"
+    if validator in ("minItems", "minLength", "minProperties"):
+        return f"不能少于 {show(expected)} 项"
+    if validator in ("anyOf", "oneOf"):
+        return f"{_literal(instance)} 不是允许的写法"
+    if validator == "uniqueItems":
+        return "不能有重复项"
+    if validator == "pattern":
+        return f"{_literal(instance)} 的格式不正确"
+    return f"写法不正确（{validator}）"
+
+
+def _literal(value: Any) -> str:
+    """A value as the author wrote it in JSON, cut short: `"1"` and `1` must read differently."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "…"
