@@ -12,14 +12,16 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from media.store import LocalPhotoStore
+from media.workers import ImageWorkers
 from server import db
 from server.middleware import Authentication, RequestContext
 from server.problems import MethodNotAllowed, NotFound, Problem
 from server.responses import problem_response
-from server.routes import areas, audit, auth, forms, operations, users
+from server.routes import areas, attachments, audit, auth, forms, households, operations, submissions, users
 from server.settings import Settings, load_settings
 
 API = "/api/v1"
+log = logging.getLogger("doorstep.app")
 
 
 def routes() -> list[Route]:
@@ -50,6 +52,18 @@ def routes() -> list[Route]:
         Route(f"{API}/forms/{{slug}}/publish", forms.publish, methods=["POST"]),
         Route(f"{API}/forms/{{slug}}/retire", forms.retire, methods=["POST"]),
         Route(f"{API}/forms/{{slug}}/versions/{{version:int}}", forms.get_version),
+        # Households, photos and submissions from the field
+        Route(f"{API}/households/{{id}}", households.register_household, methods=["PUT"]),
+        Route(f"{API}/households/{{id}}", households.get_household),
+        Route(f"{API}/households/{{id}}/conflicts", households.list_conflicts),
+        Route(f"{API}/conflicts/{{id}}/resolve", households.resolve_conflict, methods=["POST"]),
+        Route(f"{API}/attachments/{{sha256}}", attachments.put_attachment, methods=["PUT"]),
+        Route(f"{API}/attachments/{{sha256}}", attachments.get_attachment, methods=["GET", "HEAD"]),
+        Route(f"{API}/orphan-photos", attachments.list_orphans),
+        Route(f"{API}/submissions", submissions.list_submissions),
+        Route(f"{API}/submissions/{{id}}", submissions.put_submission, methods=["PUT"]),
+        Route(f"{API}/submissions/{{id}}", submissions.get_submission),
+        Route(f"{API}/submissions/{{id}}/review", submissions.review_submission, methods=["POST"]),
     ]
 
 
@@ -71,9 +85,14 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     async def lifespan(app):
         if manage_database:
             await db.connect(settings)
+        # Upload temp files left by a crash go before any upload is accepted.
+        removed = await app.state.photos.cleanup_temp(older_than=settings.temp_cleanup_after_seconds)
+        if removed:
+            log.warning("removed %d temporary upload files left by an earlier run", removed)
         try:
             yield
         finally:
+            app.state.image_workers.shutdown(wait=False)
             if manage_database:
                 await db.disconnect()
 
@@ -85,6 +104,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     )
     app.state.settings = settings
     app.state.photos = LocalPhotoStore(settings.resolved_media_dir)
+    app.state.image_workers = ImageWorkers(settings.image_workers)
     return app
 
 

@@ -180,3 +180,208 @@ class CatalogueItem(Model):
 
     class Meta:
         table = "catalogue_item"
+
+
+# --- Households, photos and submissions from the field ---------------------------------------------------------
+#
+# Ids of households, members and submissions are made by the phones, offline, so they are the primary keys and
+# a retry is caught by the key itself (IntegrityError), never by a read-then-write check.
+
+
+class Household(Model):
+    """People sharing a home in one community: the unit a file (一户一档) is kept on.
+
+    `situation` is the situation as last seen, one value per binding target; `situation_meta` keeps, per target,
+    when that value was observed (`at`, the visit's time), when it reached the server (`received`), by which
+    submission and author: later observations win field by field, whatever order phones send them in.
+    """
+
+    id = fields.UUIDField(primary_key=True)
+    community = fields.ForeignKeyField("models.Area", related_name="households", on_delete=fields.RESTRICT)
+    address = fields.CharField(max_length=200)
+    head = fields.CharField(max_length=50)
+    phone = fields.CharField(max_length=20, null=True)
+    latitude = fields.FloatField(null=True)
+    longitude = fields.FloatField(null=True)
+    situation = fields.JSONField(default=dict)
+    situation_meta = fields.JSONField(default=dict)
+    body_hash = fields.CharField(max_length=64)
+    created_by = fields.ForeignKeyField("models.User", null=True, related_name="households_created", on_delete=fields.SET_NULL)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "household"
+
+
+class Member(Model):
+    """One person of a household.
+
+    `data` holds the member fields bound by forms, `meta` their observation times as on Household.
+    """
+
+    id = fields.UUIDField(primary_key=True)
+    household = fields.ForeignKeyField("models.Household", related_name="members", on_delete=fields.RESTRICT)
+    data = fields.JSONField(default=dict)
+    meta = fields.JSONField(default=dict)
+    created_by_submission_id = fields.UUIDField(null=True)
+    removed_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "member"
+
+
+class Attachment(Model):
+    """A photo stored by its sha256, with the evidence its EXIF gives (time, place).
+
+    Recorded only once its file is synced in the store, so a row never points to a missing file.
+    """
+
+    sha256 = fields.CharField(max_length=64, primary_key=True)
+    media_type = fields.CharField(max_length=32)
+    size = fields.BigIntField()
+    width = fields.IntField()
+    height = fields.IntField()
+    taken_at = fields.DatetimeField(null=True)
+    latitude = fields.FloatField(null=True)
+    longitude = fields.FloatField(null=True)
+    uploaded_by = fields.ForeignKeyField("models.User", null=True, related_name="attachments_uploaded", on_delete=fields.SET_NULL)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "attachment"
+
+
+class Visit(Model):
+    """One contact between a worker and a household, carrying one or more submissions.
+
+    A correction joins the visit of the submission it replaces.
+    """
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    household = fields.ForeignKeyField("models.Household", related_name="visits", on_delete=fields.RESTRICT)
+    worker = fields.ForeignKeyField("models.User", null=True, related_name="visits", on_delete=fields.SET_NULL)
+    started_at = fields.DatetimeField(null=True)
+    finished_at = fields.DatetimeField(null=True)
+    observed_at = fields.DatetimeField(db_index=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "visit"
+
+
+class Submission(Model):
+    """One filled form version for one household. Never changed after it is stored, except its review.
+
+    `original_id` is the first submission of a chain of corrections (itself for an original); `replaces` names the
+    one a correction replaces and is unique, so one submission is replaced at most once, even by racing phones.
+    """
+
+    id = fields.UUIDField(primary_key=True)
+    form = fields.ForeignKeyField("models.Form", related_name="submissions", on_delete=fields.RESTRICT)
+    form_version = fields.ForeignKeyField("models.FormVersion", related_name="submissions", on_delete=fields.RESTRICT)
+    household = fields.ForeignKeyField("models.Household", related_name="submissions", on_delete=fields.RESTRICT)
+    visit = fields.ForeignKeyField("models.Visit", related_name="submissions", on_delete=fields.RESTRICT)
+    author = fields.ForeignKeyField("models.User", null=True, related_name="submissions", on_delete=fields.SET_NULL)
+    data = fields.JSONField()
+    changes = fields.JSONField(default=dict)
+    flags = fields.JSONField(default=list)
+    body_hash = fields.CharField(max_length=64)
+    started_at = fields.DatetimeField(null=True)
+    finished_at = fields.DatetimeField(null=True)
+    observed_at = fields.DatetimeField()
+    latitude = fields.FloatField(null=True)
+    longitude = fields.FloatField(null=True)
+    received_at = fields.DatetimeField(db_index=True)
+    original_id = fields.UUIDField(db_index=True)
+    replaces = fields.OneToOneField("models.Submission", null=True, related_name="replaced_by", on_delete=fields.RESTRICT)
+    review_state = fields.CharField(max_length=16, default="pending", db_index=True)
+    reviewed_by = fields.ForeignKeyField("models.User", null=True, related_name="submissions_reviewed", on_delete=fields.SET_NULL)
+    reviewed_at = fields.DatetimeField(null=True)
+    review_comment = fields.TextField(null=True)
+
+    class Meta:
+        table = "submission"
+
+
+class SubmissionAttachment(Model):
+    """A photo a submission refers to, at the pointer of the photo question that holds it."""
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    submission = fields.ForeignKeyField("models.Submission", related_name="attachment_links", on_delete=fields.RESTRICT)
+    attachment = fields.ForeignKeyField("models.Attachment", related_name="submission_links", on_delete=fields.RESTRICT)
+    pointer = fields.CharField(max_length=500)
+
+    class Meta:
+        table = "submission_attachment"
+        unique_together = (("submission", "pointer"),)
+
+
+class Review(Model):
+    """A supervisor's approval or return of a submission, with the comment.
+
+    The submission keeps the latest review. These rows keep every one.
+    """
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    submission = fields.ForeignKeyField("models.Submission", related_name="reviews", on_delete=fields.RESTRICT)
+    reviewer = fields.ForeignKeyField("models.User", null=True, related_name="reviews", on_delete=fields.SET_NULL)
+    state = fields.CharField(max_length=16)
+    comment = fields.TextField(null=True)
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "review"
+
+
+class HouseholdChange(Model):
+    """History of the household file, one field at a time.
+
+    What a submission set, what lost to a later observation, what a correction took back: nothing a phone sent
+    is ever silently dropped.
+    """
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    household = fields.ForeignKeyField("models.Household", related_name="changes", on_delete=fields.RESTRICT)
+    member_id = fields.UUIDField(null=True)
+    field = fields.CharField(max_length=64)
+    kind = fields.CharField(max_length=16)  # applied, kept (lost to a later observation), reverted, resolved
+    old_value = fields.JSONField(null=True)
+    old_meta = fields.JSONField(null=True)
+    new_value = fields.JSONField(null=True)
+    new_meta = fields.JSONField(null=True)
+    submission_id = fields.UUIDField(null=True, db_index=True)
+    actor = fields.ForeignKeyField("models.User", null=True, related_name="household_changes", on_delete=fields.SET_NULL)
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "household_change"
+
+
+class HouseholdConflict(Model):
+    """An offline conflict on one field of a household file, flagged for the supervisor.
+
+    Two observations made without knowledge of each other (phones offline) disagreed: the later one won, the other
+    is kept here for the supervisor to confirm or overturn.
+    """
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    household = fields.ForeignKeyField("models.Household", related_name="conflicts", on_delete=fields.RESTRICT)
+    member_id = fields.UUIDField(null=True)
+    field = fields.CharField(max_length=64)
+    kept_value = fields.JSONField(null=True)
+    kept_meta = fields.JSONField()
+    lost_value = fields.JSONField(null=True)
+    lost_meta = fields.JSONField()
+    submission_id = fields.UUIDField(db_index=True)  # the submission whose arrival found the conflict
+    state = fields.CharField(max_length=16, default="open", db_index=True)
+    resolution = fields.CharField(max_length=16, null=True)
+    comment = fields.TextField(null=True)
+    resolved_by = fields.ForeignKeyField("models.User", null=True, related_name="conflicts_resolved", on_delete=fields.SET_NULL)
+    resolved_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "household_conflict"

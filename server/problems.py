@@ -76,6 +76,26 @@ class FormNotFound(NotFound):
     default_detail = "该表单不存在，或您无权查看。"
 
 
+class HouseholdNotFound(NotFound):
+    type, title = "household-not-found", "未找到该户"
+    default_detail = "该户不存在，或不在您的管辖范围内。"
+
+
+class SubmissionNotFound(NotFound):
+    type, title = "submission-not-found", "未找到该提交"
+    default_detail = "该提交不存在，或不在您的管辖范围内。"
+
+
+class AttachmentNotFound(NotFound):
+    type, title = "attachment-not-found", "未找到该照片"
+    default_detail = "该照片不存在，或您无权查看。"
+
+
+class ConflictNotFound(NotFound):
+    type, title = "conflict-not-found", "未找到该冲突"
+    default_detail = "该冲突记录不存在，或不在您的管辖范围内。"
+
+
 class MethodNotAllowed(Problem):
     status, type, title = 405, "method-not-allowed", "不支持该请求方法"
     default_detail = "该地址不支持此请求方法。"
@@ -84,6 +104,11 @@ class MethodNotAllowed(Problem):
 class Conflict(Problem):
     status, type, title = 409, "conflict", "与现有数据冲突"
     default_detail = "该操作与现有数据冲突。"
+
+
+class IdInUse(Conflict):
+    type, title = "id-in-use", "该编号已被使用"
+    default_detail = "该编号已用于另一份内容不同的数据；重发时请保持内容不变，新数据请使用新编号。"
 
 
 class TooLarge(Problem):
@@ -99,6 +124,25 @@ class UnsupportedMediaType(Problem):
 class InvalidInput(Problem):
     status, type, title = 422, "invalid-input", "提交的数据有误"
     default_detail = "提交的数据未通过校验，请按提示修改。"
+
+
+class PhotoRejected(InvalidInput):
+    type, title = "photo-rejected", "照片无法接收"
+    default_detail = "照片内容有误，请检查后重新上传。"
+
+
+class AttachmentsMissing(InvalidInput):
+    """Photos a submission refers to that are not stored yet; the phone uploads them and sends the same PUT again."""
+
+    type, title = "attachments-missing", "照片尚未上传"
+    default_detail = "提交引用的照片尚未上传，请先上传这些照片，再重新发送同一提交。"
+
+    def __init__(self, missing: list[str], errors: list[FieldProblem]):
+        self.missing = missing
+        super().__init__(errors=errors)
+
+    def as_api(self) -> dict:
+        return super().as_api() | {"missing": self.missing}
 
 
 class TooManyAttempts(Problem):

@@ -33,6 +33,12 @@ class Settings:
     login_max_failures_address: int = setting(30, "Failed logins from one address before 429")
     trusted_proxies: tuple[str, ...] = setting((), "Comma-separated proxy addresses whose X-Forwarded-For is believed")
     log_level: str = setting("INFO", "Python log level")
+    temp_cleanup_after_seconds: int = setting(0, "At start, remove upload temp files older than this; raise it when several processes share one photo folder")
+    orphan_report_after_hours: int = setting(48, "Report a stored photo that no submission refers to after this many hours")
+    evidence_max_distance_m: int = setting(1000, "Flag a visit photo taken farther than this from the household's location")
+    evidence_time_slack_minutes: int = setting(120, "Flag a visit photo taken this long before the visit began or after it ended")
+    photo_timezone: str = setting("Asia/Shanghai", "Time zone of photo capture times written without an offset")
+    visit_clock_skew_minutes: int = setting(24 * 60, "How far in the future a phone's visit time may lie before it is refused")
 
     @property
     def resolved_database_url(self) -> str:

@@ -86,3 +86,122 @@ def assert_problem(response, status: int, *pointers: str) -> dict:
     if pointers:
         assert sorted(e["pointer"] for e in body["errors"]) == sorted(pointers), body["errors"]
     return body
+
+
+# --- Households, photos and submissions from the field ---------------------------------------------------------
+
+import copy  # noqa: E402
+import hashlib  # noqa: E402
+import io  # noqa: E402
+import uuid  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import forms  # noqa: E402
+from server.models import Form, FormVersion, Household  # noqa: E402
+
+# The repo is cloned with ../shared beside it, in CI as here.
+PHOTOS = Path(__file__).resolve().parents[1].parent / "shared" / "photos"
+GPS_PHOTO = PHOTOS / "gps" / "DSCN0010.jpg"  # 43°28'2.814" N, 11°53'6.456" E, taken 2008-10-22 16:28:39
+GPS_PHOTO_PLACE = (43.467448, 11.885127)
+_colours = itertools.count(1)
+
+
+async def make_form_version(slug: str = "home_visit", version: int = 1, schema: dict | None = None) -> FormVersion:
+    """A published version of a built-in form, made directly (the forms lifecycle has tests of its own)."""
+    builtin = next(f for f in forms.builtin_forms() if f["slug"] == slug)
+    schema = schema or builtin["schema"]
+    form, _ = await Form.get_or_create(
+        slug=slug, defaults={"draft_title": builtin["title"], "draft_schema": schema, "draft_ui": builtin["ui"],
+                             "draft_updated_at": now()},
+    )
+    form.latest_version = max(form.latest_version, version)
+    await form.save()
+    return await FormVersion.create(form=form, version=version, title=builtin["title"], schema=schema,
+                                    ui=builtin["ui"], etag=f"{slug}-{version}", published_at=now())
+
+
+async def make_household(community: Area, location: tuple[float, float] | None = (28.1941, 112.9823)) -> Household:
+    stamp = now()
+    return await Household.create(
+        id=uuid.uuid4(), community=community, address="白竹亭社区 3 组 12 号", head="张秀英", phone="13807312456",
+        latitude=location[0] if location else None, longitude=location[1] if location else None,
+        body_hash="0" * 64, created_at=stamp, updated_at=stamp,
+    )
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def jpeg(size: tuple[int, int] = (64, 48)) -> bytes:
+    """A small JPEG without EXIF, different on every call."""
+    from PIL import Image
+
+    n = next(_colours)
+    out = io.BytesIO()
+    Image.new("RGB", size, (n * 37 % 256, n * 11 % 256, n * 5 % 256)).save(out, "JPEG")
+    return out.getvalue()
+
+
+async def upload(client, headers: dict, data: bytes, content_type: str = "image/jpeg", name: str | None = None):
+    return await client.put(f"/api/v1/attachments/{name or sha256_of(data)}", content=data,
+                            headers=headers | {"Content-Type": content_type})
+
+
+def home_visit(door: str, photos: list[str], **changes) -> dict:
+    """Answers to the built-in home-visit form, with the given photos."""
+    data = copy.deepcopy({
+        "visit_type": "routine",
+        "visit_mode": "onsite",
+        "visited_at": "2025-03-18T09:42:10+08:00",
+        "location": {"latitude": 28.1941, "longitude": 112.9823, "accuracy": 12.5},
+        "met_person": "张秀英",
+        "met_relation": "self",
+        "living_condition": "hazard",
+        "hazards": ["electric", "fall"],
+        "health": "fair",
+        "care": "neighbours",
+        "mood": "low",
+        "observations": "老人独居，屋内电线老化裸露，卫生间无扶手，近期膝盖疼痛行走不便。",
+        "has_needs": True,
+        "needs": [{"item": "elderly.safety_check", "urgency": "high", "description": "检查线路"}],
+        "follow_up": True,
+        "next_visit_date": "2025-04-01",
+    })
+    return data | {"door_photo": door, "photos": photos} | changes
+
+
+def submission_body(household: Household, data: dict, *, form: str = "home_visit", version: int = 1,
+                    started_at: str = "2025-03-18T09:30:00+08:00", finished_at: str = "2025-03-18T10:10:00+08:00",
+                    **extra) -> dict:
+    body = {"form": form, "version": version, "household": str(household.id), "data": data,
+            "started_at": started_at, "finished_at": finished_at}
+    return body | extra
+
+
+def economic_survey(member_id: str) -> dict:
+    return {
+        "assistance_type": "subsistence_allowance", "survey_type": "new", "survey_date": "2025-03-18",
+        "head_name": "李桂兰", "head_id_number": id_number("19580312", "124"),
+        "phone": "13807312456", "address": "凤凰社区 3 组 12 号", "household_size": 2, "housing": "own",
+        "members": [
+            {"id": member_id, "name": "李桂兰", "relation": "self", "gender": "female",
+             "id_number": id_number("19580312", "124"), "health": "chronic", "work_status": "farming"},
+            {"name": "王建国", "relation": "spouse", "gender": "male", "id_number": id_number("19550807", "131"),
+             "health": "disabled", "disability_level": "2", "work_status": "unable"},
+        ],
+        "income": {"wage": 0, "business": 4200, "property": 0, "transfer": 2760, "family_support": 1200,
+                   "other": 0, "main_source": "farming", "per_capita_monthly": 170},
+        "assets": {"deposits": 3000, "securities": 0, "has_vehicle": False, "real_estate_count": 1,
+                   "has_business": False, "land_area": 2.5, "livestock_value": 1800},
+        "spending": {"medical": 6800, "education": 1200, "rent": 0, "other": 600, "medical_insured": True},
+        "poverty_reasons": ["illness"],
+        "bank_name": "农村商业银行", "bank_account": "6217995500012345678",
+        "worker_opinion": "eligible", "needs_application_help": False,
+    }
+
+
+def id_number(born: str, serial: str, region: str = "430102") -> str:
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    body = region + born + serial
+    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights)) % 11]

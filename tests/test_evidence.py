@@ -1,0 +1,74 @@
+"""Evidence warnings for supervisors (绩效评价): photos far from the household, outside the visit, or reused."""
+
+import uuid
+
+import pytest
+
+from factories import (GPS_PHOTO, GPS_PHOTO_PLACE, headers_for, home_visit, jpeg, make_district, make_form_version,
+                       make_household, make_user, sha256_of, submission_body, upload)
+from server.evidence import distance_m
+
+# The camera wrote 2008-10-22 16:28:39 without an offset: read in Asia/Shanghai.
+AROUND_THE_PHOTO = ("2008-10-22T16:00:00+08:00", "2008-10-22T16:45:00+08:00")
+
+
+@pytest.fixture
+async def setting(client, settings):
+    district = await make_district()
+    await make_form_version("home_visit")
+    worker = await headers_for(settings, await make_user("worker", district.east_a))
+    supervisor = await headers_for(settings, await make_user("supervisor", district.east))
+    data = GPS_PHOTO.read_bytes()
+    assert (await upload(client, worker, data)).status_code in (200, 201)
+    plain = jpeg()
+    await upload(client, worker, plain)
+    return district, worker, supervisor, sha256_of(data), sha256_of(plain)
+
+
+async def send(client, worker, household, door, photos, when):
+    sid = uuid.uuid4()
+    body = submission_body(household, home_visit(door, photos), started_at=when[0], finished_at=when[1])
+    response = await client.put(f"/api/v1/submissions/{sid}", json=body, headers=worker)
+    assert response.status_code == 201, response.text
+    return sid
+
+
+async def flags_of(client, supervisor, sid) -> list[dict]:
+    return (await client.get(f"/api/v1/submissions/{sid}", headers=supervisor)).json()["flags"]
+
+
+def test_distances_are_great_circle_metres():
+    assert distance_m((28.1941, 112.9823), (28.1941, 112.9823)) == 0
+    assert distance_m((0, 0), (0, 1)) == pytest.approx(111_195, rel=1e-3)
+
+
+async def test_a_photo_taken_there_and_then_raises_no_flag(client, setting):
+    district, worker, supervisor, gps, plain = setting
+    household = await make_household(district.east_a, location=(GPS_PHOTO_PLACE[0] + 0.001, GPS_PHOTO_PLACE[1]))
+    sid = await send(client, worker, household, gps, [plain], AROUND_THE_PHOTO)
+    assert await flags_of(client, supervisor, sid) == []
+
+
+async def test_a_photo_far_away_and_at_another_time_is_flagged_for_the_supervisor_only(client, setting):
+    district, worker, supervisor, gps, plain = setting
+    household = await make_household(district.east_a)  # in Changsha; the photo was taken in Tuscany
+    sid = await send(client, worker, household, gps, [plain], ("2025-03-18T09:30:00+08:00", "2025-03-18T10:10:00+08:00"))
+    flags = await flags_of(client, supervisor, sid)
+    assert sorted(f["kind"] for f in flags) == ["far_from_household", "outside_visit_time"]
+    far = next(f for f in flags if f["kind"] == "far_from_household")
+    assert far["sha256"] == gps and far["pointer"] == "/data/door_photo" and far["distance_m"] > 8_000_000
+    assert "公里" in far["detail"]
+    mine = (await client.get(f"/api/v1/submissions/{sid}", headers=worker)).json()
+    assert "flags" not in mine
+
+
+async def test_a_photo_reused_in_another_households_visit_is_flagged(client, setting):
+    district, worker, supervisor, gps, plain = setting
+    first = await make_household(district.east_a, location=None)
+    second = await make_household(district.east_a, location=None)
+    one = await send(client, worker, first, plain, [plain], AROUND_THE_PHOTO)
+    again = await send(client, worker, first, plain, [plain], AROUND_THE_PHOTO)
+    other = await send(client, worker, second, plain, [plain], AROUND_THE_PHOTO)
+    assert await flags_of(client, supervisor, one) == [] and await flags_of(client, supervisor, again) == []
+    flags = await flags_of(client, supervisor, other)
+    assert [(f["kind"], f["sha256"]) for f in flags] == [("reused", plain)]

@@ -1,0 +1,259 @@
+"""Submissions from the field: stored exactly once, checked against their form version, all or nothing."""
+
+import uuid
+
+import pytest
+
+from factories import (assert_problem, economic_survey, headers_for, home_visit, jpeg, make_district,
+                       make_form_version, make_household, make_user, sha256_of, submission_body, upload)
+from server import observations
+from server.models import (AuditEvent, Form, Household, HouseholdChange, Member, Submission, SubmissionAttachment,
+                           Visit)
+
+
+@pytest.fixture
+async def field(client, settings):
+    """A district, the home-visit form, a household of east_a, its worker with two photos uploaded."""
+    district = await make_district()
+    await make_form_version("home_visit")
+    household = await make_household(district.east_a)
+    worker = await make_user("worker", district.east_a)
+    headers = await headers_for(settings, worker)
+    photos = [jpeg(), jpeg()]
+    for data in photos:
+        assert (await upload(client, headers, data)).status_code == 201
+    shas = [sha256_of(p) for p in photos]
+    return district, household, worker, headers, shas
+
+
+async def nothing_written(household: Household) -> bool:
+    fresh = await Household.get(id=household.id)
+    return (
+        await Submission.all().count() == 0 and await Visit.all().count() == 0
+        and await SubmissionAttachment.all().count() == 0 and await HouseholdChange.all().count() == 0
+        and await Member.all().count() == 0 and fresh.situation == {}
+        and not await AuditEvent.filter(action="submission.created").exists()
+    )
+
+
+async def test_a_home_visit_is_stored_with_its_visit_and_applied_to_the_household(client, field):
+    district, household, worker, headers, shas = field
+    sid = uuid.uuid4()
+    body = submission_body(household, home_visit(shas[0], shas),
+                           attachments=[{"sha256": shas[0], "pointer": "/door_photo"}],
+                           location={"lat": 28.1941, "lon": 112.9823})
+    response = await client.put(f"/api/v1/submissions/{sid}", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    reply = response.json()
+    assert reply["id"] == str(sid) and reply["form"] == "home_visit" and reply["version"] == 1
+    assert reply["review"]["state"] == "pending" and reply["replaces"] is None and reply["replaced_by"] is None
+    assert reply["attachments"] == sorted(
+        [{"sha256": shas[0], "pointer": "/door_photo"}, {"sha256": shas[0], "pointer": "/photos/0"},
+         {"sha256": shas[1], "pointer": "/photos/1"}], key=lambda a: a["pointer"])
+    assert "flags" not in reply  # evidence warnings are for supervisors
+    visit = await Visit.get(id=reply["visit"])
+    assert visit.household_id == household.id and visit.worker_id == worker.id
+    fresh = await Household.get(id=household.id)
+    assert fresh.situation == {"health": "fair", "care": "neighbours"}
+    assert fresh.situation_meta["health"]["at"] == "2025-03-18T02:10:00+00:00"  # the visit's end, in UTC
+    assert (await Submission.get(id=sid)).changes["needs"][0]["item"] == "elderly.safety_check"
+
+    # The phone did not get the answer and sends the same thing again, keys in another order.
+    again = await client.put(f"/api/v1/submissions/{sid}", json=dict(reversed(list(body.items()))), headers=headers)
+    assert again.status_code == 200 and again.json() == reply
+    assert await Submission.all().count() == 1 and await Visit.all().count() == 1
+    assert await HouseholdChange.all().count() == 2
+    assert await AuditEvent.filter(action="submission.created").count() == 1
+    got = await client.get(f"/api/v1/submissions/{sid}", headers=headers)
+    assert got.status_code == 200 and got.json() == reply
+
+
+async def test_another_body_or_another_worker_under_the_same_id_is_a_conflict(client, settings, field):
+    district, household, worker, headers, shas = field
+    sid = uuid.uuid4()
+    body = submission_body(household, home_visit(shas[0], shas))
+    assert (await client.put(f"/api/v1/submissions/{sid}", json=body, headers=headers)).status_code == 201
+    changed = submission_body(household, home_visit(shas[0], shas, health="poor"))
+    assert_problem(await client.put(f"/api/v1/submissions/{sid}", json=changed, headers=headers), 409)
+    colleague = await headers_for(settings, await make_user("worker", district.east_a))
+    assert_problem(await client.put(f"/api/v1/submissions/{sid}", json=body, headers=colleague), 409)
+    assert await Submission.all().count() == 1
+    assert (await Household.get(id=household.id)).situation["health"] == "fair"
+
+
+async def test_data_invalid_for_the_version_is_refused_with_a_pointer_per_error(client, field):
+    district, household, worker, headers, shas = field
+    data = home_visit(shas[0], shas, health="excellent", observations="短")
+    del data["care"]
+    response = await client.put(f"/api/v1/submissions/{uuid.uuid4()}", json=submission_body(household, data),
+                                headers=headers)
+    assert_problem(response, 422, "/data/health", "/data/observations", "/data/care")
+    assert await nothing_written(household)
+
+
+@pytest.mark.parametrize("form, version, pointer", [("no_such_form", 1, "/form"), ("home_visit", 7, "/version")])
+async def test_an_unknown_form_or_version_is_refused(client, field, form, version, pointer):
+    district, household, worker, headers, shas = field
+    body = submission_body(household, home_visit(shas[0], shas), form=form, version=version)
+    assert_problem(await client.put(f"/api/v1/submissions/{uuid.uuid4()}", json=body, headers=headers), 422, pointer)
+    assert await nothing_written(household)
+
+
+async def test_a_retired_form_takes_no_new_submissions(client, field):
+    district, household, worker, headers, shas = field
+    from server.clock import now
+
+    await Form.filter(slug="home_visit").update(retired_at=now())
+    body = submission_body(household, home_visit(shas[0], shas))
+    assert_problem(await client.put(f"/api/v1/submissions/{uuid.uuid4()}", json=body, headers=headers), 422, "/form")
+    assert await nothing_written(household)
+
+
+async def test_a_household_of_another_community_is_refused(client, field):
+    district, household, worker, headers, shas = field
+    elsewhere = await make_household(district.east_b)
+    for target in (str(elsewhere.id), str(uuid.uuid4()), "not-a-uuid"):
+        body = submission_body(household, home_visit(shas[0], shas)) | {"household": target}
+        response = await client.put(f"/api/v1/submissions/{uuid.uuid4()}", json=body, headers=headers)
+        assert_problem(response, 422, "/household")
+    assert await nothing_written(household)
+
+
+async def test_missing_photos_are_listed_and_the_same_put_succeeds_once_they_are_uploaded(client, field):
+    district, household, worker, headers, shas = field
+    door, later = jpeg(), jpeg()
+    sid = uuid.uuid4()
+    body = submission_body(household, home_visit(sha256_of(door), [shas[0], sha256_of(later)]),
+                           attachments=[{"sha256": sha256_of(door), "pointer": "/door_photo"}])
+    response = await client.put(f"/api/v1/submissions/{sid}", json=body, headers=headers)
+    problem = assert_problem(response, 422, "/attachments/0/sha256", "/data/photos/1")
+    assert sorted(problem["missing"]) == sorted([sha256_of(door), sha256_of(later)])
+    assert await nothing_written(household)
+    for data in (door, later):
+        assert (await upload(client, headers, data)).status_code == 201
+    assert (await client.put(f"/api/v1/submissions/{sid}", json=body, headers=headers)).status_code == 201
+
+
+async def test_an_attachment_at_a_pointer_that_is_not_a_photo_question_is_refused(client, field):
+    district, household, worker, headers, shas = field
+    body = submission_body(household, home_visit(shas[0], shas),
+                           attachments=[{"sha256": shas[0], "pointer": "/observations"},
+                                        {"sha256": shas[1], "pointer": "/door_photo"}])
+    response = await client.put(f"/api/v1/submissions/{uuid.uuid4()}", json=body, headers=headers)
+    assert_problem(response, 422, "/attachments/0/pointer", "/attachments/1/sha256")
+    assert await nothing_written(household)
+
+
+@pytest.mark.parametrize("started, finished, pointer", [
+    ("2025-03-18T10:00:00+08:00", "2025-03-18T09:00:00+08:00", "/finished_at"),
+    ("2025-03-18T10:00:00+08:00", "2099-01-01T00:00:00+08:00", "/finished_at"),
+    ("2025-03-18 10:00", "2025-03-18T11:00:00+08:00", "/started_at"),
+])
+async def test_impossible_visit_times_are_refused(client, field, started, finished, pointer):
+    district, household, worker, headers, shas = field
+    body = submission_body(household, home_visit(shas[0], shas), started_at=started, finished_at=finished)
+    assert_problem(await client.put(f"/api/v1/submissions/{uuid.uuid4()}", json=body, headers=headers), 422, pointer)
+    assert await nothing_written(household)
+
+
+async def test_a_failure_half_way_leaves_nothing_written(settings, field, monkeypatch):
+    import httpx
+
+    from server.app import create_app
+
+    district, household, worker, headers, shas = field
+
+    async def fail(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(observations, "apply", fail)
+    app = create_app(settings, manage_database=False)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        body = submission_body(household, home_visit(shas[0], shas))
+        assert_problem(await client.put(f"/api/v1/submissions/{uuid.uuid4()}", json=body, headers=headers), 500)
+    assert await nothing_written(household)
+
+
+async def test_bureau_and_providers_may_not_submit(client, settings, field):
+    district, household, worker, headers, shas = field
+    for user in (await make_user("bureau", district.county), await make_user("provider")):
+        body = submission_body(household, home_visit(shas[0], shas))
+        response = await client.put(f"/api/v1/submissions/{uuid.uuid4()}", json=body,
+                                    headers=await headers_for(settings, user))
+        assert_problem(response, 403)
+
+
+async def test_members_are_bound_by_id_and_a_retry_adds_none(client, settings):
+    district = await make_district()
+    await make_form_version("economic_survey")
+    household = await make_household(district.east_a)
+    headers = await headers_for(settings, await make_user("worker", district.east_a))
+    known = "5b0c5a64-1f7e-4c53-9a51-0d3c8f1a2b10"
+    photo = jpeg()
+    await upload(client, headers, photo)
+    data = economic_survey(known) | {"house_photos": [sha256_of(photo)]}
+    sid = uuid.uuid4()
+    body = submission_body(household, data, form="economic_survey")
+    first = await client.put(f"/api/v1/submissions/{sid}", json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    assert (await client.put(f"/api/v1/submissions/{sid}", json=body, headers=headers)).status_code == 200
+    members = {str(m.id): m for m in await Member.filter(household_id=household.id)}
+    assert len(members) == 2 and members[known].data["name"] == "李桂兰"
+    fresh = await Household.get(id=household.id)
+    assert fresh.situation["head_name"] == "李桂兰" and fresh.situation["household_size"] == 2
+
+    file = (await client.get(f"/api/v1/households/{household.id}", headers=headers)).json()
+    assert sorted(m["name"] for m in file["members"]) == ["李桂兰", "王建国"]
+
+    # A member id already in another household is refused.
+    other = await make_household(district.east_a)
+    body = submission_body(other, data, form="economic_survey")
+    response = await client.put(f"/api/v1/submissions/{uuid.uuid4()}", json=body, headers=headers)
+    assert_problem(response, 422, "/data/members/0")
+
+
+async def test_submissions_are_seen_only_within_the_callers_areas(client, settings, field):
+    district, household, worker, headers, shas = field
+    sid = uuid.uuid4()
+    body = submission_body(household, home_visit(shas[0], shas))
+    assert (await client.put(f"/api/v1/submissions/{sid}", json=body, headers=headers)).status_code == 201
+    expected = {
+        await make_user("worker", district.east_a): 200,
+        await make_user("worker", district.east_b): 404,
+        await make_user("supervisor", district.east): 200,
+        await make_user("supervisor", district.west): 404,
+        await make_user("bureau", district.county): 200,
+        await make_user("provider"): 404,
+    }
+    for user, status in expected.items():
+        h = await headers_for(settings, user)
+        assert (await client.get(f"/api/v1/submissions/{sid}", headers=h)).status_code == status, user.role
+        listed = (await client.get("/api/v1/submissions", headers=h)).json()["items"]
+        assert [s["id"] for s in listed] == ([str(sid)] if status == 200 else [])
+        for size in ("", "?size=thumb", "?size=large"):
+            photo = await client.get(f"/api/v1/attachments/{shas[0]}{size}", headers=h)
+            assert photo.status_code == status, (user.role, size)
+
+
+async def test_photos_are_served_whole_and_thumbnails_without_exif(client, settings, field):
+    from factories import GPS_PHOTO
+
+    district, household, worker, headers, shas = field
+    data = GPS_PHOTO.read_bytes()
+    await upload(client, headers, data)
+    gps = sha256_of(data)
+    body = submission_body(household, home_visit(gps, shas))
+    assert (await client.put(f"/api/v1/submissions/{uuid.uuid4()}", json=body, headers=headers)).status_code == 201
+    whole = await client.get(f"/api/v1/attachments/{gps}", headers=headers)
+    assert whole.status_code == 200 and whole.content == data and whole.headers["content-type"] == "image/jpeg"
+    assert whole.headers["etag"] == f'"{gps}"'
+    import io
+
+    from PIL import Image
+
+    for size, side in (("thumb", 320), ("large", 1280)):
+        thumb = await client.get(f"/api/v1/attachments/{gps}?size={size}", headers=headers)
+        image = Image.open(io.BytesIO(thumb.content))
+        assert max(image.size) <= side and not image.getexif()
+    assert_problem(await client.get(f"/api/v1/attachments/{gps}?size=huge", headers=headers), 422, "/size")
