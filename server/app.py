@@ -64,6 +64,7 @@ def routes() -> list[Route]:
         Route(f"{API}/submissions/{{id}}", submissions.put_submission, methods=["PUT"]),
         Route(f"{API}/submissions/{{id}}", submissions.get_submission),
         Route(f"{API}/submissions/{{id}}/review", submissions.review_submission, methods=["POST"]),
+        Route(f"{API}/forms/{{slug}}/submissions.{{format}}", submissions.export_submissions),
     ]
 
 

@@ -1,7 +1,7 @@
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
-from server import submissions
+from server import submission_export, submissions
 from server.bodies import obj, text, uuid_field
 from server.responses import ApiResponse
 from server.routes import accepts, query
@@ -71,3 +71,14 @@ async def review_submission(request: Request, body: dict) -> Response:
     caller = request.user
     submission = await submissions.review(caller, request.path_params["id"], body)
     return ApiResponse(submissions.as_api(submission, caller))
+
+
+async def export_submissions(request: Request) -> Response:
+    """Every current submission of a form across its versions, as XLSX (a sheet per repeated group) or CSV
+    (`?table=members` for a group's rows), labelled by question titles and choice labels."""
+    export = await submission_export.export_submissions(
+        request.user, request.path_params["slug"], request.path_params["format"], request.query_params.get("table"),
+        str(request.base_url).rstrip("/"),
+    )
+    disposition = f'attachment; filename="{export.filename}"'
+    return StreamingResponse(export.chunks, media_type=export.media_type, headers={"Content-Disposition": disposition})
