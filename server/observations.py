@@ -119,9 +119,13 @@ async def apply(caller: Caller, household: Household, changes: dict, obs: Observ
     household.updated_at = stamp
     await household.save()
 
+    member_rows = changes.get("members", [])
+    if not member_rows and not obs.replacing:
+        await _save_history(out)
+        return out
     members = {m.id: m for m in await Member.filter(household_id=hid)}
     seen: set[uuid.UUID] = set()
-    for row in changes.get("members", []):
+    for row in member_rows:
         mid = member_id_for(row, original_id)
         seen.add(mid)
         member = members.get(mid)
@@ -146,9 +150,15 @@ async def apply(caller: Caller, household: Household, changes: dict, obs: Observ
                 await member.save()
                 out.history.append(_change(hid, mid, "member", "reverted", member.data, None, None, None, obs, caller,
                                            stamp))
-    await HouseholdChange.bulk_create(out.history)
-    await HouseholdConflict.bulk_create(out.conflicts)
+    await _save_history(out)
     return out
+
+
+async def _save_history(out: Outcome) -> None:
+    if out.history:
+        await HouseholdChange.bulk_create(out.history)
+    if out.conflicts:
+        await HouseholdConflict.bulk_create(out.conflicts)
 
 
 async def restore(caller: Caller, household_id: uuid.UUID, member_id: uuid.UUID | None, name: str, value: Any,

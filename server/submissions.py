@@ -121,6 +121,8 @@ async def put_submission(caller: Caller, settings: Settings, submission_id: str,
         if existing is None:  # the unique `replaces`: another correction of the same submission won the race
             raise Conflict("要更正的提交已被更正，请在最新版本上更正。") from None
         return _replay(caller, existing, digest), False
+    # What the reply needs is at hand: no query to read back what was just written.
+    submission._known = (body["form"], version.version, [(sha, p) for p, sha in photos], [])
     return submission, True
 
 
@@ -212,6 +214,8 @@ def _require_stored(photos: list[tuple[str, str]], stored: dict, listed: list[di
 
 
 async def _check_members(rows: list[dict], household_id: uuid.UUID, original_id: uuid.UUID) -> None:
+    if not rows:
+        return
     ids = {observations.member_id_for(row, original_id): row["pointer"] for row in rows}
     taken = await Member.filter(id__in=list(ids)).exclude(household_id=household_id).values_list("id", flat=True)
     if taken:
@@ -271,6 +275,8 @@ async def review(caller: Caller, submission_id: str, body: dict) -> Submission:
 
 
 async def prepare_reply(caller: Caller, submission: Submission) -> dict:
+    if hasattr(submission, "_known"):
+        return as_api(submission, caller)
     await submission.fetch_related("form", "form_version", "attachment_links")
     if not hasattr(submission, "_replaced_by"):
         submission._replaced_by = await Submission.filter(replaces_id=submission.id).values_list("id", flat=True)
@@ -278,16 +284,21 @@ async def prepare_reply(caller: Caller, submission: Submission) -> dict:
 
 
 def as_api(s: Submission, caller: Caller) -> dict:
+    if hasattr(s, "_known"):
+        slug, number, links, replaced_by = s._known
+    else:
+        slug, number = s.form.slug, s.form_version.version
+        links = [(link.attachment_id, link.pointer) for link in s.attachment_links]
+        replaced_by = getattr(s, "_replaced_by", None)
     reply = {
         "id": str(s.id),
-        "form": s.form.slug,
-        "version": s.form_version.version,
+        "form": slug,
+        "version": number,
         "household": str(s.household_id),
         "visit": str(s.visit_id),
         "author": str(s.author_id) if s.author_id else None,
         "data": s.data,
-        "attachments": [{"sha256": link.attachment_id, "pointer": link.pointer}
-                        for link in sorted(s.attachment_links, key=lambda link: link.pointer)],
+        "attachments": [{"sha256": sha, "pointer": pointer} for sha, pointer in sorted(links, key=lambda x: x[1])],
         "started_at": _iso(s.started_at),
         "finished_at": _iso(s.finished_at),
         "observed_at": _iso(s.observed_at),
@@ -302,8 +313,8 @@ def as_api(s: Submission, caller: Caller) -> dict:
             "at": _iso(s.reviewed_at),
         },
     }
-    if hasattr(s, "_replaced_by"):
-        reply["replaced_by"] = str(s._replaced_by[0]) if s._replaced_by else None
+    if replaced_by is not None:
+        reply["replaced_by"] = str(replaced_by[0]) if replaced_by else None
     if caller.role in EVALUATING_ROLES:
         reply["flags"] = s.flags
     return reply
