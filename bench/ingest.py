@@ -1,0 +1,354 @@
+"""Ingest from the field, each figure against a baseline measured in the same run on the same machine:
+
+(a) home-visit submissions per second through the app, against a bare Starlette handler that inserts the same JSON
+    with raw SQL on the same database connection (both in-process over ASGI, 8 at a time; goal >= 0.5);
+(b) photo upload MB/s to a real `doorstep serve` process over loopback, against a bare uvicorn handler that writes
+    the bytes to disk (12-megapixel camera-like JPEGs, 4 at a time; goal >= 0.8);
+(c) peak memory of the server process during 50 concurrent 10 MB uploads, above its idle memory (goal < 100 MB);
+(d) the event loop's worst lag while 8 thumbnails of 12-megapixel photos are made (goal < 50 ms).
+
+Run: .venv/bin/python bench/ingest.py   (SQLite in a temporary folder; DOORSTEP_DATABASE_URL for PostgreSQL)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+import httpx  # noqa: E402
+from PIL import Image  # noqa: E402
+
+SUBMISSIONS = 400
+CONCURRENCY = 8
+UPLOADS = 24
+UPLOAD_CONCURRENCY = 4
+BIG_UPLOADS = 50
+SECRET = "bench-secret-" + "z" * 32
+
+
+# --- photos ----------------------------------------------------------------------------------------------------
+
+
+def camera_like(quality: int) -> bytes:
+    """A 12-megapixel JPEG with detail in it (noise over a gradient), like a phone's photo."""
+    noise = Image.effect_noise((4000, 3000), 40)
+    gradient = Image.linear_gradient("L").resize((4000, 3000))
+    out = io.BytesIO()
+    Image.merge("RGB", (noise, gradient, noise.transpose(Image.Transpose.FLIP_LEFT_RIGHT))).save(
+        out, "JPEG", quality=quality)
+    return out.getvalue()
+
+
+def variant(jpeg: bytes, n: int, pad_to: int = 0) -> bytes:
+    """The same picture under another hash: a JPEG comment segment (COM) after the start marker, padded if asked."""
+    comment = f"doorstep bench {n}".encode()
+    segments = b""
+    filler = max(0, pad_to - len(jpeg))
+    while True:
+        body = comment + b" " * min(max(filler, 0), 60000)
+        filler -= 60000
+        segments += b"\xff\xfe" + (len(body) + 2).to_bytes(2, "big") + body
+        if filler <= 0:
+            break
+    return jpeg[:2] + segments + jpeg[2:]
+
+
+# --- servers in processes of their own ---------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bare_upload_app(folder: str):
+    """The baseline for (b): stream the body to a file, nothing else."""
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def put(request):
+        path = os.path.join(folder, request.path_params["name"])
+        size = 0
+        with open(path, "wb") as f:
+            async for chunk in request.stream():
+                f.write(chunk)
+                size += len(chunk)
+        return JSONResponse({"size": size}, status_code=201)
+
+    return Starlette(routes=[Route("/api/v1/attachments/{name}", put, methods=["PUT"])])
+
+
+def start(argv: list[str], env: dict, port: int) -> subprocess.Popen:
+    process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return process
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("server did not start")
+
+
+def rss_kb(pid: int, field: str = "VmRSS") -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+# --- (a) submissions ---------------------------------------------------------------------------------------------
+
+
+async def bench_submissions(settings) -> tuple[float, float]:
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+    from tortoise import connections
+
+    from factories import (headers_for, home_visit, jpeg, make_district, make_form_version, make_household,
+                           make_user, sha256_of, submission_body, upload)
+    from server.app import create_app
+
+    app = create_app(settings, manage_database=False)
+    district = await make_district()
+    await make_form_version("home_visit")
+    worker = await headers_for(settings, await make_user("worker", district.east_a))
+    households = [await make_household(district.east_a) for _ in range(CONCURRENCY)]
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        photos = [jpeg(), jpeg()]
+        for p in photos:
+            await upload(client, worker, p)
+        shas = [sha256_of(p) for p in photos]
+        bodies = [submission_body(h, home_visit(shas[0], shas)) for h in households]
+
+        async def ours(i: int) -> None:
+            response = await client.put(f"/api/v1/submissions/{uuid.uuid4()}", json=bodies[i % CONCURRENCY],
+                                        headers=worker)
+            assert response.status_code == 201, response.text
+
+        ours_rate = await rate(ours)
+
+    conn = connections.get("default")
+    postgres = settings.resolved_database_url.startswith("postgres")
+    await conn.execute_script("CREATE TABLE IF NOT EXISTS bench_raw (id VARCHAR(36) PRIMARY KEY, body TEXT NOT NULL)")
+    insert = "INSERT INTO bench_raw (id, body) VALUES " + ("($1, $2)" if postgres else "(?, ?)")
+
+    async def put(request):
+        body = await request.json()
+        await conn.execute_query(insert, [request.path_params["id"], json.dumps(body, ensure_ascii=False)])
+        return JSONResponse({"id": request.path_params["id"]}, status_code=201)
+
+    bare = Starlette(routes=[Route("/api/v1/submissions/{id}", put, methods=["PUT"])])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bare), base_url="http://bench") as client:
+
+        async def baseline(i: int) -> None:
+            response = await client.put(f"/api/v1/submissions/{uuid.uuid4()}", json=bodies[i % CONCURRENCY])
+            assert response.status_code == 201
+
+        bare_rate = await rate(baseline)
+    await conn.execute_script("DROP TABLE bench_raw")
+    return ours_rate, bare_rate
+
+
+async def rate(one, total: int = SUBMISSIONS, concurrency: int = CONCURRENCY) -> float:
+    queue = iter(range(total))
+
+    async def runner() -> None:
+        for i in queue:
+            await one(i)
+
+    for i in range(concurrency):  # warm-up: caches, compiled form, prepared statements
+        await one(i)
+    started = time.perf_counter()
+    await asyncio.gather(*(runner() for _ in range(concurrency)))
+    return total / (time.perf_counter() - started)
+
+
+# --- (b) and (c) uploads to real servers ---------------------------------------------------------------------------
+
+
+async def upload_all(url: str, headers: dict, photos: list[bytes], concurrency: int,
+                     sample_pid: int | None = None) -> tuple[float, int]:
+    """MB/s over the whole batch, and the peak RSS (kB) of `sample_pid` sampled meanwhile."""
+    queue = iter(photos)
+    peak = 0
+    done = asyncio.Event()
+
+    async def sampler() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, rss_kb(sample_pid))
+            await asyncio.sleep(0.005)
+
+    async def runner(client: httpx.AsyncClient) -> None:
+        for data in queue:
+            sha = hashlib.sha256(data).hexdigest()
+            response = await client.put(f"{url}/api/v1/attachments/{sha}", content=data,
+                                        headers=headers | {"Content-Type": "image/jpeg"})
+            assert response.status_code == 201, response.text
+
+    sampling = asyncio.create_task(sampler()) if sample_pid else None
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(timeout=300, limits=limits) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(runner(client) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    done.set()
+    if sampling:
+        await sampling
+    return sum(len(p) for p in photos) / elapsed / 1e6, peak
+
+
+async def bench_uploads(folder: Path, env: dict, headers: dict) -> dict:
+    base = camera_like(90)
+    photos = [variant(base, n) for n in range(UPLOADS)]
+    big_base = camera_like(97)
+    big = [variant(big_base, 1000 + n, pad_to=10 * 1024 * 1024) for n in range(BIG_UPLOADS)]
+
+    port = free_port()
+    ours = start([sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(port)], env, port)
+    try:
+        await asyncio.sleep(0.5)
+        idle = rss_kb(ours.pid)
+        ours_mbps, _ = await upload_all(f"http://127.0.0.1:{port}", headers, photos, UPLOAD_CONCURRENCY)
+        idle_after = rss_kb(ours.pid)
+        _, peak = await upload_all(f"http://127.0.0.1:{port}", headers, big, BIG_UPLOADS, sample_pid=ours.pid)
+    finally:
+        ours.terminate()
+        ours.wait(10)
+
+    bare_dir = folder / "bare"
+    bare_dir.mkdir()
+    port = free_port()
+    code = (f"import sys; sys.path.insert(0, {str(ROOT / 'bench')!r}); import uvicorn, ingest; "
+            f"uvicorn.run(ingest.bare_upload_app({str(bare_dir)!r}), host='127.0.0.1', port={port}, "
+            f"log_level='warning')")
+    bare = start([sys.executable, "-c", code], env, port)
+    try:
+        await asyncio.sleep(0.5)
+        bare_mbps, _ = await upload_all(f"http://127.0.0.1:{port}", {}, photos, UPLOAD_CONCURRENCY)
+    finally:
+        bare.terminate()
+        bare.wait(10)
+    # Idle is measured after the first uploads, so that the image threads and allocator are warmed up alike.
+    return {"ours": ours_mbps, "bare": bare_mbps, "cold_kb": idle, "idle_kb": idle_after, "peak_kb": peak,
+            "photo_mb": len(base) / 1e6, "big_mb": len(big[0]) / 1e6}
+
+
+# --- (d) event loop lag ------------------------------------------------------------------------------------------
+
+
+async def bench_loop_lag(folder: Path) -> tuple[float, float]:
+    """Worst lag of a 5 ms ticker while 8 photos of 12 MP are checked and their thumbnails made; and with no work."""
+    from media.ingest import store_photo
+    from media.store import LocalPhotoStore
+    from media.workers import ImageWorkers
+
+    store = LocalPhotoStore(folder / "lag-store")
+    workers = ImageWorkers(2)
+    base = camera_like(90)
+    photos = [variant(base, 2000 + n) for n in range(8)]
+
+    async def worst_lag(work) -> float:
+        worst = 0.0
+        stop = False
+
+        async def ticker() -> None:
+            nonlocal worst
+            while not stop:
+                before = time.perf_counter()
+                await asyncio.sleep(0.005)
+                worst = max(worst, time.perf_counter() - before - 0.005)
+
+        task = asyncio.create_task(ticker())
+        await work()
+        stop = True
+        await task
+        return worst * 1000
+
+    async def chunks(data: bytes):
+        for i in range(0, len(data), 64 * 1024):
+            yield data[i:i + 64 * 1024]
+
+    async def thumbnails() -> None:
+        await asyncio.gather(*(
+            store_photo(chunks(p), store, expected_sha256=hashlib.sha256(p).hexdigest(), declared_type="image/jpeg",
+                        max_bytes=20 * 1024 * 1024, workers=workers)
+            for p in photos
+        ))
+
+    idle = await worst_lag(lambda: asyncio.sleep(1))
+    busy = await worst_lag(thumbnails)
+    workers.shutdown()
+    return busy, idle
+
+
+# --- main --------------------------------------------------------------------------------------------------------
+
+
+async def prepare(settings) -> dict:
+    """The worker the upload benchmark logs in as, in the database the served process will use."""
+    from factories import headers_for, make_district, make_user
+
+    district = await make_district()
+    return await headers_for(settings, await make_user("worker", district.east_a))
+
+
+async def main() -> None:
+    from server import db
+    from server.settings import load_settings
+
+    folder = Path(tempfile.mkdtemp(prefix="doorstep-bench-"))
+    try:
+        url = os.environ.get("DOORSTEP_DATABASE_URL", "")
+        settings = load_settings({}, data_dir=folder / "data", database_url=url, secret=SECRET)
+        if url.startswith("postgres"):
+            print("PostgreSQL: the benchmark adds rows to this database.")
+        await db.migrate(settings)
+        await db.connect(settings)
+        try:
+            ours_rate, bare_rate = await bench_submissions(settings)
+            headers = await prepare(settings)
+        finally:
+            await db.disconnect()
+        env = os.environ | {"DOORSTEP_DATA_DIR": str(folder / "data"), "DOORSTEP_DATABASE_URL": url,
+                            "DOORSTEP_SECRET": SECRET, "DOORSTEP_LOG_LEVEL": "WARNING",
+                            "DOORSTEP_MAX_PHOTO_BYTES": str(12 * 1024 * 1024), "PYTHONPATH": str(ROOT)}
+        up = await bench_uploads(folder, env, headers)
+        busy, idle = await bench_loop_lag(folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+    database = "PostgreSQL" if settings.resolved_database_url.startswith("postgres") else "SQLite"
+    print(f"Ingest benchmark ({database}, {os.cpu_count()} CPUs)")
+    print(f"(a) home-visit submissions       {ours_rate:>9.0f} /s   bare raw-SQL handler {bare_rate:>7.0f} /s   "
+          f"ratio {ours_rate / bare_rate:.2f} (goal >= 0.5)")
+    print(f"(b) photo uploads ({up['photo_mb']:.1f} MB, 12 MP) {up['ours']:>6.1f} MB/s   bare write handler "
+          f"{up['bare']:>6.1f} MB/s   ratio {up['ours'] / up['bare']:.2f} (goal >= 0.8)")
+    print(f"(c) {BIG_UPLOADS} concurrent {up['big_mb']:.1f} MB uploads: peak RSS {up['peak_kb'] / 1024:.0f} MB, "
+          f"idle {up['idle_kb'] / 1024:.0f} MB (at start {up['cold_kb'] / 1024:.0f} MB), above idle {(up['peak_kb'] - up['idle_kb']) / 1024:.0f} MB "
+          f"(goal < 100 MB)")
+    print(f"(d) worst event-loop lag, 8 thumbnails of 12 MP photos {busy:>5.1f} ms   idle loop {idle:.1f} ms "
+          f"(goal < 50 ms)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
