@@ -192,3 +192,43 @@ async def test_a_killed_server_loses_nothing_it_acknowledged_and_stores_everythi
         assert hashlib.sha256(path.read_bytes()).hexdigest() == name
     assert set(held["attachments"]) <= set(files) and set(held["links"]) <= set(files)
     assert list((media / "tmp").iterdir()) == []
+
+
+async def test_a_real_server_refuses_a_body_past_the_limit_at_once_and_closes_the_connection(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOORSTEP_")} | {
+        "DOORSTEP_DATA_DIR": str(tmp_path / "data"),
+        "DOORSTEP_SECRET": "crash-test-secret-" + "y" * 32,
+        "DOORSTEP_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(REPO),
+    }
+    server = Server(env)
+    ready = server.helper("setup")
+    head = (f"PUT /api/v1/attachments/{'a' * 64} HTTP/1.1\r\nHost: t\r\nAuthorization: {ready['authorization']}\r\n"
+            "Content-Type: image/jpeg\r\n")
+    try:
+        await server.start()
+        for framing in (f"Content-Length: {100 * 1024 * 1024}\r\n\r\n", "Transfer-Encoding: chunked\r\n\r\n"):
+            chunked = framing.startswith("Transfer")
+            sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+            sent = 0
+            try:
+                sock.sendall(head.encode() + framing.encode())
+                piece = b"\xff" * (1024 * 1024)
+                while sent < 100 * 1024 * 1024:  # a phone that keeps sending until the server stops it
+                    sock.sendall((b"100000\r\n" + piece + b"\r\n") if chunked else piece)
+                    sent += len(piece)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            reply = b""
+            try:
+                while chunk := sock.recv(65536):
+                    reply += chunk
+            except ConnectionResetError:
+                pass
+            sock.close()
+            assert reply.startswith(b"HTTP/1.1 413"), reply[:200]
+            assert b"connection: close" in reply.lower()
+            assert sent < 100 * 1024 * 1024, "the server read the whole body instead of refusing it"
+    finally:
+        server.stop()
+    assert list((tmp_path / "data" / "media" / "tmp").iterdir()) == []
