@@ -16,6 +16,7 @@ from server.problems import AreaNotFound, Conflict, Forbidden, invalid
 from server.scope import require_role, scope_of
 
 PARENT_LEVEL = {"county": None, "township": "county", "community": "township"}
+LEVEL_NAMES = {"county": "区（县）", "township": "乡镇（街道）", "community": "社区（村）"}
 
 
 async def list_areas(caller: Caller, cursor: str | None) -> Page:
@@ -79,13 +80,13 @@ async def _parent_for(caller: Caller, level: str, parent_id: str | None) -> Area
             raise invalid("/parent", "区（县）不能有上级区域")
         return None
     if parent_id is None:
-        raise invalid("/parent", f"{_LEVEL_NAMES[level]}必须指定上级区域")
+        raise invalid("/parent", f"{LEVEL_NAMES[level]}必须指定上级区域")
     scope = await scope_of(caller)
     parent = await Area.filter(scope.areas(), id=parse_id(parent_id, pointer="/parent")).first()
     if parent is None:
         raise invalid("/parent", "上级区域不存在或不在您的管辖范围内")
     if parent.level != wanted:
-        raise invalid("/parent", f"{_LEVEL_NAMES[level]}的上级必须是{_LEVEL_NAMES[wanted]}")
+        raise invalid("/parent", f"{LEVEL_NAMES[level]}的上级必须是{LEVEL_NAMES[wanted]}")
     return parent
 
 
@@ -113,7 +114,6 @@ async def _replace_descendants(area: Area) -> None:
         await Area.filter(parent_id=area.id).update(county_id=area.county_id)
 
 
-_LEVEL_NAMES = {"county": "区（县）", "township": "乡镇（街道）", "community": "社区（村）"}
 
 
 def as_api(area: Area) -> dict:

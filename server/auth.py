@@ -32,18 +32,24 @@ async def login(settings: Settings, username: str, password: str, address: str) 
         await LoginFailure.create(username=username, address=address, at=now())
         await audit.record(None, "login.failed", "user", user.id if user else None, address=address, actor_name=username)
         raise BadCredentials()
-    token = secrets.token_urlsafe(32)
-    issued = now()
     async with in_transaction():
-        await AccessToken.create(
-            token_hash=token_hash(settings, token),
-            user=user,
-            created_at=issued,
-            expires_at=issued + timedelta(seconds=settings.token_ttl_seconds),
-        )
+        token = await issue_token(settings, user)
         await LoginFailure.filter(username=username).delete()
         await audit.record(Caller(user, address), "login", "user", user.id)
     return token, user
+
+
+async def issue_token(settings: Settings, user: User) -> str:
+    """A new bearer token for the user; only its keyed hash is stored."""
+    token = secrets.token_urlsafe(32)
+    issued = now()
+    await AccessToken.create(
+        token_hash=token_hash(settings, token),
+        user=user,
+        created_at=issued,
+        expires_at=issued + timedelta(seconds=settings.token_ttl_seconds),
+    )
+    return token
 
 
 async def _refuse_if_throttled(settings: Settings, username: str, address: str) -> None:

@@ -8,6 +8,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from server import audit
+from server.areas import LEVEL_NAMES
 from server.auth import revoke_all_tokens
 from server.caller import Caller
 from server.clock import now
@@ -21,7 +22,6 @@ from server.scope import assigned_area_ids, require_role, scope_of, users_visibl
 # The level of area each role is assigned; admins and providers have none.
 ROLE_LEVEL = {"admin": None, "bureau": "county", "supervisor": "township", "worker": "community", "provider": None}
 ROLE_NAMES = {"admin": "管理员", "bureau": "民政局", "supervisor": "督导", "worker": "社工", "provider": "服务机构"}
-LEVEL_NAMES = {"county": "区（县）", "township": "乡镇（街道）", "community": "社区（村）"}
 
 
 async def list_users(caller: Caller, cursor: str | None) -> Page:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import itertools
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from argon2 import PasswordHasher
 
 from server.areas import new_area
-from server.auth import token_hash
+from server.auth import issue_token
 from server.clock import now
-from server.models import AccessToken, Area, Provider, User, UserArea
+from server.models import Area, Provider, User, UserArea
 
 PASSWORD = "correct horse battery"
 PASSWORD_HASH = PasswordHasher().hash(PASSWORD)  # hashed once: argon2 is slow on purpose
@@ -68,13 +67,7 @@ async def make_user(role: str, *areas: Area, username: str | None = None, provid
 
 async def headers_for(settings, user: User) -> dict:
     """A bearer header for the user, as if they had logged in (the login route has tests of its own)."""
-    token = secrets.token_urlsafe(32)
-    issued = now()
-    await AccessToken.create(
-        token_hash=token_hash(settings, token), user=user, created_at=issued,
-        expires_at=issued + timedelta(seconds=settings.token_ttl_seconds),
-    )
-    return {"Authorization": f"Bearer {token}"}
+    return {"Authorization": f"Bearer {await issue_token(settings, user)}"}
 
 
 def assert_problem(response, status: int, *pointers: str) -> dict:
