@@ -1,11 +1,11 @@
-"""One uploaded photo from body to store: received, checked, thumbnails made, stored, in a crash-safe order."""
+"""One uploaded photo from body to store: received, checked, stored in a crash-safe order; its thumbnails later."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from media.images import DEFAULT_MAX_PIXELS, VARIANT_SIDES, ImageInfo, inspect, make_thumbnail, normalize_media_type
+from media.images import DEFAULT_MAX_PIXELS, VARIANT_SIDES, ImageInfo, inspect, make_thumbnails, normalize_media_type
 from media.store import PhotoStore
 from media.upload import receive
 from media.workers import ImageWorkers, run_image_job
@@ -29,10 +29,10 @@ async def store_photo(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     workers: ImageWorkers | None = None,
 ) -> StoredPhoto:
-    """Receive, check and store one photo with its derived images; raises the errors of `media.errors`.
+    """Receive, check and store one photo; raises the errors of `media.errors`.
 
-    Derived images are stored before the original: once an original is in the store its thumbnails are too, so a
-    crash between the two steps is repaired by the phone's retry, and a stored photo never lacks a thumbnail.
+    Its thumbnails are not made here (see `media.thumbnails`): decoding a 12 MP photo takes longer than receiving
+    and storing it, and a phone in a weak signal should hear that its photo is safe as soon as it is.
     A retry is checked again too, so that the caller can record the evidence if its first attempt never did.
     """
     media_type = normalize_media_type(declared_type)  # an unaccepted type is refused before a byte is read
@@ -40,9 +40,22 @@ async def store_photo(
     received = await receive(chunks, store, expected_sha256=expected_sha256, max_bytes=max_bytes)
     async with received:  # removes the temporary file unless `put` took it
         info = await run(inspect, received.path, media_type, max_pixels=max_pixels)
-        for variant, side in VARIANT_SIDES.items():
-            if not await store.exists_derived(received.sha256, variant):
-                data = await run(make_thumbnail, received.path, side, max_pixels=max_pixels)
-                await store.put_derived(received.sha256, variant, data)
         created = await store.put(received.sha256, received.path)
     return StoredPhoto(sha256=received.sha256, size=received.size, created=created, info=info)
+
+
+async def make_derived(
+    store: PhotoStore, sha256: str, workers: ImageWorkers, *, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> None:
+    """Make whichever derived images of a stored photo are missing, all from one decoding of it.
+
+    Raises ImageRejected when the photo cannot be decoded, PhotoNotFound when it is not stored.
+    """
+    async with workers.slot() as run:  # the photo's bytes, its pixels and the results all count against the bound
+        missing = {v: side for v, side in VARIANT_SIDES.items() if not await store.exists_derived(sha256, v)}
+        if not missing:
+            return
+        photo = await (await store.open(sha256)).read()
+        made = await run(make_thumbnails, photo, missing, max_pixels=max_pixels)
+        for variant, data in made.items():
+            await store.put_derived(sha256, variant, data)

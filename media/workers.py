@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import os
+import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
@@ -23,27 +25,50 @@ class ImageWorkers:
     """Runs image jobs on at most `max_workers` threads.
 
     Callers beyond that wait in asyncio (cancellable, nothing queued in the pool), so a burst of uploads holds at
-    most `max_workers` decoded images in memory at once.
+    most `max_workers` decoded images in memory at once. A pool with a `niceness` runs its threads at that lower
+    priority (Linux sets it per thread): work that nobody waits for yields the CPU to work somebody does.
     """
 
-    def __init__(self, max_workers: int | None = None) -> None:
+    def __init__(self, max_workers: int | None = None, *, niceness: int = 0) -> None:
         self.max_workers = max_workers or default_max_workers()
-        self._executor = ThreadPoolExecutor(self.max_workers, thread_name_prefix="doorstep-image")
+        self._executor = ThreadPoolExecutor(
+            self.max_workers, thread_name_prefix="doorstep-image",
+            initializer=functools.partial(_lower_priority, niceness) if niceness else None,
+        )
         # One semaphore per event loop: asyncio primitives belong to the loop they are first used in.
         self._semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
             weakref.WeakKeyDictionary()
         )
 
-    async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[Callable[..., Awaitable]]:
+        """Hold one of the pool's places across several steps (read a photo, decode it, store what was made), so
+        that the bound covers what those steps hold in memory too. Yields a `run` for jobs within the place."""
         loop = asyncio.get_running_loop()
         semaphore = self._semaphores.get(loop)
         if semaphore is None:
             semaphore = self._semaphores[loop] = asyncio.Semaphore(self.max_workers)
-        async with semaphore:
+
+        async def run(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
             return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+
+        async with semaphore:
+            yield run
+
+    async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        async with self.slot() as run:
+            return await run(fn, *args, **kwargs)
 
     def shutdown(self, wait: bool = True) -> None:
         self._executor.shutdown(wait=wait, cancel_futures=True)
+
+
+def _lower_priority(niceness: int) -> None:
+    try:
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + niceness))
+    except (AttributeError, OSError):  # not Linux, or not allowed: run at normal priority
+        pass
 
 
 _default: ImageWorkers | None = None

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from media.store import LocalPhotoStore
+from media.thumbnails import Thumbnails
 from media.workers import ImageWorkers
 from server import db
 from server.middleware import Authentication, RequestContext
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         try:
             yield
         finally:
+            app.state.thumbnails.close()
             app.state.image_workers.shutdown(wait=False)
             if manage_database:
                 await db.disconnect()
@@ -106,6 +108,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     app.state.settings = settings
     app.state.photos = LocalPhotoStore(settings.resolved_media_dir)
     app.state.image_workers = ImageWorkers(settings.image_workers)
+    app.state.thumbnails = Thumbnails(app.state.photos, app.state.image_workers, max_pixels=settings.max_image_pixels)
     return app
 
 

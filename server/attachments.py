@@ -18,12 +18,13 @@ from tortoise.exceptions import IntegrityError
 from media import errors as media_errors
 from media.ingest import store_photo
 from media.store import PhotoStore, PhotoStream, normalize_sha256
+from media.thumbnails import Thumbnails
 from media.workers import ImageWorkers
 from server.caller import Caller
 from server.clock import now
 from server.models import Attachment, SubmissionAttachment
-from server.problems import (AttachmentNotFound, FieldProblem, PhotoRejected, TooLarge, UnsupportedMediaType,
-                             invalid)
+from server.problems import (AttachmentNotFound, FieldProblem, PhotoRejected, ThumbnailUnavailable, TooLarge,
+                             UnsupportedMediaType, invalid)
 from server.scope import require_role, scope_of
 from server.settings import Settings
 
@@ -31,9 +32,11 @@ UPLOADING_ROLES = ("admin", "supervisor", "worker", "provider")
 SIZES = {"thumb": "thumb", "large": "large"}
 
 
-async def upload(caller: Caller, settings: Settings, store: PhotoStore, workers: ImageWorkers | None, name: str,
-                 content_type: str, declared_length: str | None, chunks: AsyncIterator[bytes]) -> tuple[Attachment, bool]:
-    """Store one photo and record it; returns (attachment, created). A retry of a stored photo is not rewritten."""
+async def upload(caller: Caller, settings: Settings, store: PhotoStore, workers: ImageWorkers, thumbnails: Thumbnails,
+                 name: str, content_type: str, declared_length: str | None,
+                 chunks: AsyncIterator[bytes]) -> tuple[Attachment, bool]:
+    """Store one photo and record it; returns (attachment, created). A retry of a stored photo is not rewritten.
+    Its thumbnails are made after the answer."""
     require_role(caller, *UPLOADING_ROLES)
     try:
         sha256 = normalize_sha256(name)
@@ -43,10 +46,11 @@ async def upload(caller: Caller, settings: Settings, store: PhotoStore, workers:
         # Refused before a byte is read; the connection is closed rather than drained.
         raise _too_large(settings.max_photo_bytes)
     try:
-        stored = await store_photo(
-            chunks, store, expected_sha256=sha256, declared_type=content_type or "", max_bytes=settings.max_photo_bytes,
-            max_pixels=settings.max_image_pixels, workers=workers,
-        )
+        with thumbnails.receiving():
+            stored = await store_photo(
+                chunks, store, expected_sha256=sha256, declared_type=content_type or "",
+                max_bytes=settings.max_photo_bytes, max_pixels=settings.max_image_pixels, workers=workers,
+            )
     except media_errors.TooLarge:
         raise _too_large(settings.max_photo_bytes) from None
     except media_errors.UnsupportedType as e:
@@ -65,6 +69,7 @@ async def upload(caller: Caller, settings: Settings, store: PhotoStore, workers:
         taken_at=taken_at, latitude=info.gps[0] if info.gps else None, longitude=info.gps[1] if info.gps else None,
         uploaded_by_id=caller.id, created_at=now(),
     )
+    thumbnails.make_later(sha256)  # a retry too: its first attempt may have ended before they were made
     try:
         await row.save(force_create=True)
     except IntegrityError:
@@ -96,7 +101,8 @@ class OpenedPhoto:
     stream: PhotoStream
 
 
-async def open_photo(caller: Caller, store: PhotoStore, name: str, size: str | None) -> OpenedPhoto:
+async def open_photo(caller: Caller, store: PhotoStore, thumbnails: Thumbnails, name: str,
+                     size: str | None) -> OpenedPhoto:
     """The original (or a thumbnail) for a caller who may see a submission that uses it; anyone else gets 404."""
     try:
         sha256 = normalize_sha256(name)
@@ -112,9 +118,11 @@ async def open_photo(caller: Caller, store: PhotoStore, name: str, size: str | N
     try:
         if size is None:
             return OpenedPhoto(sha256, row.media_type, await store.open(sha256))
-        return OpenedPhoto(sha256, "image/jpeg", await store.open_derived(sha256, SIZES[size]))
+        return OpenedPhoto(sha256, "image/jpeg", await thumbnails.open(sha256, SIZES[size]))
     except media_errors.PhotoNotFound:
         raise AttachmentNotFound() from None
+    except media_errors.ImageRejected:
+        raise ThumbnailUnavailable() from None
 
 
 async def orphans(caller: Caller | None, store: PhotoStore, older_than_hours: int) -> list[dict]:

@@ -91,6 +91,11 @@ class AttachmentNotFound(NotFound):
     default_detail = "该照片不存在，或您无权查看。"
 
 
+class ThumbnailUnavailable(NotFound):
+    type, title = "thumbnail-unavailable", "无法生成缩略图"
+    default_detail = "该照片无法解码，无法生成缩略图；原图仍可查看。"
+
+
 class ConflictNotFound(NotFound):
     type, title = "conflict-not-found", "未找到该冲突"
     default_detail = "该冲突记录不存在，或不在您的管辖范围内。"

@@ -257,3 +257,37 @@ async def test_photos_are_served_whole_and_thumbnails_without_exif(client, setti
         image = Image.open(io.BytesIO(thumb.content))
         assert max(image.size) <= side and not image.getexif()
     assert_problem(await client.get(f"/api/v1/attachments/{gps}?size=huge", headers=headers), 422, "/size")
+
+
+async def test_a_thumbnail_never_made_is_made_when_first_asked_for(client, app, field):
+    # What a crash right after an upload's answer leaves: the photo stored and recorded, no thumbnails.
+    district, household, worker, headers, shas = field
+    body = submission_body(household, home_visit(shas[0], shas))
+    assert (await client.put(f"/api/v1/submissions/{uuid.uuid4()}", json=body, headers=headers)).status_code == 201
+    store = app.state.photos
+    await app.state.thumbnails.settle()
+    for variant in ("thumb", "large"):
+        store.derived_path(shas[0], variant).unlink()
+
+    thumb = await client.get(f"/api/v1/attachments/{shas[0]}?size=thumb", headers=headers)
+
+    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg"
+    assert thumb.content == await (await store.open_derived(shas[0], "thumb")).read()
+    assert await store.exists_derived(shas[0], "large")  # both from the one decoding
+
+
+async def test_a_photo_that_cannot_be_decoded_is_kept_but_has_no_thumbnail(client, app, field):
+    # Whole in structure, so the upload is accepted as the evidence the phone holds; but its scan names a
+    # colour component the frame does not have, which the decoder cannot get past.
+    district, household, worker, headers, shas = field
+    damaged = bytearray(jpeg())
+    damaged[damaged.index(b"\xff\xda") + 5] = 9
+    damaged = bytes(damaged)
+    assert (await upload(client, headers, damaged)).status_code == 201
+    sha = sha256_of(damaged)
+    body = submission_body(household, home_visit(sha, shas))
+    assert (await client.put(f"/api/v1/submissions/{uuid.uuid4()}", json=body, headers=headers)).status_code == 201
+    await app.state.thumbnails.settle()
+
+    assert (await client.get(f"/api/v1/attachments/{sha}", headers=headers)).content == damaged
+    assert_problem(await client.get(f"/api/v1/attachments/{sha}?size=thumb", headers=headers), 404)

@@ -9,7 +9,7 @@ async def put_attachment(request: Request) -> Response:
     """Upload a photo under its sha256: 201 when stored, 200 when it was already there."""
     settings = request.app.state.settings
     row, created = await attachments.upload(
-        request.user, settings, request.app.state.photos, request.app.state.image_workers,
+        request.user, settings, request.app.state.photos, request.app.state.image_workers, request.app.state.thumbnails,
         request.path_params["sha256"], request.headers.get("content-type", ""), request.headers.get("content-length"),
         request.stream(),
     )
@@ -24,8 +24,8 @@ async def get_attachment(request: Request) -> Response:
         row = await attachments.recorded(request.user, store, request.path_params["sha256"])
         return Response(status_code=200, headers={"Content-Length": str(row.size), "Content-Type": row.media_type,
                                                   "ETag": f'"{row.sha256}"'})
-    photo = await attachments.open_photo(request.user, store, request.path_params["sha256"],
-                                     request.query_params.get("size"))
+    photo = await attachments.open_photo(request.user, store, request.app.state.thumbnails,
+                                         request.path_params["sha256"], request.query_params.get("size"))
     headers = {
         "Content-Length": str(photo.stream.size),
         "ETag": f'"{photo.sha256}"',

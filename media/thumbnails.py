@@ -1,0 +1,93 @@
+"""Thumbnails of stored photos: made in the background once an upload is answered, or when first asked for.
+
+The upload's answer does not wait for them. They are made after it, once this process has received no photo for a
+moment, in a pool of low priority: a burst of uploads is received at full speed (decoding competes for the CPU and
+for Python's lock) and the thumbnails catch up when it is over. A crash or a shutdown may leave some unmade; asking
+for one makes it then, on whichever instance is asked. So no list of pending work is kept anywhere: the store itself
+says what is missing. (What this process is receiving is about its own CPU, not shared state.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Iterator
+
+from media.errors import ImageRejected
+from media.images import DEFAULT_MAX_PIXELS
+from media.ingest import make_derived
+from media.store import PhotoStore, PhotoStream, check_variant
+from media.workers import ImageWorkers
+
+log = logging.getLogger(__name__)
+
+# Background work yields the CPU to requests being answered (nice 10: about a tenth of a busy core's share).
+BACKGROUND_NICENESS = 10
+# Background thumbnails wait for this long without an upload being received, but never longer than MAX_DELAY.
+QUIET = 0.3
+MAX_DELAY = 10.0
+
+
+class Thumbnails:
+    def __init__(self, store: PhotoStore, workers: ImageWorkers, *, background_workers: int = 1,
+                 max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+        self.store = store
+        self.max_pixels = max_pixels
+        self._asked = workers  # someone is waiting for these
+        self._background = ImageWorkers(background_workers, niceness=BACKGROUND_NICENESS)
+        self._pending: set[asyncio.Task] = set()
+        self._receiving = 0
+        self._last_received = 0.0
+
+    @contextlib.contextmanager
+    def receiving(self) -> Iterator[None]:
+        """Mark a photo being received: background thumbnails wait until there is none."""
+        self._receiving += 1
+        try:
+            yield
+        finally:
+            self._receiving -= 1
+            self._last_received = time.monotonic()
+
+    def make_later(self, sha256: str) -> None:
+        """Make the photo's thumbnails after this request, at low priority."""
+        task = asyncio.get_running_loop().create_task(self._make_quietly(sha256))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def open(self, sha256: str, variant: str) -> PhotoStream:
+        """A thumbnail, made now if it was not made yet. Raises ImageRejected if the photo cannot be decoded."""
+        check_variant(variant)
+        if not await self.store.exists_derived(sha256, variant):
+            await make_derived(self.store, sha256, self._asked, max_pixels=self.max_pixels)
+        return await self.store.open_derived(sha256, variant)
+
+    async def settle(self) -> None:
+        """Wait until the thumbnails asked for with `make_later` are made (for tests and benchmarks)."""
+        while self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
+
+    def close(self) -> None:
+        """Stop background work: what is left unmade is made when first asked for."""
+        for task in self._pending:
+            task.cancel()
+        self._background.shutdown(wait=False)
+
+    async def _quiet_moment(self) -> None:
+        deadline = time.monotonic() + MAX_DELAY
+        while time.monotonic() < deadline:
+            quiet_for = 0.0 if self._receiving else time.monotonic() - self._last_received
+            if quiet_for >= QUIET:
+                return
+            await asyncio.sleep(QUIET - quiet_for)
+
+    async def _make_quietly(self, sha256: str) -> None:
+        await self._quiet_moment()
+        try:
+            await make_derived(self.store, sha256, self._background, max_pixels=self.max_pixels)
+        except ImageRejected:
+            log.warning("photo %s cannot be decoded: no thumbnails", sha256)
+        except Exception:
+            log.exception("thumbnails of photo %s failed; they will be made when first asked for", sha256)

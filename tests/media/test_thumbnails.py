@@ -1,0 +1,68 @@
+"""Thumbnails after the answer: made in the background once uploads pause, or at once when asked for."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from media.ingest import store_photo
+from media.store import VARIANTS, PhotoStore
+from media.thumbnails import QUIET, Thumbnails
+from media.workers import ImageWorkers
+from photo_factories import GPS_PHOTO, chunks_of, sha256_of
+
+PHOTO = GPS_PHOTO.read_bytes()
+
+
+@pytest.fixture
+async def thumbnails(store: PhotoStore) -> AsyncIterator[Thumbnails]:
+    workers = ImageWorkers(1)
+    made = Thumbnails(store, workers)
+    yield made
+    made.close()
+    workers.shutdown()
+
+
+async def stored(store: PhotoStore, thumbnails: Thumbnails) -> str:
+    sha = sha256_of(PHOTO)
+    await store_photo(chunks_of(PHOTO), store, expected_sha256=sha, declared_type="image/jpeg", max_bytes=10**7)
+    return sha
+
+
+async def made(store: PhotoStore, sha: str) -> list[bool]:
+    return [await store.exists_derived(sha, v) for v in sorted(VARIANTS)]
+
+
+async def test_background_thumbnails_wait_while_a_photo_is_being_received(
+    store: PhotoStore, thumbnails: Thumbnails
+) -> None:
+    sha = await stored(store, thumbnails)
+    with thumbnails.receiving():
+        thumbnails.make_later(sha)
+        await asyncio.sleep(QUIET * 2)
+        assert await made(store, sha) == [False, False]
+
+    await thumbnails.settle()
+
+    assert await made(store, sha) == [True, True]
+
+
+async def test_a_thumbnail_asked_for_is_made_at_once_even_while_photos_arrive(
+    store: PhotoStore, thumbnails: Thumbnails
+) -> None:
+    sha = await stored(store, thumbnails)
+    with thumbnails.receiving():
+        thumb = await asyncio.wait_for(thumbnails.open(sha, "thumb"), timeout=QUIET * 10)
+        assert (await thumb.read())[:3] == b"\xff\xd8\xff"
+        assert await made(store, sha) == [True, True]  # both from the one decoding
+
+
+async def test_closing_leaves_the_rest_to_be_made_when_asked_for(store: PhotoStore, thumbnails: Thumbnails) -> None:
+    sha = await stored(store, thumbnails)
+    with thumbnails.receiving():
+        thumbnails.make_later(sha)
+        thumbnails.close()
+    await asyncio.sleep(QUIET * 2)
+    assert await made(store, sha) == [False, False]
