@@ -318,7 +318,7 @@ async def bench_loop_lag(folder: Path) -> tuple[float, float]:
 
     idle = await worst_lag(lambda: asyncio.sleep(1))
     busy = await worst_lag(photos_in)
-    thumbnails.close()
+    await thumbnails.close()
     workers.shutdown()
     return busy, idle
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from media.images import DEFAULT_MAX_PIXELS, VARIANT_SIDES, ImageInfo, inspect, make_thumbnails, normalize_media_type
@@ -45,17 +45,18 @@ async def store_photo(
 
 
 async def make_derived(
-    store: PhotoStore, sha256: str, workers: ImageWorkers, *, max_pixels: int = DEFAULT_MAX_PIXELS
+    store: PhotoStore, sha256: str, run: Callable[..., Awaitable], *, max_pixels: int = DEFAULT_MAX_PIXELS
 ) -> None:
     """Make whichever derived images of a stored photo are missing, all from one decoding of it.
 
-    Raises ImageRejected when the photo cannot be decoded, PhotoNotFound when it is not stored.
+    `run` is the runner of a place held in an image pool (`ImageWorkers.slot`), so that the photo's bytes, its
+    pixels and the results all count against the pool's bound. Raises ImageRejected when the photo cannot be
+    decoded, PhotoNotFound when it is not stored.
     """
-    async with workers.slot() as run:  # the photo's bytes, its pixels and the results all count against the bound
-        missing = {v: side for v, side in VARIANT_SIDES.items() if not await store.exists_derived(sha256, v)}
-        if not missing:
-            return
-        photo = await (await store.open(sha256)).read()
-        made = await run(make_thumbnails, photo, missing, max_pixels=max_pixels)
-        for variant, data in made.items():
-            await store.put_derived(sha256, variant, data)
+    missing = {v: side for v, side in VARIANT_SIDES.items() if not await store.exists_derived(sha256, v)}
+    if not missing:
+        return
+    photo = await (await store.open(sha256)).read()
+    made = await run(make_thumbnails, photo, missing, max_pixels=max_pixels)
+    for variant, data in made.items():
+        await store.put_derived(sha256, variant, data)

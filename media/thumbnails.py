@@ -1,10 +1,13 @@
 """Thumbnails of stored photos: made in the background once an upload is answered, or when first asked for.
 
-The upload's answer does not wait for them. They are made after it, once this process has received no photo for a
-moment, in a pool of low priority: a burst of uploads is received at full speed (decoding competes for the CPU and
-for Python's lock) and the thumbnails catch up when it is over. A crash or a shutdown may leave some unmade; asking
-for one makes it then, on whichever instance is asked. So no list of pending work is kept anywhere: the store itself
-says what is missing. (What this process is receiving is about its own CPU, not shared state.)
+The upload's answer does not wait for them. They are made after it, in a pool of their own, once this process has
+received no photo for a moment: a burst of uploads is received at full speed (decoding would compete for the CPU and
+for Python's lock) and the thumbnails catch up when it is over. Not by lowering the threads' priority instead: a
+low-priority thread holding Python's lock on a busy machine would stall the event loop.
+
+A crash or a shutdown may leave some unmade; asking for one makes it then, on whichever instance is asked. So no
+list of pending work is kept anywhere: the store itself says what is missing. (What this process is receiving is
+about its own CPU, not state to share.)
 """
 
 from __future__ import annotations
@@ -23,8 +26,6 @@ from media.workers import ImageWorkers
 
 log = logging.getLogger(__name__)
 
-# Background work yields the CPU to requests being answered (nice 10: about a tenth of a busy core's share).
-BACKGROUND_NICENESS = 10
 # Background thumbnails wait for this long without an upload being received, but never longer than MAX_DELAY.
 QUIET = 0.3
 MAX_DELAY = 10.0
@@ -36,8 +37,10 @@ class Thumbnails:
         self.store = store
         self.max_pixels = max_pixels
         self._asked = workers  # someone is waiting for these
-        self._background = ImageWorkers(background_workers, niceness=BACKGROUND_NICENESS)
+        self._background = ImageWorkers(background_workers)
         self._pending: set[asyncio.Task] = set()
+        self._making: set[asyncio.Task] = set()  # past waiting: writing files, not to be cut off
+        self._closing = False
         self._receiving = 0
         self._last_received = 0.0
 
@@ -61,7 +64,8 @@ class Thumbnails:
         """A thumbnail, made now if it was not made yet. Raises ImageRejected if the photo cannot be decoded."""
         check_variant(variant)
         if not await self.store.exists_derived(sha256, variant):
-            await make_derived(self.store, sha256, self._asked, max_pixels=self.max_pixels)
+            async with self._asked.slot() as run:
+                await make_derived(self.store, sha256, run, max_pixels=self.max_pixels)
         return await self.store.open_derived(sha256, variant)
 
     async def settle(self) -> None:
@@ -69,11 +73,14 @@ class Thumbnails:
         while self._pending:
             await asyncio.gather(*self._pending, return_exceptions=True)
 
-    def close(self) -> None:
-        """Stop background work: what is left unmade is made when first asked for."""
-        for task in self._pending:
+    async def close(self) -> None:
+        """Stop background work: thumbnails being made are finished (no half-written file is left behind),
+        those still waiting are dropped, to be made when first asked for."""
+        self._closing = True
+        for task in self._pending - self._making:
             task.cancel()
-        self._background.shutdown(wait=False)
+        await asyncio.gather(*self._pending, return_exceptions=True)
+        self._background.shutdown()
 
     async def _quiet_moment(self) -> None:
         deadline = time.monotonic() + MAX_DELAY
@@ -85,9 +92,16 @@ class Thumbnails:
 
     async def _make_quietly(self, sha256: str) -> None:
         await self._quiet_moment()
-        try:
-            await make_derived(self.store, sha256, self._background, max_pixels=self.max_pixels)
-        except ImageRejected:
-            log.warning("photo %s cannot be decoded: no thumbnails", sha256)
-        except Exception:
-            log.exception("thumbnails of photo %s failed; they will be made when first asked for", sha256)
+        async with self._background.slot() as run:
+            if self._closing:
+                return
+            task = asyncio.current_task()
+            self._making.add(task)
+            try:
+                await make_derived(self.store, sha256, run, max_pixels=self.max_pixels)
+            except ImageRejected:
+                log.warning("photo %s cannot be decoded: no thumbnails", sha256)
+            except Exception:
+                log.exception("thumbnails of photo %s failed; they will be made when first asked for", sha256)
+            finally:
+                self._making.discard(task)

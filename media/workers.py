@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import functools
 import os
-import threading
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,16 +24,12 @@ class ImageWorkers:
     """Runs image jobs on at most `max_workers` threads.
 
     Callers beyond that wait in asyncio (cancellable, nothing queued in the pool), so a burst of uploads holds at
-    most `max_workers` decoded images in memory at once. A pool with a `niceness` runs its threads at that lower
-    priority (Linux sets it per thread): work that nobody waits for yields the CPU to work somebody does.
+    most `max_workers` decoded images in memory at once.
     """
 
-    def __init__(self, max_workers: int | None = None, *, niceness: int = 0) -> None:
+    def __init__(self, max_workers: int | None = None) -> None:
         self.max_workers = max_workers or default_max_workers()
-        self._executor = ThreadPoolExecutor(
-            self.max_workers, thread_name_prefix="doorstep-image",
-            initializer=functools.partial(_lower_priority, niceness) if niceness else None,
-        )
+        self._executor = ThreadPoolExecutor(self.max_workers, thread_name_prefix="doorstep-image")
         # One semaphore per event loop: asyncio primitives belong to the loop they are first used in.
         self._semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
             weakref.WeakKeyDictionary()
@@ -61,14 +56,6 @@ class ImageWorkers:
 
     def shutdown(self, wait: bool = True) -> None:
         self._executor.shutdown(wait=wait, cancel_futures=True)
-
-
-def _lower_priority(niceness: int) -> None:
-    try:
-        thread = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + niceness))
-    except (AttributeError, OSError):  # not Linux, or not allowed: run at normal priority
-        pass
 
 
 _default: ImageWorkers | None = None

@@ -94,7 +94,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         try:
             yield
         finally:
-            app.state.thumbnails.close()
+            await app.state.thumbnails.close()
             app.state.image_workers.shutdown(wait=False)
             if manage_database:
                 await db.disconnect()

@@ -64,11 +64,11 @@ async def clean_database(database):
 
 
 @pytest.fixture
-def app(settings, clean_database):
+async def app(settings, clean_database):
     app = create_app(settings, manage_database=False)
     yield app
     # No thumbnail of this test's photos is made while the next test runs (the lifespan would do this in a server).
-    app.state.thumbnails.close()
+    await app.state.thumbnails.close()
     app.state.image_workers.shutdown(wait=True)
 
 

@@ -46,7 +46,8 @@ async def test_a_photo_is_stored_with_its_evidence_and_its_thumbnails_are_made_a
     assert not any([await store.exists_derived(stored.sha256, v) for v in VARIANTS])
     assert temp_files(store) == []
 
-    await make_derived(store, stored.sha256, workers)
+    async with workers.slot() as run:
+        await make_derived(store, stored.sha256, run)
 
     for variant, side in (("thumb", 320), ("large", 640)):
         thumbnail = Image.open(io.BytesIO(await (await store.open_derived(stored.sha256, variant)).read()))
@@ -58,7 +59,8 @@ async def test_only_missing_thumbnails_are_made(store: PhotoStore, workers: Imag
     stored = await upload(store, workers)
     await store.put_derived(stored.sha256, "large", b"kept as it is")
 
-    await make_derived(store, stored.sha256, workers)
+    async with workers.slot() as run:
+        await make_derived(store, stored.sha256, run)
 
     assert await (await store.open_derived(stored.sha256, "large")).read() == b"kept as it is"
     assert await store.exists_derived(stored.sha256, "thumb")
@@ -72,7 +74,8 @@ async def test_thumbnails_of_a_photo_that_cannot_be_decoded_are_refused(store: P
     stored = await upload(store, workers, damaged)
 
     with pytest.raises(ImageRejected):
-        await make_derived(store, stored.sha256, workers)
+        async with workers.slot() as run:
+            await make_derived(store, stored.sha256, run)
     assert not any([await store.exists_derived(stored.sha256, v) for v in VARIANTS])
 
 

@@ -21,7 +21,7 @@ async def thumbnails(store: PhotoStore) -> AsyncIterator[Thumbnails]:
     workers = ImageWorkers(1)
     made = Thumbnails(store, workers)
     yield made
-    made.close()
+    await made.close()
     workers.shutdown()
 
 
@@ -59,10 +59,21 @@ async def test_a_thumbnail_asked_for_is_made_at_once_even_while_photos_arrive(
         assert await made(store, sha) == [True, True]  # both from the one decoding
 
 
-async def test_closing_leaves_the_rest_to_be_made_when_asked_for(store: PhotoStore, thumbnails: Thumbnails) -> None:
-    sha = await stored(store, thumbnails)
+async def test_closing_drops_what_waits_and_finishes_what_is_being_made(
+    store: PhotoStore, thumbnails: Thumbnails
+) -> None:
+    waiting = await stored(store, thumbnails)
     with thumbnails.receiving():
-        thumbnails.make_later(sha)
-        thumbnails.close()
+        thumbnails.make_later(waiting)
+        await thumbnails.close()
     await asyncio.sleep(QUIET * 2)
-    assert await made(store, sha) == [False, False]
+    assert await made(store, waiting) == [False, False]
+
+    workers = ImageWorkers(1)
+    fresh = Thumbnails(store, workers)
+    fresh.make_later(waiting)
+    while not fresh._making:  # past its quiet moment, now being made
+        await asyncio.sleep(0.005)
+    await fresh.close()
+    workers.shutdown()
+    assert await made(store, waiting) == [True, True] and not list(store.temp_dir.iterdir())

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -53,18 +51,6 @@ async def test_no_more_jobs_run_at_once_than_the_bound(workers: ImageWorkers) ->
 
     await asyncio.gather(*(workers.run(job) for _ in range(10)))
     assert peak == 2
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="threads have priorities of their own on Linux")
-async def test_a_background_pool_runs_at_lower_priority_than_the_rest() -> None:
-    def niceness() -> int:
-        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-
-    background = ImageWorkers(1, niceness=10)
-    try:
-        assert await background.run(niceness) == min(19, niceness() + 10)
-    finally:
-        background.shutdown()
 
 
 async def test_a_slot_holds_its_place_across_several_jobs() -> None:
