@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import uuid
 from collections import OrderedDict
 
 from tortoise.exceptions import IntegrityError
@@ -29,28 +30,53 @@ _COMPILED_MAX = 256
 
 
 def compiled(version: FormVersion) -> forms.CompiledForm:
-    form = _COMPILED.get(version.id)
+    form = _cached(version.id)
+    return form if form is not None else _remember(version.id, version.schema, version.ui)
+
+
+async def compiled_by_id(version_id: uuid.UUID) -> forms.CompiledForm:
+    """Like `compiled`, reading the (large) schema and ui from the database only when they are not compiled yet."""
+    form = _cached(version_id)
     if form is None:
-        form = forms.compile_form(version.schema, version.ui)
-        _COMPILED[version.id] = form
-        if len(_COMPILED) > _COMPILED_MAX:
-            _COMPILED.popitem(last=False)
-    else:
-        _COMPILED.move_to_end(version.id)
+        row = await FormVersion.get(id=version_id).values("schema", "ui")
+        form = _remember(version_id, row["schema"], row["ui"])
     return form
 
 
-async def version_for_submission(caller: Caller, slug: str, number: int) -> tuple[FormVersion, forms.CompiledForm]:
-    """The named published version, ready to check data; 422 at /form or /version when it cannot take data."""
-    form = await Form.filter(await forms_visible_to(caller), slug=slug).first()
+def _cached(version_id: uuid.UUID) -> forms.CompiledForm | None:
+    form = _COMPILED.get(version_id)
+    if form is not None:
+        _COMPILED.move_to_end(version_id)
+    return form
+
+
+def _remember(version_id: uuid.UUID, schema: dict, ui: dict) -> forms.CompiledForm:
+    form = _COMPILED[version_id] = forms.compile_form(schema, ui)
+    if len(_COMPILED) > _COMPILED_MAX:
+        _COMPILED.popitem(last=False)
+    return form
+
+
+async def version_for_submission(caller: Caller, slug: str,
+                                 number: int) -> tuple[uuid.UUID, uuid.UUID, forms.CompiledForm]:
+    """(form id, version id, compiled version) of the named published version, ready to check data; 422 at /form or
+    /version when it cannot take data. Whether the form is retired is read every time: only a version never changes."""
+    visible = await forms_visible_to(caller, via="form__")
+    version = await FormVersion.filter(visible, form__slug=slug, version=number).first().values(
+        "id", "form_id", "form__retired_at")
+    if version is None or version["form__retired_at"] is not None:
+        raise await _refusal(caller, slug, number)
+    return version["form_id"], version["id"], await compiled_by_id(version["id"])
+
+
+async def _refusal(caller: Caller, slug: str, number: int) -> InvalidInput:
+    """Why the named version takes no data: no such form, a retired form, or no such version of it."""
+    form = await Form.filter(await forms_visible_to(caller), slug=slug).first().values("draft_title", "retired_at")
     if form is None:
-        raise InvalidInput(errors=[FieldProblem("/form", "表单不存在")])
-    if form.retired_at is not None:
-        raise InvalidInput(errors=[FieldProblem("/form", "该表单已停用，不再接收新的提交")])
-    version = await FormVersion.get_or_none(form_id=form.id, version=number)
-    if version is None:
-        raise InvalidInput(errors=[FieldProblem("/version", f"表单「{form.draft_title}」没有第 {number} 版")])
-    return version, compiled(version)
+        return InvalidInput(errors=[FieldProblem("/form", "表单不存在")])
+    if form["retired_at"] is not None:
+        return InvalidInput(errors=[FieldProblem("/form", "该表单已停用，不再接收新的提交")])
+    return InvalidInput(errors=[FieldProblem("/version", f"表单「{form['draft_title']}」没有第 {number} 版")])
 
 
 def etag_of(title: str, schema: dict, ui: dict) -> str:

@@ -91,13 +91,16 @@ async def users_visible_to(caller: Caller) -> Q:
     return Q(id=caller.id)
 
 
-async def forms_visible_to(caller: Caller) -> Q:
-    """Built-in forms, the forms of the caller's own township and county, and (for designers) those below them."""
+async def forms_visible_to(caller: Caller, via: str = "") -> Q:
+    """Built-in forms, the forms of the caller's own township and county, and (for designers) those below them.
+
+    `via` reaches the form from another model, e.g. "form__" from a FormVersion."""
     if caller.role == "admin":
         return Q()
     if caller.role == "provider":
-        return _NOTHING
+        return Q(**{f"{via}id__in": []})
     scope = await scope_of(caller)
     assigned = await Area.filter(id__in=list(scope.counties | scope.townships | scope.communities))
     above = {a.county_id for a in assigned} | {a.township_id for a in assigned if a.township_id}
-    return Q(Q(area_id__isnull=True), Q(area_id__in=list(above)), scope.areas("area__"), join_type=Q.OR)
+    return Q(Q(**{f"{via}area_id__isnull": True}), Q(**{f"{via}area_id__in": list(above)}), scope.areas(f"{via}area__"),
+             join_type=Q.OR)

@@ -20,7 +20,7 @@ from server import audit, evidence, observations
 from server.caller import Caller
 from server.canonical import body_hash
 from server.clock import now
-from server.form_versions import compiled, version_for_submission
+from server.form_versions import compiled_by_id, version_for_submission
 from server.ids import parse_id
 from server.models import (Attachment, FormVersion, Household, Member, Review, Submission, SubmissionAttachment,
                            Visit)
@@ -63,11 +63,12 @@ async def put_submission(caller: Caller, settings: Settings, submission_id: str,
     original, chain = None, set()
     if body.get("replaces"):
         original = await _replaceable(caller, body, household)
-        version = await FormVersion.get(id=original.form_version_id)
-        form = compiled(version)  # the original's version, even if the form moved on or was retired since
+        # The original's version, even if the form moved on or was retired since.
+        form_id, version_id = original.form_id, original.form_version_id
+        form = await compiled_by_id(version_id)
         chain = set(await Submission.filter(original_id=original.original_id).values_list("id", flat=True))
     else:
-        version, form = await version_for_submission(caller, body["form"], body["version"])
+        form_id, version_id, form = await version_for_submission(caller, body["form"], body["version"])
 
     data = body["data"]
     errors = forms.check(form, data)
@@ -86,7 +87,7 @@ async def put_submission(caller: Caller, settings: Settings, submission_id: str,
     observed_at = original.observed_at if original else (finished_at or started_at or stamp)
     location = body.get("location") or {}
     submission = Submission(
-        id=sid, form_id=version.form_id, form_version_id=version.id, household_id=household.id, author_id=caller.id,
+        id=sid, form_id=form_id, form_version_id=version_id, household_id=household.id, author_id=caller.id,
         data=data, changes={"situation": changes.situation, "members": changes.members, "needs": changes.needs},
         flags=flags, body_hash=digest, started_at=started_at, finished_at=finished_at, observed_at=observed_at,
         latitude=location.get("lat"), longitude=location.get("lon"), received_at=stamp, original_id=original_id,
@@ -115,14 +116,14 @@ async def put_submission(caller: Caller, settings: Settings, submission_id: str,
             observation = observations.Observation(meta, started_at or observed_at, frozenset(str(i) for i in chain))
             await observations.apply(caller, locked, submission.changes, observation, original_id)
             await audit.record(caller, "submission.created", "submission", sid, household_id=household.id,
-                               form=body["form"], version=version.version, replaces=body.get("replaces"))
+                               form=body["form"], version=body["version"], replaces=body.get("replaces"))
     except IntegrityError:
         existing = await Submission.get_or_none(id=sid)
         if existing is None:  # the unique `replaces`: another correction of the same submission won the race
             raise Conflict("要更正的提交已被更正，请在最新版本上更正。") from None
         return _replay(caller, existing, digest), False
     # What the reply needs is at hand: no query to read back what was just written.
-    submission._known = (body["form"], version.version, [(sha, p) for p, sha in photos], [])
+    submission._known = (body["form"], body["version"], [(sha, p) for p, sha in photos], [])
     return submission, True
 
 
@@ -170,14 +171,14 @@ async def _replaceable(caller: Caller, body: dict, household: Household) -> Subm
         raise Conflict("要更正的提交已被更正，请在最新版本上更正。")
     if original.review_state == "approved":
         raise Conflict("已审核通过的提交不能更正。")
-    version = await FormVersion.get(id=original.form_version_id).prefetch_related("form")
+    version = await FormVersion.get(id=original.form_version_id).values("version", slug="form__slug")
     errors = []
     if original.household_id != household.id:
         errors.append(FieldProblem("/household", "更正必须针对原提交的同一户"))
-    if body["form"] != version.form.slug:
-        errors.append(FieldProblem("/form", f"更正必须使用原提交的表单「{version.form.slug}」"))
-    if body["version"] != version.version:
-        errors.append(FieldProblem("/version", f"更正必须使用原提交的表单版本（第 {version.version} 版）"))
+    if body["form"] != version["slug"]:
+        errors.append(FieldProblem("/form", f"更正必须使用原提交的表单「{version['slug']}」"))
+    if body["version"] != version["version"]:
+        errors.append(FieldProblem("/version", f"更正必须使用原提交的表单版本（第 {version['version']} 版）"))
     if errors:
         raise InvalidInput(errors=errors)
     return original
