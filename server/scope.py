@@ -24,6 +24,8 @@ class Scope:
     counties: frozenset[uuid.UUID] = frozenset()
     townships: frozenset[uuid.UUID] = frozenset()
     communities: frozenset[uuid.UUID] = frozenset()
+    # The counties and townships the assigned areas lie in (themselves included): their forms are offered too.
+    above: frozenset[uuid.UUID] = frozenset()
 
     def areas(self, via: str = "") -> Q:
         """Filter for rows whose area (reached through `via`, e.g. "community__") lies in the scope."""
@@ -59,15 +61,18 @@ async def _load_scope(caller: Caller) -> Scope:
     if caller.role == "provider":
         # Providers reach households only through the needs dispatched to them, never by area.
         return Scope(everything=False)
-    assigned = await Area.filter(user_links__user_id=caller.id).only("id", "level")
+    assigned = await Area.filter(user_links__user_id=caller.id).values("id", "level", "county_id", "township_id")
     by_level: dict[str, set[uuid.UUID]] = {"county": set(), "township": set(), "community": set()}
+    above: set[uuid.UUID] = set()
     for area in assigned:
-        by_level[area.level].add(area.id)
+        by_level[area["level"]].add(area["id"])
+        above |= {area["county_id"], area["township_id"]} - {None}
     return Scope(
         everything=False,
         counties=frozenset(by_level["county"]),
         townships=frozenset(by_level["township"]),
         communities=frozenset(by_level["community"]),
+        above=frozenset(above),
     )
 
 
@@ -100,7 +105,5 @@ async def forms_visible_to(caller: Caller, via: str = "") -> Q:
     if caller.role == "provider":
         return Q(**{f"{via}id__in": []})
     scope = await scope_of(caller)
-    assigned = await Area.filter(id__in=list(scope.counties | scope.townships | scope.communities))
-    above = {a.county_id for a in assigned} | {a.township_id for a in assigned if a.township_id}
-    return Q(Q(**{f"{via}area_id__isnull": True}), Q(**{f"{via}area_id__in": list(above)}), scope.areas(f"{via}area__"),
-             join_type=Q.OR)
+    return Q(Q(**{f"{via}area_id__isnull": True}), Q(**{f"{via}area_id__in": list(scope.above)}),
+             scope.areas(f"{via}area__"), join_type=Q.OR)
