@@ -59,7 +59,28 @@ async def put_submission(caller: Caller, settings: Settings, submission_id: str,
         return _replay(caller, existing, digest), False
 
     started_at, finished_at = _visit_times(settings, body)
-    household = await _household_for(caller, body["household"])
+    try:
+        async with in_transaction():
+            # One submission at a time per household: the file is merged field by field. The row is read once,
+            # locked, and serves the checks and the merge alike.
+            household = await _locked_household(caller, body["household"])
+            submission, photos = await _check_and_store(caller, settings, sid, digest, body, household,
+                                                        started_at, finished_at)
+    except IntegrityError:
+        existing = await Submission.get_or_none(id=sid)
+        if existing is None:  # the unique `replaces`: another correction of the same submission won the race
+            raise Conflict("要更正的提交已被更正，请在最新版本上更正。") from None
+        return _replay(caller, existing, digest), False
+    # What the reply needs is at hand: no query to read back what was just written.
+    submission._known = (body["form"], body["version"], [(sha, p) for p, sha in photos], [])
+    return submission, True
+
+
+async def _check_and_store(caller: Caller, settings: Settings, sid: uuid.UUID, digest: str, body: dict,
+                           household: Household, started_at: datetime | None,
+                           finished_at: datetime | None) -> tuple[Submission, list[tuple[str, str]]]:
+    """Check the submission against its form version and stored photos, then write it and merge it into the
+    household file; returns it with its photos (pointer, sha256). Runs in the caller's transaction."""
     original, chain = None, set()
     if body.get("replaces"):
         original = await _replaceable(caller, body, household)
@@ -93,38 +114,27 @@ async def put_submission(caller: Caller, settings: Settings, submission_id: str,
         latitude=location.get("lat"), longitude=location.get("lon"), received_at=stamp, original_id=original_id,
         replaces_id=original.id if original else None,
     )
-    try:
-        async with in_transaction():
-            # One submission at a time per household: the file is merged field by field.
-            locked = await Household.filter(id=household.id).select_for_update().first()
-            if original is not None:
-                submission.visit_id = original.visit_id
-            else:
-                visit = await Visit.create(household_id=household.id, worker_id=caller.id, started_at=started_at,
-                                           finished_at=finished_at, observed_at=observed_at, created_at=stamp)
-                submission.visit_id = visit.id
-            await submission.save(force_create=True)
-            await SubmissionAttachment.bulk_create(
-                [SubmissionAttachment(submission_id=sid, attachment_id=sha, pointer=p) for p, sha in photos]
-            )
-            if original is not None:
-                replaced = await Submission.filter(id=original.id, review_state__in=("pending", "returned")).update(
-                    review_state="replaced")
-                if not replaced:
-                    raise Conflict("要更正的提交已被审核通过或已被更正。")
-            meta = observations.Meta(observed_at, stamp, str(sid), str(caller.id))
-            observation = observations.Observation(meta, started_at or observed_at, frozenset(str(i) for i in chain))
-            await observations.apply(caller, locked, submission.changes, observation, original_id)
-            await audit.record(caller, "submission.created", "submission", sid, household_id=household.id,
-                               form=body["form"], version=body["version"], replaces=body.get("replaces"))
-    except IntegrityError:
-        existing = await Submission.get_or_none(id=sid)
-        if existing is None:  # the unique `replaces`: another correction of the same submission won the race
-            raise Conflict("要更正的提交已被更正，请在最新版本上更正。") from None
-        return _replay(caller, existing, digest), False
-    # What the reply needs is at hand: no query to read back what was just written.
-    submission._known = (body["form"], body["version"], [(sha, p) for p, sha in photos], [])
-    return submission, True
+    if original is not None:
+        submission.visit_id = original.visit_id
+    else:
+        visit = await Visit.create(household_id=household.id, worker_id=caller.id, started_at=started_at,
+                                   finished_at=finished_at, observed_at=observed_at, created_at=stamp)
+        submission.visit_id = visit.id
+    await submission.save(force_create=True)
+    await SubmissionAttachment.bulk_create(
+        [SubmissionAttachment(submission_id=sid, attachment_id=sha, pointer=p) for p, sha in photos]
+    )
+    if original is not None:
+        replaced = await Submission.filter(id=original.id, review_state__in=("pending", "returned")).update(
+            review_state="replaced")
+        if not replaced:
+            raise Conflict("要更正的提交已被审核通过或已被更正。")
+    meta = observations.Meta(observed_at, stamp, str(sid), str(caller.id))
+    observation = observations.Observation(meta, started_at or observed_at, frozenset(str(i) for i in chain))
+    await observations.apply(caller, household, submission.changes, observation, original_id)
+    await audit.record(caller, "submission.created", "submission", sid, household_id=household.id,
+                       form=body["form"], version=body["version"], replaces=body.get("replaces"))
+    return submission, photos
 
 
 def _replay(caller: Caller, existing: Submission, digest: str) -> Submission:
@@ -153,9 +163,12 @@ def _visit_times(settings: Settings, body: dict) -> tuple[datetime | None, datet
             finished.astimezone(timezone.utc) if finished else None)
 
 
-async def _household_for(caller: Caller, raw: str) -> Household:
+async def _locked_household(caller: Caller, raw: str) -> Household:
+    """The household, if in the caller's scope, locked until the end of the transaction."""
     scope = await scope_of(caller)
-    household = await Household.filter(scope.areas("community__"), id=parse_id(raw, pointer="/household")).first()
+    query = Household.filter(scope.areas("community__"), id=parse_id(raw, pointer="/household"))
+    # Of the household row only: PostgreSQL locks no row on the nullable side of the scope's outer join.
+    household = await query.select_for_update(of=("household",)).first()
     if household is None:
         raise invalid("/household", "该户不存在或不在您的管辖范围内；离线登记的户请先发送登记")
     return household
