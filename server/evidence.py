@@ -62,7 +62,7 @@ async def flags_for(
         query = SubmissionAttachment.filter(attachment_id__in=shas).exclude(submission__household_id=household.id)
         if chain:
             query = query.exclude(submission_id__in=list(chain))
-        reused = set(await query.values_list("attachment_id", flat=True))
+        reused = set(await query.distinct().values_list("attachment_id", flat=True))
         for pointer, photo in photos:
             if photo.sha256 in reused:
                 flag("reused", pointer, photo.sha256, "该照片已用于另一户的走访记录")

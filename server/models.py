@@ -317,6 +317,8 @@ class SubmissionAttachment(Model):
     class Meta:
         table = "submission_attachment"
         unique_together = (("submission", "pointer"),)
+        # A new submission looks up the other uses of its photos (evidence of reuse).
+        indexes = (("attachment_id",),)
 
 
 class Review(Model):
