@@ -1,6 +1,7 @@
 """Offline conflicts: two workers edit one household without knowing of each other; the later visit wins each
 field, the other value stays in the history, and the conflict waits for the supervisor."""
 
+import asyncio
 import uuid
 
 import pytest
@@ -106,3 +107,20 @@ async def test_a_supervisor_settles_a_conflict_by_putting_back_the_other_value(c
     assert_problem(again, 409)
     assert_problem(await client.post(f"/api/v1/conflicts/{uuid.uuid4()}/resolve", json={"keep": "kept"},
                                      headers=supervisor), 404)
+
+
+async def test_submissions_arriving_together_are_merged_one_at_a_time(client, two_workers):
+    """The household row is locked while a submission is merged: none is merged into a file read before another's."""
+    district, household, a, b, photo = two_workers
+    days = list(range(6, 18))
+    health = {day: ("good", "fair", "poor", "critical")[day % 4] for day in days}
+
+    async def visit(day: int) -> uuid.UUID:
+        when = (f"2025-03-{day:02}T09:00:00+08:00", f"2025-03-{day:02}T09:30:00+08:00")
+        return await send(client, a, household, photo, when, health=health[day])
+
+    # The latest visit first: each earlier one must then lose to it, not overwrite it.
+    sids = dict(zip(reversed(days), await asyncio.gather(*(visit(day) for day in reversed(days)))))
+    fresh = await Household.get(id=household.id)
+    assert fresh.situation["health"] == health[days[-1]]
+    assert fresh.situation_meta["health"]["submission"] == str(sids[days[-1]])
