@@ -114,8 +114,6 @@ async def _replace_descendants(area: Area) -> None:
         await Area.filter(parent_id=area.id).update(county_id=area.county_id)
 
 
-
-
 def as_api(area: Area) -> dict:
     return {
         "id": str(area.id),

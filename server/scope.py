@@ -103,7 +103,7 @@ async def forms_visible_to(caller: Caller, via: str = "") -> Q:
     if caller.role == "admin":
         return Q()
     if caller.role == "provider":
-        return Q(**{f"{via}id__in": []})
+        return _NOTHING
     scope = await scope_of(caller)
     return Q(Q(**{f"{via}area_id__isnull": True}), Q(**{f"{via}area_id__in": list(scope.above)}),
              scope.areas(f"{via}area__"), join_type=Q.OR)
