@@ -12,7 +12,8 @@ import math
 import uuid
 from datetime import datetime, timedelta
 
-from server.models import Attachment, Household, SubmissionAttachment
+from server import sql
+from server.models import Attachment, Household
 from server.settings import Settings
 
 EARTH_RADIUS_M = 6_371_000
@@ -25,15 +26,34 @@ def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, h)))
 
 
-async def flags_for(
+async def stored_photos(shas: list[str], household_id: uuid.UUID,
+                        chain: set[uuid.UUID]) -> tuple[dict[str, Attachment], set[str]]:
+    """The stored photos among `shas`, and those of them already used in another household's visit (not counting
+    the submissions `chain` a correction replaces), in one statement."""
+    if not shas:
+        return {}, set()
+    params: list = [str(household_id)]
+    others = f"AND s.id NOT IN ({sql.placeholders(sorted(map(str, chain)), params)})" if chain else ""
+    # Not scoped on purpose: the check spans the county, and the flag names no other household.
+    rows = await sql.fetch(f"""
+        SELECT {sql.columns(Attachment, "p")}, EXISTS (
+            SELECT 1 FROM submission_attachment l JOIN submission s ON s.id = l.submission_id
+            WHERE l.attachment_id = p.sha256 AND s.household_id <> $1 {others}
+        ) AS reused
+        FROM attachment p WHERE p.sha256 IN ({sql.placeholders(sorted(shas), params)})""", params)
+    return ({row["sha256"]: sql.load(Attachment, row) for row in rows},
+            {row["sha256"] for row in rows if row["reused"]})
+
+
+def flags_for(
     settings: Settings,
     household: Household,
     photos: list[tuple[str, Attachment]],
+    reused: set[str],
     started_at: datetime | None,
     finished_at: datetime | None,
-    chain: set[uuid.UUID],
 ) -> list[dict]:
-    """Warnings for the photos (pointer, attachment) of one submission; `chain` are the submissions it corrects."""
+    """Warnings for the photos (pointer, attachment) of one submission; `reused` as `stored_photos` found them."""
     flags: list[dict] = []
     seen: set[tuple[str, str]] = set()
 
@@ -56,16 +76,9 @@ async def flags_for(
                 flag("outside_visit_time", pointer, photo.sha256,
                      f"照片拍摄时间（{photo.taken_at.isoformat()}）不在本次走访时间内",
                      taken_at=photo.taken_at.isoformat())
-    shas = sorted({photo.sha256 for _, photo in photos})
-    if shas:
-        # Not scoped on purpose: the check spans the county, and the flag names no other household.
-        query = SubmissionAttachment.filter(attachment_id__in=shas).exclude(submission__household_id=household.id)
-        if chain:
-            query = query.exclude(submission_id__in=list(chain))
-        reused = set(await query.distinct().values_list("attachment_id", flat=True))
-        for pointer, photo in photos:
-            if photo.sha256 in reused:
-                flag("reused", pointer, photo.sha256, "该照片已用于另一户的走访记录")
+    for pointer, photo in photos:
+        if photo.sha256 in reused:
+            flag("reused", pointer, photo.sha256, "该照片已用于另一户的走访记录")
     return flags
 
 

@@ -12,14 +12,14 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 import forms
-from server import audit
+from server import audit, sql
 from server.caller import Caller
 from server.clock import now
 from server.ids import parse_id
 from server.models import Area, CatalogueItem, Form, FormVersion
 from server.pagination import Page, paginate
 from server.problems import Conflict, FieldProblem, Forbidden, FormNotFound, InvalidInput, invalid
-from server.scope import forms_visible_to, require_role, scope_of
+from server.scope import forms_visible_to, forms_where, require_role, scope_of
 
 DESIGNERS = ("admin", "bureau", "supervisor")
 
@@ -61,12 +61,17 @@ async def version_for_submission(caller: Caller, slug: str,
                                  number: int) -> tuple[uuid.UUID, uuid.UUID, forms.CompiledForm]:
     """(form id, version id, compiled version) of the named published version, ready to check data; 422 at /form or
     /version when it cannot take data. Whether the form is retired is read every time: only a version never changes."""
-    visible = await forms_visible_to(caller, via="form__")
-    version = await FormVersion.filter(visible, form__slug=slug, version=number).first().values(
-        "id", "form_id", "form__retired_at")
-    if version is None or version["form__retired_at"] is not None:
+    params: list = [slug, number]
+    visible = await forms_where(caller, "f", "a", params)
+    rows = await sql.fetch(f"""
+        SELECT v.id, v.form_id, f.retired_at FROM form_version v
+        JOIN form f ON f.id = v.form_id
+        LEFT JOIN area a ON a.id = f.area_id
+        WHERE f.slug = $1 AND v.version = $2 AND {visible}""", params)
+    if not rows or rows[0]["retired_at"] is not None:
         raise await _refusal(caller, slug, number)
-    return version["form_id"], version["id"], await compiled_by_id(version["id"])
+    version_id, form_id = sql.as_uuid(rows[0]["id"]), sql.as_uuid(rows[0]["form_id"])
+    return form_id, version_id, await compiled_by_id(version_id)
 
 
 async def _refusal(caller: Caller, slug: str, number: int) -> InvalidInput:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from tortoise.expressions import Q, Subquery
 
+from server import sql
 from server.caller import Caller
 from server.models import Area, UserArea
 from server.problems import Forbidden
@@ -40,6 +41,17 @@ class Scope:
             return _NOTHING
         return Q(*parts, join_type=Q.OR)
 
+    def where(self, alias: str, params: list) -> str:
+        """The filter of `areas`, as SQL over the area rows of table `alias`, for the statements of `server.sql`."""
+        if self.everything:
+            return "1 = 1"
+        parts = [
+            f"{alias}.{level}_id IN ({sql.placeholders(sorted(map(str, ids)), params)})"
+            for level, ids in (("county", self.counties), ("township", self.townships), ("community", self.communities))
+            if ids
+        ]
+        return f"({' OR '.join(parts)})" if parts else "1 = 0"
+
     def covers(self, area: Area) -> bool:
         return (
             self.everything
@@ -56,17 +68,23 @@ async def scope_of(caller: Caller) -> Scope:
 
 
 async def _load_scope(caller: Caller) -> Scope:
-    if caller.role == "admin":
+    if caller.role in ("admin", "provider"):
+        return scope_from(caller.role, [])
+    return scope_from(caller.role, await Area.filter(user_links__user_id=caller.id))
+
+
+def scope_from(role: str, assigned: list[Area]) -> Scope:
+    """The scope of a user of `role` assigned to the areas `assigned`."""
+    if role == "admin":
         return Scope(everything=True)
-    if caller.role == "provider":
+    if role == "provider":
         # Providers reach households only through the needs dispatched to them, never by area.
         return Scope(everything=False)
-    assigned = await Area.filter(user_links__user_id=caller.id).values("id", "level", "county_id", "township_id")
     by_level: dict[str, set[uuid.UUID]] = {"county": set(), "township": set(), "community": set()}
     above: set[uuid.UUID] = set()
     for area in assigned:
-        by_level[area["level"]].add(area["id"])
-        above |= {area["county_id"], area["township_id"]} - {None}
+        by_level[area.level].add(area.id)
+        above |= {area.county_id, area.township_id} - {None}
     return Scope(
         everything=False,
         counties=frozenset(by_level["county"]),
@@ -107,3 +125,14 @@ async def forms_visible_to(caller: Caller, via: str = "") -> Q:
     scope = await scope_of(caller)
     return Q(Q(**{f"{via}area_id__isnull": True}), Q(**{f"{via}area_id__in": list(scope.above)}),
              scope.areas(f"{via}area__"), join_type=Q.OR)
+
+
+async def forms_where(caller: Caller, form: str, area: str, params: list) -> str:
+    """`forms_visible_to` as SQL over the form rows of table `form` and their areas `area` (an outer join)."""
+    if caller.role == "admin":
+        return "1 = 1"
+    if caller.role == "provider":
+        return "1 = 0"
+    scope = await scope_of(caller)
+    above = f" OR {form}.area_id IN ({sql.placeholders(sorted(map(str, scope.above)), params)})" if scope.above else ""
+    return f"({form}.area_id IS NULL{above} OR {scope.where(area, params)})"

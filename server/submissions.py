@@ -9,6 +9,7 @@ retry (200, the same answer) from another body under the same id (409).
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from tortoise.exceptions import IntegrityError
@@ -16,7 +17,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 import forms
-from server import audit, evidence, observations
+from server import audit, evidence, observations, sql
 from server.caller import Caller
 from server.canonical import body_hash
 from server.clock import now
@@ -54,36 +55,50 @@ async def put_submission(caller: Caller, settings: Settings, submission_id: str,
     require_role(caller, *SUBMITTING_ROLES)
     sid = parse_id(submission_id, SubmissionNotFound)
     digest = body_hash(body)
-    existing = await Submission.get_or_none(id=sid)
-    if existing is not None:  # the common retry, answered without checking anything again
-        return _replay(caller, existing, digest), False
+    if await sql.fetch("SELECT 1 FROM submission WHERE id = $1", [str(sid)]):
+        # The common retry, answered without checking anything again.
+        return _replay(caller, await Submission.get(id=sid), digest), False
 
     started_at, finished_at = _visit_times(settings, body)
+    # Checked before the transaction, so that it holds the database (all of it, on SQLite) only to write: what is
+    # read here does not change under it (a published version, a stored photo), or is guarded again inside.
+    checked = await _check(caller, sid, body)
     try:
         async with in_transaction():
-            # One submission at a time per household: the file is merged field by field. The row is read once,
-            # locked, and serves the checks and the merge alike.
+            # One submission at a time per household: the file is merged field by field.
             household = await _locked_household(caller, body["household"])
-            submission, photos = await _check_and_store(caller, settings, sid, digest, body, household,
-                                                        started_at, finished_at)
+            submission = await _store(caller, settings, sid, digest, body, checked, household, started_at,
+                                      finished_at)
     except IntegrityError:
         existing = await Submission.get_or_none(id=sid)
         if existing is None:  # the unique `replaces`: another correction of the same submission won the race
             raise Conflict("要更正的提交已被更正，请在最新版本上更正。") from None
         return _replay(caller, existing, digest), False
     # What the reply needs is at hand: no query to read back what was just written.
-    submission._known = (body["form"], body["version"], [(sha, p) for p, sha in photos], [])
+    submission._known = (body["form"], body["version"], [(sha, p) for p, sha in checked.photos], [])
     return submission, True
 
 
-async def _check_and_store(caller: Caller, settings: Settings, sid: uuid.UUID, digest: str, body: dict,
-                           household: Household, started_at: datetime | None,
-                           finished_at: datetime | None) -> tuple[Submission, list[tuple[str, str]]]:
-    """Check the submission against its form version and stored photos, then write it and merge it into the
-    household file; returns it with its photos (pointer, sha256). Runs in the caller's transaction."""
+@dataclass
+class _Checked:
+    """What a submission's checks found, for storing it."""
+
+    form_id: uuid.UUID
+    version_id: uuid.UUID
+    changes: forms.Changes
+    photos: list[tuple[str, str]]  # (pointer, sha256)
+    stored: dict[str, Attachment]
+    reused: set[str]
+    original: Submission | None = None  # the submission a correction replaces
+    chain: set[uuid.UUID] = field(default_factory=set)  # ... and every earlier version of it
+
+
+async def _check(caller: Caller, sid: uuid.UUID, body: dict) -> _Checked:
+    """Check the submission against its form version and the stored photos; raise the first refusal."""
+    household_id = parse_id(body["household"], pointer="/household")
     original, chain = None, set()
     if body.get("replaces"):
-        original = await _replaceable(caller, body, household)
+        original = await _replaceable(caller, body, household_id)
         # The original's version, even if the form moved on or was retired since.
         form_id, version_id = original.form_id, original.form_version_id
         form = await compiled_by_id(version_id)
@@ -96,20 +111,28 @@ async def _check_and_store(caller: Caller, settings: Settings, sid: uuid.UUID, d
     if errors:
         raise InvalidInput(errors=[FieldProblem(f"/data{e.pointer}", e.detail) for e in errors])
     photos = _photos(form, data, body.get("attachments", []))
-    stored = {a.sha256: a for a in await Attachment.filter(sha256__in=sorted({sha for _, sha in photos}))}
+    stored, reused = await evidence.stored_photos(sorted({sha for _, sha in photos}), household_id, chain)
     _require_stored(photos, stored, body.get("attachments", []))
     changes = forms.binding_changes(form, data)
-    original_id = original.original_id if original else sid
-    await _check_members(changes.members, household.id, original_id)
-    flags = await evidence.flags_for(settings, household, [(p, stored[sha]) for p, sha in photos],
-                                     started_at, finished_at, chain)
+    await _check_members(changes.members, household_id, original.original_id if original else sid)
+    return _Checked(form_id, version_id, changes, photos, stored, reused, original, chain)
 
+
+async def _store(caller: Caller, settings: Settings, sid: uuid.UUID, digest: str, body: dict, checked: _Checked,
+                 household: Household, started_at: datetime | None, finished_at: datetime | None) -> Submission:
+    """Write the checked submission with its visit and merge it into the household file, in the caller's
+    transaction, the household locked."""
+    original, changes, photos = checked.original, checked.changes, checked.photos
+    flags = evidence.flags_for(settings, household, [(p, checked.stored[sha]) for p, sha in photos],
+                               checked.reused, started_at, finished_at)
     stamp = now()
     observed_at = original.observed_at if original else (finished_at or started_at or stamp)
+    original_id = original.original_id if original else sid
     location = body.get("location") or {}
     submission = Submission(
-        id=sid, form_id=form_id, form_version_id=version_id, household_id=household.id, author_id=caller.id,
-        data=data, changes={"situation": changes.situation, "members": changes.members, "needs": changes.needs},
+        id=sid, form_id=checked.form_id, form_version_id=checked.version_id, household_id=household.id,
+        author_id=caller.id, data=body["data"],
+        changes={"situation": changes.situation, "members": changes.members, "needs": changes.needs},
         flags=flags, body_hash=digest, started_at=started_at, finished_at=finished_at, observed_at=observed_at,
         latitude=location.get("lat"), longitude=location.get("lon"), received_at=stamp, original_id=original_id,
         replaces_id=original.id if original else None,
@@ -130,11 +153,11 @@ async def _check_and_store(caller: Caller, settings: Settings, sid: uuid.UUID, d
         if not replaced:
             raise Conflict("要更正的提交已被审核通过或已被更正。")
     meta = observations.Meta(observed_at, stamp, str(sid), str(caller.id))
-    observation = observations.Observation(meta, started_at or observed_at, frozenset(str(i) for i in chain))
+    observation = observations.Observation(meta, started_at or observed_at, frozenset(str(i) for i in checked.chain))
     await observations.apply(caller, household, submission.changes, observation, original_id)
     await audit.record(caller, "submission.created", "submission", sid, household_id=household.id,
                        form=body["form"], version=body["version"], replaces=body.get("replaces"))
-    return submission, photos
+    return submission
 
 
 def _replay(caller: Caller, existing: Submission, digest: str) -> Submission:
@@ -144,8 +167,9 @@ def _replay(caller: Caller, existing: Submission, digest: str) -> Submission:
 
 
 def _visit_times(settings: Settings, body: dict) -> tuple[datetime | None, datetime | None]:
-    started = datetime.fromisoformat(body["started_at"]) if body.get("started_at") else None
-    finished = datetime.fromisoformat(body["finished_at"]) if body.get("finished_at") else None
+    # RFC 3339 allows a lower-case "t" and "z", which fromisoformat does not read.
+    started = datetime.fromisoformat(body["started_at"].upper()) if body.get("started_at") else None
+    finished = datetime.fromisoformat(body["finished_at"].upper()) if body.get("finished_at") else None
     latest = now() + timedelta(minutes=settings.visit_clock_skew_minutes)
     errors = []
     for name, value in (("started_at", started), ("finished_at", finished)):
@@ -165,16 +189,20 @@ def _visit_times(settings: Settings, body: dict) -> tuple[datetime | None, datet
 
 async def _locked_household(caller: Caller, raw: str) -> Household:
     """The household, if in the caller's scope, locked until the end of the transaction."""
-    scope = await scope_of(caller)
-    query = Household.filter(scope.areas("community__"), id=parse_id(raw, pointer="/household"))
-    # Of the household row only: PostgreSQL locks no row on the nullable side of the scope's outer join.
-    household = await query.select_for_update(of=("household",)).first()
-    if household is None:
+    params: list = [str(parse_id(raw, pointer="/household"))]
+    in_scope = (await scope_of(caller)).where("a", params)
+    conn = sql.connection()
+    # Of the household row only; SQLite has no row locks, and its transactions run one at a time.
+    lock = " FOR UPDATE OF h" if sql.is_postgres(conn) else ""
+    rows = await sql.fetch(f"""
+        SELECT {sql.columns(Household, "h")} FROM household h JOIN area a ON a.id = h.community_id
+        WHERE h.id = $1 AND {in_scope}{lock}""", params, conn)
+    if not rows:
         raise invalid("/household", "该户不存在或不在您的管辖范围内；离线登记的户请先发送登记")
-    return household
+    return sql.load(Household, rows[0])
 
 
-async def _replaceable(caller: Caller, body: dict, household: Household) -> Submission:
+async def _replaceable(caller: Caller, body: dict, household_id: uuid.UUID) -> Submission:
     scope = await scope_of(caller)
     rid = parse_id(body["replaces"], pointer="/replaces")
     original = await Submission.filter(scope.areas("household__community__"), id=rid).first()
@@ -186,7 +214,7 @@ async def _replaceable(caller: Caller, body: dict, household: Household) -> Subm
         raise Conflict("已审核通过的提交不能更正。")
     version = await FormVersion.get(id=original.form_version_id).values("version", slug="form__slug")
     errors = []
-    if original.household_id != household.id:
+    if original.household_id != household_id:
         errors.append(FieldProblem("/household", "更正必须针对原提交的同一户"))
     if body["form"] != version["slug"]:
         errors.append(FieldProblem("/form", f"更正必须使用原提交的表单「{version['slug']}」"))

@@ -156,6 +156,17 @@ async def test_impossible_visit_times_are_refused(client, field, started, finish
     assert await nothing_written(household)
 
 
+async def test_visit_times_in_lower_case_rfc_3339_are_read(client, field):
+    """RFC 3339 allows "t" and "z"; Python's fromisoformat does not read them (this was a 500)."""
+    district, household, worker, headers, shas = field
+    body = submission_body(household, home_visit(shas[0], shas), started_at="2025-03-18t01:30:00z",
+                           finished_at="2025-03-18t02:10:00.5z")
+    response = await client.put(f"/api/v1/submissions/{uuid.uuid4()}", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    assert response.json()["started_at"] == "2025-03-18T01:30:00+00:00"
+    assert response.json()["finished_at"] == "2025-03-18T02:10:00.500000+00:00"
+
+
 async def test_a_failure_half_way_leaves_nothing_written(settings, field, monkeypatch):
     import httpx
 

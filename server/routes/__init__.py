@@ -5,14 +5,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 
-from jsonschema import Draft202012Validator
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.bodies import read_json
+from server.bodies import BodySchema, read_json
 
 
-def accepts(validator: Draft202012Validator):
+def accepts(validator: BodySchema):
     """Read and check the JSON body before the handler runs; the schema also documents the route."""
 
     def decorate(handler: Callable[[Request, dict], Awaitable[Response]]):

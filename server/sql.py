@@ -1,0 +1,64 @@
+"""Hand-written SQL for the few statements every request or submission runs, where building the query through
+the ORM costs several times what the database takes to answer it (~0.2 ms of Python against ~0.06 ms).
+
+Statements are written once, in PostgreSQL's numbered placeholders (`$1`), and given to SQLite as `?1`. Rows come
+back as model instances through the ORM's own conversions, so both databases give the same Python values.
+Everything else goes through the ORM: use this only where a profile says so, and test the statement on both.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
+
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.models import Model
+
+M = TypeVar("M", bound=Model)
+
+_NUMBERED = re.compile(r"\$(\d+)")
+
+
+def connection() -> BaseDBAsyncClient:
+    """The default connection, or the transaction this task is in."""
+    return connections.get("default")
+
+
+def is_postgres(conn: BaseDBAsyncClient) -> bool:
+    return conn.capabilities.dialect == "postgres"
+
+
+async def fetch(sql: str, params: Sequence[Any] = (), conn: BaseDBAsyncClient | None = None) -> list[dict]:
+    """Rows of a statement written with $n placeholders; uuids go in as strings, datetimes as they are."""
+    conn = conn or connection()
+    if not is_postgres(conn):
+        sql = _NUMBERED.sub(r"?\1", sql)
+    return await conn.execute_query_dict(sql, list(params))
+
+
+def placeholders(values: Iterable[Any], params: list[Any]) -> str:
+    """`$n, $n+1, …` for `values`, appended to `params`: for IN lists of any length."""
+    start = len(params)
+    params.extend(values)
+    return ", ".join(f"${i}" for i in range(start + 1, len(params) + 1))
+
+
+def columns(model: type[Model], alias: str, prefix: str = "") -> str:
+    """Every column of `model` from table `alias`, named `prefix` + column, for `load`. Known once the ORM has
+    started: statements are made on first use (`functools.cache`), not at import."""
+    return ", ".join(f'{alias}."{c}" AS "{prefix}{c}"' for c in model._meta.db_fields)
+
+
+def load(model: type[M], row: dict, prefix: str = "") -> M:
+    """A model instance from the columns `columns(model, …, prefix)` selected, as the ORM's own queries make it."""
+    if prefix:
+        row = {c: row[prefix + c] for c in model._meta.db_fields}
+    return model._init_from_db(**row)
+
+
+def as_uuid(value: Any) -> uuid.UUID | None:
+    """A uuid column's value as read outside a model: text on SQLite, asyncpg's own UUID on PostgreSQL."""
+    return None if value is None else uuid.UUID(str(value))
