@@ -6,6 +6,7 @@ import uuid
 
 from tortoise.expressions import Subquery
 
+from server import sql
 from server.caller import Caller
 from server.clock import now
 from server.models import AuditEvent, User
@@ -25,7 +26,7 @@ async def record(
     household_id: uuid.UUID | None = None,
     **detail,
 ) -> None:
-    await AuditEvent.create(
+    await sql.insert(AuditEvent(
         at=now(),
         actor_id=caller.id if caller else None,
         actor_name=actor_name or (caller.user.username if caller else ""),
@@ -35,7 +36,7 @@ async def record(
         household_id=household_id,
         address=address or (caller.address if caller else None),
         detail=detail,
-    )
+    ))
 
 
 async def list_events(caller: Caller, filters: dict, cursor: str | None) -> Page:

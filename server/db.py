@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as run_migrations
 
 from server.settings import Settings
 
 
+async def _nothing_to_reset(connection) -> None:
+    """asyncpg's reset of a connection returned to the pool. The default one (advisory unlock, CLOSE ALL, UNLISTEN,
+    RESET ALL) costs a round trip on every release, ~0.13 ms of this process's time per query outside a transaction;
+    Doorstep sets no session settings, takes no advisory locks, opens no cursors and listens to nothing, so there is
+    nothing to undo. asyncpg still rolls back a transaction left open before it calls this."""
+
+
 def tortoise_config(database_url: str) -> dict:
+    connection: str | dict = database_url
+    if database_url.startswith(("postgres://", "postgresql://", "asyncpg://")):
+        connection = expand_db_url(database_url)
+        connection["credentials"]["reset"] = _nothing_to_reset
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": connection},
         "apps": {"models": {"models": ["server.models"], "migrations": "migrations", "default_connection": "default"}},
         "use_tz": True,
         "timezone": "UTC",

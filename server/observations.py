@@ -117,7 +117,7 @@ async def apply(caller: Caller, household: Household, changes: dict, obs: Observ
             if target not in changes.get("situation", {}):
                 await _revert(out, hid, _Slot(household.situation, household.situation_meta, target, None), obs, caller, stamp)
     household.updated_at = stamp
-    await household.save()
+    await household.save(update_fields=("situation", "situation_meta", "updated_at"))
 
     member_rows = changes.get("members", [])
     if not member_rows and not obs.replacing:

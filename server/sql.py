@@ -31,6 +31,28 @@ def is_postgres(conn: BaseDBAsyncClient) -> bool:
     return conn.capabilities.dialect == "postgres"
 
 
+async def insert(*instances: Model, conn: BaseDBAsyncClient | None = None) -> None:
+    """Insert instances of one model in one statement, every value converted by its field as the ORM's `save`
+    converts it (no signals; keys are made by the caller or the field's default, as on every model here)."""
+    meta = type(instances[0])._meta
+    names = list(meta.fields_db_projection)
+    params: list[Any] = []
+    rows = ", ".join(
+        f"({placeholders([meta.fields_map[n].to_db_value(getattr(obj, n), obj) for n in names], params)})"
+        for obj in instances
+    )
+    quoted = ", ".join(f'"{meta.fields_db_projection[n]}"' for n in names)
+    await execute(f'INSERT INTO "{meta.db_table}" ({quoted}) VALUES {rows}', params, conn)
+    for obj in instances:
+        obj._saved_in_db = True
+
+
+async def execute(sql: str, params: Sequence[Any] = (), conn: BaseDBAsyncClient | None = None) -> None:
+    """Run a statement that returns no rows, written with $n placeholders."""
+    conn = conn or connection()
+    await conn.execute_query(sql if is_postgres(conn) else _NUMBERED.sub(r"?\1", sql), list(params))
+
+
 async def fetch(sql: str, params: Sequence[Any] = (), conn: BaseDBAsyncClient | None = None) -> list[dict]:
     """Rows of a statement written with $n placeholders; uuids go in as strings, datetimes as they are."""
     conn = conn or connection()

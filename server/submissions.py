@@ -137,16 +137,17 @@ async def _store(caller: Caller, settings: Settings, sid: uuid.UUID, digest: str
         latitude=location.get("lat"), longitude=location.get("lon"), received_at=stamp, original_id=original_id,
         replaces_id=original.id if original else None,
     )
+    links = [SubmissionAttachment(submission_id=sid, attachment_id=sha, pointer=p) for p, sha in photos]
     if original is not None:
         submission.visit_id = original.visit_id
     else:
-        visit = await Visit.create(household_id=household.id, worker_id=caller.id, started_at=started_at,
-                                   finished_at=finished_at, observed_at=observed_at, created_at=stamp)
+        visit = Visit(household_id=household.id, worker_id=caller.id, started_at=started_at, finished_at=finished_at,
+                      observed_at=observed_at, created_at=stamp)
         submission.visit_id = visit.id
-    await submission.save(force_create=True)
-    await SubmissionAttachment.bulk_create(
-        [SubmissionAttachment(submission_id=sid, attachment_id=sha, pointer=p) for p, sha in photos]
-    )
+        await sql.insert(visit)
+    await sql.insert(submission)
+    if links:
+        await sql.insert(*links)
     if original is not None:
         replaced = await Submission.filter(id=original.id, review_state__in=("pending", "returned")).update(
             review_state="replaced")
