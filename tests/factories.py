@@ -99,13 +99,16 @@ GPS_PHOTO_PLACE = (43.467448, 11.885127)
 _colours = itertools.count(1)
 
 
-async def make_form_version(slug: str = "home_visit", version: int = 1, schema: dict | None = None) -> FormVersion:
-    """A published version of a built-in form, made directly (the forms lifecycle has tests of its own)."""
+async def make_form_version(slug: str = "home_visit", version: int = 1, schema: dict | None = None, *,
+                            as_slug: str | None = None, area: Area | None = None) -> FormVersion:
+    """A published version of a built-in form, made directly (the forms lifecycle has tests of its own); `as_slug`
+    and `area` make it a copy under another slug belonging to a township or county."""
     builtin = next(f for f in forms.builtin_forms() if f["slug"] == slug)
     schema = schema or builtin["schema"]
+    slug = as_slug or slug
     form, _ = await Form.get_or_create(
         slug=slug, defaults={"draft_title": builtin["title"], "draft_schema": schema, "draft_ui": builtin["ui"],
-                             "draft_updated_at": now()},
+                             "draft_updated_at": now(), "area": area},
     )
     form.latest_version = max(form.latest_version, version)
     await form.save()

@@ -90,3 +90,38 @@ async def test_guessing_ids_never_reveals_that_a_record_exists(client, settings,
     malformed = await client.get("/api/v1/areas/not-an-id", headers=headers)
     assert hidden.status_code == missing.status_code == malformed.status_code == 404
     assert hidden.json() == missing.json() == malformed.json()
+
+
+# --- The hand-written statements (server/sql.py) filter exactly as the ORM's scope does --------------------------
+
+
+@pytest.mark.parametrize("actor", sorted(ACTORS))
+async def test_the_sql_scope_matches_the_orm_scope(clean_database, world, actor):
+    from factories import make_household
+    from server import sql
+    from server.caller import Caller
+    from server.models import Form, Household
+    from server.scope import forms_visible_to, forms_where, scope_of
+
+    areas, _ = world
+    for area in areas.values():
+        if area.level == "community":
+            await make_household(area)
+        await Form.create(slug=f"form-{area.code}", area=area, draft_title="表", draft_schema={}, draft_ui={},
+                          draft_updated_at=area.created_at)
+    await Form.create(slug="builtin", draft_title="表", draft_schema={}, draft_ui={}, draft_updated_at=area.created_at)
+    role, home = ACTORS[actor]
+    caller = Caller(await make_user(role, *([areas[home]] if home else [])), "127.0.0.1")
+    scope = await scope_of(caller)
+
+    params: list = []
+    rows = await sql.fetch("SELECT h.id FROM household h JOIN area a ON a.id = h.community_id "
+                           f"WHERE {scope.where('a', params)}", params)
+    by_orm = set(await Household.filter(scope.areas("community__")).values_list("id", flat=True))
+    assert {sql.as_uuid(r["id"]) for r in rows} == by_orm
+    params = []
+    rows = await sql.fetch("SELECT f.id FROM form f LEFT JOIN area a ON a.id = f.area_id "
+                           f"WHERE {await forms_where(caller, 'f', 'a', params)}", params)
+    by_orm = set(await Form.filter(await forms_visible_to(caller)).values_list("id", flat=True))
+    assert {sql.as_uuid(r["id"]) for r in rows} == by_orm
+    assert by_orm or role == "provider"

@@ -302,3 +302,30 @@ async def test_a_photo_that_cannot_be_decoded_is_kept_but_has_no_thumbnail(clien
 
     assert (await client.get(f"/api/v1/attachments/{sha}", headers=headers)).content == damaged
     assert_problem(await client.get(f"/api/v1/attachments/{sha}?size=thumb", headers=headers), 404)
+
+
+async def test_who_may_submit_for_a_household_and_with_which_form(client, settings, field):
+    """Every role against a household of east_a, with a built-in form and with forms of the townships east and west."""
+    district, household, worker, headers, shas = field
+    for township in (district.east, district.west):
+        await make_form_version("home_visit", as_slug=f"visit-{township.code}", area=township)
+    east_form, west_form = f"visit-{district.east.code}", f"visit-{district.west.code}"
+    cases = [
+        ("worker", district.east_a, "home_visit", 201, None),
+        ("worker", district.east_a, east_form, 201, None),
+        ("worker", district.east_a, west_form, 422, "/form"),
+        ("worker", district.east_b, "home_visit", 422, "/household"),
+        ("supervisor", district.east, east_form, 201, None),
+        ("supervisor", district.west, west_form, 422, "/household"),
+        ("admin", None, west_form, 201, None),
+        ("bureau", district.county, "home_visit", 403, None),
+        ("provider", None, "home_visit", 403, None),
+    ]
+    for role, area, form, status, pointer in cases:
+        h = await headers_for(settings, await make_user(role, *([area] if area else [])))
+        body = submission_body(household, home_visit(shas[0], shas), form=form)
+        response = await client.put(f"/api/v1/submissions/{uuid.uuid4()}", json=body, headers=h)
+        if status == 201:
+            assert response.status_code == 201, (role, form, response.text)
+        else:
+            assert_problem(response, status, *([pointer] if pointer else []))
