@@ -1,7 +1,8 @@
 """Ingest from the field, each figure against a baseline measured in the same run on the same machine:
 
 (a) home-visit submissions per second through the app, against a bare Starlette handler that inserts the same JSON
-    with raw SQL on the same database connection (both in-process over ASGI, 8 at a time; goal >= 0.5);
+    with raw SQL on the same database connection (both in-process over ASGI, 8 at a time; goal >= 0.5); and, to show
+    how much of that budget is the framework's, an authenticated request that does nothing;
 (b) photo upload MB/s to a real `doorstep serve` process over loopback, against a bare uvicorn handler that writes
     the bytes to disk (12-megapixel camera-like JPEGs, 4 at a time, in rounds alternating between the two; goal >=
     0.8), and how long after the last answer the thumbnails made in the background are all there;
@@ -149,6 +150,12 @@ async def bench_submissions(settings) -> tuple[float, float]:
 
         ours_rate = await rate(ours)
 
+        async def floor(i: int) -> None:
+            response = await client.get("/api/v1/no-such-thing", headers=worker)
+            assert response.status_code == 404
+
+        floor_rate = await rate(floor)
+
     conn = connections.get("default")
     postgres = settings.resolved_database_url.startswith("postgres")
     await conn.execute_script("CREATE TABLE IF NOT EXISTS bench_raw (id VARCHAR(36) PRIMARY KEY, body TEXT NOT NULL)")
@@ -168,7 +175,7 @@ async def bench_submissions(settings) -> tuple[float, float]:
 
         bare_rate = await rate(baseline)
     await conn.execute_script("DROP TABLE bench_raw")
-    return ours_rate, bare_rate
+    return ours_rate, bare_rate, floor_rate
 
 
 async def rate(one, total: int = SUBMISSIONS, concurrency: int = CONCURRENCY) -> float:
@@ -351,7 +358,7 @@ async def main() -> None:
         await db.migrate(settings)
         await db.connect(settings)
         try:
-            ours_rate, bare_rate = await bench_submissions(settings)
+            ours_rate, bare_rate, floor_rate = await bench_submissions(settings)
             headers = await prepare(settings)
         finally:
             await db.disconnect()
@@ -367,6 +374,8 @@ async def main() -> None:
     print(f"Ingest benchmark ({database}, {os.cpu_count()} CPUs)")
     print(f"(a) home-visit submissions       {ours_rate:>9.0f} /s   bare raw-SQL handler {bare_rate:>7.0f} /s   "
           f"ratio {ours_rate / bare_rate:.2f} (goal >= 0.5)")
+    print(f"    an authenticated request that does nothing (404) {floor_rate:>6.0f} /s = {floor_rate / bare_rate:.2f} of "
+          f"the bare handler: the part of each request that is not the submission's")
     print(f"(b) photo uploads ({up['photo_mb']:.1f} MB, 12 MP) {up['ours']:>6.1f} MB/s   bare write handler "
           f"{up['bare']:>6.1f} MB/s   ratio {up['ours'] / up['bare']:.2f} (goal >= 0.8; medians of {UPLOAD_ROUNDS} "
           f"alternating rounds)")
