@@ -20,6 +20,7 @@ from media.ingest import store_photo
 from media.store import PhotoStore, PhotoStream, normalize_sha256
 from media.thumbnails import Thumbnails
 from media.workers import ImageWorkers
+from server import audit
 from server.caller import Caller
 from server.clock import now
 from server.models import Attachment, SubmissionAttachment
@@ -113,11 +114,15 @@ async def open_photo(caller: Caller, store: PhotoStore, thumbnails: Thumbnails, 
     scope = await scope_of(caller)
     used = SubmissionAttachment.filter(scope.areas("submission__household__community__"), attachment_id=sha256)
     row = await Attachment.get_or_none(sha256=sha256)
-    if row is None or not await used.exists():
+    household_id = await used.first().values_list("submission__household_id", flat=True)
+    if row is None or household_id is None:
         raise AttachmentNotFound()
     try:
         if size is None:
-            return OpenedPhoto(sha256, row.media_type, await store.open(sha256))
+            stream = await store.open(sha256)
+            # The original keeps its EXIF, the family's home to the metre among it: who opened it is logged.
+            await audit.record(caller, "attachment.read", "attachment", sha256, household_id=household_id)
+            return OpenedPhoto(sha256, row.media_type, stream)
         return OpenedPhoto(sha256, "image/jpeg", await thumbnails.open(sha256, SIZES[size]))
     except media_errors.PhotoNotFound:
         raise AttachmentNotFound() from None

@@ -1,8 +1,9 @@
 """Hand-written SQL for the few statements every request or submission runs, where building the query through
 the ORM costs several times what the database takes to answer it (~0.2 ms of Python against ~0.06 ms).
 
-Statements are written once, in PostgreSQL's numbered placeholders (`$1`), and given to SQLite as `?1`. Rows come
-back as model instances through the ORM's own conversions, so both databases give the same Python values.
+Statements are written once, in PostgreSQL's numbered placeholders (`$1`), and given to SQLite as `?1`. Values go
+in and rows come back through the model fields' own conversions (`insert`, `load`), so both databases give the same
+Python values.
 Everything else goes through the ORM: use this only where a profile says so, and test the statement on both.
 """
 
@@ -50,15 +51,17 @@ async def insert(*instances: Model, conn: BaseDBAsyncClient | None = None) -> No
 async def execute(sql: str, params: Sequence[Any] = (), conn: BaseDBAsyncClient | None = None) -> None:
     """Run a statement that returns no rows, written with $n placeholders."""
     conn = conn or connection()
-    await conn.execute_query(sql if is_postgres(conn) else _NUMBERED.sub(r"?\1", sql), list(params))
+    await conn.execute_query(_in_dialect(conn, sql), list(params))
 
 
 async def fetch(sql: str, params: Sequence[Any] = (), conn: BaseDBAsyncClient | None = None) -> list[dict]:
     """Rows of a statement written with $n placeholders; uuids go in as strings, datetimes as they are."""
     conn = conn or connection()
-    if not is_postgres(conn):
-        sql = _NUMBERED.sub(r"?\1", sql)
-    return await conn.execute_query_dict(sql, list(params))
+    return await conn.execute_query_dict(_in_dialect(conn, sql), list(params))
+
+
+def _in_dialect(conn: BaseDBAsyncClient, sql: str) -> str:
+    return sql if is_postgres(conn) else _NUMBERED.sub(r"?\1", sql)
 
 
 def placeholders(values: Iterable[Any], params: list[Any]) -> str:
@@ -75,7 +78,8 @@ def columns(model: type[Model], alias: str, prefix: str = "") -> str:
 
 
 def load(model: type[M], row: dict, prefix: str = "") -> M:
-    """A model instance from the columns `columns(model, …, prefix)` selected, as the ORM's own queries make it."""
+    """A model instance from the columns `columns(model, …, prefix)` selected, made by the classmethod the ORM's own
+    queries (and its `Model.raw`) make instances with."""
     if prefix:
         row = {c: row[prefix + c] for c in model._meta.db_fields}
     return model._init_from_db(**row)

@@ -268,6 +268,9 @@ async def test_photos_are_served_whole_and_thumbnails_without_exif(client, setti
         image = Image.open(io.BytesIO(thumb.content))
         assert max(image.size) <= side and not image.getexif()
     assert_problem(await client.get(f"/api/v1/attachments/{gps}?size=huge", headers=headers), 422, "/size")
+    # Opening the original (its EXIF places the family's home) is logged; thumbnails, which carry no EXIF, are not.
+    reads = await AuditEvent.filter(action="attachment.read").values("actor_id", "target_id", "household_id")
+    assert reads == [{"actor_id": worker.id, "target_id": gps, "household_id": household.id}]
 
 
 async def test_a_thumbnail_never_made_is_made_when_first_asked_for(client, app, field):
