@@ -72,8 +72,8 @@ def placeholders(values: Iterable[Any], params: list[Any]) -> str:
 
 
 def columns(model: type[Model], alias: str, prefix: str = "") -> str:
-    """Every column of `model` from table `alias`, named `prefix` + column, for `load`. Known once the ORM has
-    started: statements are made on first use (`functools.cache`), not at import."""
+    """Every column of `model` from table `alias`, named `prefix` + column, for `load`. The columns are known only
+    once the ORM has started, so a statement using this is made at its first use, not at import."""
     return ", ".join(f'{alias}."{c}" AS "{prefix}{c}"' for c in model._meta.db_fields)
 
 
