@@ -379,7 +379,8 @@ async def main() -> None:
     print(f"(b) photo uploads ({up['photo_mb']:.1f} MB, 12 MP) {up['ours']:>6.1f} MB/s   bare write handler "
           f"{up['bare']:>6.1f} MB/s   ratio {up['ours'] / up['bare']:.2f} (goal >= 0.8; medians of {UPLOAD_ROUNDS} "
           f"alternating rounds)")
-    print("    rounds, ours / bare MB/s: " + ", ".join(f"{o:.0f}/{b:.0f}" for o, b in up["rounds"]))
+    print("    rounds, ours / bare MB/s: " + ", ".join(f"{o:.0f}/{b:.0f}" for o, b in up["rounds"])
+          + f"; median of the rounds' own ratios {statistics.median(o / b for o, b in up['rounds']):.2f}")
     print(f"    thumbnails of those {UPLOADS} photos all made {up['catch_up']:.1f} s after the last answer "
           f"(the uploads took {up['upload_s']:.1f} s)")
     print(f"(c) {BIG_UPLOADS} concurrent {up['big_mb']:.1f} MB uploads: peak RSS {up['peak_kb'] / 1024:.0f} MB, "
