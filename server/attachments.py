@@ -31,6 +31,7 @@ from server.settings import Settings
 
 UPLOADING_ROLES = ("admin", "supervisor", "worker", "provider")
 SIZES = {"thumb": "thumb", "large": "large"}
+MAX_ORPHAN_HOURS = 10 * 366 * 24  # ten years: far enough back for any report, and within what a date can hold
 
 
 async def upload(caller: Caller, settings: Settings, store: PhotoStore, workers: ImageWorkers, thumbnails: Thumbnails,
@@ -130,12 +131,15 @@ async def open_photo(caller: Caller, store: PhotoStore, thumbnails: Thumbnails, 
         raise ThumbnailUnavailable() from None
 
 
-async def orphans(caller: Caller | None, store: PhotoStore, older_than_hours: int) -> list[dict]:
+async def orphans(caller: Caller | None, store: PhotoStore, older_than_hours: int | str) -> list[dict]:
     """Stored photos that no submission refers to, stored more than `older_than_hours` ago. A report: nothing is
     deleted, because a phone may still be on its way with the submission that uses them."""
     if caller is not None:
         require_role(caller, "admin")
-    cutoff = now() - timedelta(hours=older_than_hours)
+    hours = str(older_than_hours)
+    if not (hours.isascii() and hours.isdigit() and int(hours) <= MAX_ORPHAN_HOURS):
+        raise invalid("/hours", f"应为 0 到 {MAX_ORPHAN_HOURS} 之间的小时数")
+    cutoff = now() - timedelta(hours=int(hours))
     candidates: dict[str, datetime] = {}
     async for sha256 in store.list_hashes():
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,7 +64,7 @@ async def read_json(request: Request, validator: BodySchema | None = None) -> An
             raise TooLarge(f"请求体超过 {limit} 字节的上限。")
         chunks.append(chunk)
     try:
-        body = json.loads(b"".join(chunks), parse_constant=_reject_constant)
+        body = json.loads(b"".join(chunks), parse_constant=_reject_constant, parse_float=_finite)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedRequest(f"请求体不是有效的 JSON：{exc}") from None
     except RecursionError:
@@ -75,6 +76,14 @@ async def read_json(request: Request, validator: BodySchema | None = None) -> An
 
 def _reject_constant(name: str):
     raise ValueError(f"不允许 {name}")
+
+
+def _finite(text: str) -> float:
+    # 1e400 reads as infinity, which no JSON column can hold and no reply can carry.
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"数字 {text[:20]} 超出范围")
+    return value
 
 
 def check_body(validator: BodySchema, body: Any) -> None:

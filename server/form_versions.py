@@ -15,7 +15,7 @@ import forms
 from server import audit, sql
 from server.caller import Caller
 from server.clock import now
-from server.ids import parse_id
+from server.ids import INT_MAX, parse_id, parse_slug
 from server.models import Area, CatalogueItem, Form, FormVersion
 from server.pagination import Page, paginate
 from server.problems import Conflict, FieldProblem, Forbidden, FormNotFound, InvalidInput, invalid
@@ -98,7 +98,7 @@ async def list_forms(caller: Caller, cursor: str | None) -> Page:
 
 
 async def get_form(caller: Caller, slug: str) -> Form:
-    form = await Form.filter(await forms_visible_to(caller), slug=slug).first()
+    form = await Form.filter(await forms_visible_to(caller), slug=parse_slug(slug, FormNotFound)).first()
     if form is None or (caller.role not in DESIGNERS and form.latest_version == 0):
         raise FormNotFound()
     return form
@@ -177,7 +177,7 @@ async def retire(caller: Caller, slug: str) -> Form:
 
 async def get_version(caller: Caller, slug: str, number: int) -> FormVersion:
     form = await get_form(caller, slug)
-    version = await FormVersion.get_or_none(form_id=form.id, version=number)
+    version = await FormVersion.get_or_none(form_id=form.id, version=number) if number <= INT_MAX else None
     if version is None:
         raise FormNotFound(f"表单「{form.draft_title}」没有第 {number} 版。")
     version.form = form

@@ -27,6 +27,7 @@ import forms
 from server import audit
 from server.caller import Caller
 from server.form_versions import compiled
+from server.ids import parse_slug
 from server.models import Form, FormVersion, Submission
 from server.problems import FormNotFound, invalid
 from server.scope import forms_visible_to, require_role, scope_of
@@ -62,7 +63,7 @@ class Export:
 
 async def export_submissions(caller: Caller, slug: str, fmt: str, table: str | None, base_url: str) -> Export:
     require_role(caller, *EXPORTING_ROLES)
-    form = await Form.filter(await forms_visible_to(caller), slug=slug).first()
+    form = await Form.filter(await forms_visible_to(caller), slug=parse_slug(slug, FormNotFound)).first()
     if form is None or fmt not in ("xlsx", "csv"):
         raise FormNotFound()
     versions = {v.id: (v, compiled(v)) for v in await FormVersion.filter(form_id=form.id).order_by("-version")}

@@ -22,7 +22,7 @@ from server.caller import Caller
 from server.canonical import body_hash
 from server.clock import now
 from server.form_versions import compiled_by_id, version_for_submission
-from server.ids import parse_id
+from server.ids import parse_id, parse_slug
 from server.models import (Attachment, FormVersion, Household, Member, Review, Submission, SubmissionAttachment,
                            Visit)
 from server.pagination import Page, paginate
@@ -268,7 +268,7 @@ async def _check_members(rows: list[dict], household_id: uuid.UUID, original_id:
 async def list_submissions(caller: Caller, filters: dict, cursor: str | None) -> Page:
     query = await visible(caller)
     if filters.get("form"):
-        query = query.filter(form__slug=filters["form"])
+        query = query.filter(form__slug=parse_slug(filters["form"]))
     if filters.get("household"):
         query = query.filter(household_id=parse_id(filters["household"], pointer="/household"))
     if filters.get("area"):

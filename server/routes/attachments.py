@@ -40,8 +40,6 @@ async def list_orphans(request: Request) -> Response:
     """(Admins) stored photos that no submission refers to after the configured time: a report, nothing deleted."""
     settings = request.app.state.settings
     hours = request.query_params.get("hours")
-    items = await attachments.orphans(
-        request.user, request.app.state.photos,
-        int(hours) if hours and hours.isdigit() else settings.orphan_report_after_hours,
-    )
+    items = await attachments.orphans(request.user, request.app.state.photos,
+                                      settings.orphan_report_after_hours if hours is None else hours)
     return ApiResponse({"items": items, "next_cursor": None})

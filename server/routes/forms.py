@@ -3,10 +3,11 @@ from starlette.responses import Response
 
 from server import catalogue, form_versions
 from server.bodies import obj, text, uuid_field
+from server.ids import SLUG_CHARACTERS, SLUG_LENGTH
 from server.responses import ApiResponse
 from server.routes import accepts
 
-SLUG = text("表单代号", 64, 2, pattern=r"^[a-z][a-z0-9_-]*$")
+SLUG = text("表单代号", SLUG_LENGTH[1], SLUG_LENGTH[0], pattern=SLUG_CHARACTERS)
 DEFINITION = {
     "title": text("表单标题", 200),
     "schema": {"type": "object", "title": "表单结构"},

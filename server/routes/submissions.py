@@ -3,6 +3,7 @@ from starlette.responses import Response, StreamingResponse
 
 from server import submission_export, submissions
 from server.bodies import obj, text, uuid_field
+from server.ids import INT_MAX
 from server.responses import ApiResponse
 from server.routes import accepts, query
 from server.routes.households import LOCATION
@@ -11,7 +12,7 @@ SHA256 = {"type": "string", "title": "照片 SHA-256", "pattern": "^[0-9a-f]{64}
 PUT = obj(
     {
         "form": text("表单", 64),
-        "version": {"type": "integer", "title": "表单版本", "minimum": 1},
+        "version": {"type": "integer", "title": "表单版本", "minimum": 1, "maximum": INT_MAX},
         "household": uuid_field("户"),
         "data": {"type": "object", "title": "填报内容"},
         "attachments": {

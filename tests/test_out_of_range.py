@@ -1,0 +1,83 @@
+"""Values no column can hold, in bodies, paths and queries, are refused with a problem before the database sees them.
+
+Each of these was a 500 (found by sending mutated bodies and queries at the app): the ORM refuses a string longer
+than its column, SQLite an integer past 64 bits, PostgreSQL one past 32, and JSON reads 1e400 as infinity.
+"""
+
+import uuid
+
+import pytest
+
+from factories import (assert_problem, headers_for, home_visit, jpeg, make_district, make_form_version,
+                       make_household, make_user, sha256_of, submission_body, upload)
+from server.models import AuditEvent, Household, Submission
+
+LONG_SLUG = "a" * 65
+HUGE = 99999999999999999999
+
+
+@pytest.fixture
+async def people(client, settings):
+    district = await make_district()
+    await make_form_version("home_visit")
+    household = await make_household(district.east_a)
+    worker = await headers_for(settings, await make_user("worker", district.east_a))
+    admin = await headers_for(settings, await make_user("admin"))
+    photo = jpeg()
+    assert (await upload(client, worker, photo)).status_code == 201
+    return district, household, worker, admin, sha256_of(photo)
+
+
+async def test_a_number_json_reads_as_infinity_is_malformed(client, people):
+    district, household, worker, admin, sha = people
+    body = submission_body(household, home_visit(sha, [sha]))
+    raw = _json(body).replace('"accuracy":12.5', '"accuracy":1e400')
+    assert "1e400" in raw
+    response = await client.put(f"/api/v1/submissions/{uuid.uuid4()}", content=raw,
+                                headers=worker | {"Content-Type": "application/json"})
+    assert "超出范围" in assert_problem(response, 400)["detail"]
+    registration = ('{"community": "%s", "address": "3 组 12 号", "head": "张秀英", "location": {"lat": -1e999, "lon": 1}}'
+                    % district.east_a.id)
+    response = await client.put(f"/api/v1/households/{uuid.uuid4()}", content=registration,
+                                headers=worker | {"Content-Type": "application/json"})
+    assert_problem(response, 400)
+    assert await Submission.all().count() == 0 and await Household.all().count() == 1
+
+
+async def test_a_form_version_past_the_column_is_refused(client, people):
+    district, household, worker, admin, sha = people
+    body = submission_body(household, home_visit(sha, [sha]), version=2**31)
+    assert_problem(await client.put(f"/api/v1/submissions/{uuid.uuid4()}", json=body, headers=worker), 422, "/version")
+    body = submission_body(household, home_visit(sha, [sha]), version=HUGE)
+    assert_problem(await client.put(f"/api/v1/submissions/{uuid.uuid4()}", json=body, headers=worker), 422, "/version")
+    assert_problem(await client.get(f"/api/v1/forms/home_visit/versions/{HUGE}", headers=worker), 404)
+    assert (await client.get(f"/api/v1/forms/home_visit/versions/{2**31 - 1}", headers=worker)).status_code == 404
+    assert (await client.get("/api/v1/forms/home_visit/versions/1", headers=worker)).status_code == 200
+    assert await Submission.all().count() == 0
+
+
+async def test_a_slug_no_form_can_have_is_not_found_or_refused(client, people):
+    district, household, worker, admin, sha = people
+    for slug in (LONG_SLUG, "A", "x", "家计调查"):
+        assert_problem(await client.get(f"/api/v1/forms/{slug}", headers=admin), 404)
+        assert_problem(await client.get(f"/api/v1/forms/{slug}/submissions.csv", headers=admin), 404)
+        assert_problem(await client.get("/api/v1/submissions", params={"form": slug}, headers=admin), 422, "/form")
+    listed = await client.get("/api/v1/submissions", params={"form": "home_visit"}, headers=admin)
+    assert listed.status_code == 200 and listed.json()["items"] == []
+
+
+async def test_query_values_past_their_columns_are_refused(client, people):
+    district, household, worker, admin, sha = people
+    assert_problem(await client.get("/api/v1/audit", params={"action": "a" * 65}, headers=admin), 422, "/action")
+    assert (await client.get("/api/v1/audit", params={"action": "a" * 64}, headers=admin)).json()["items"] == []
+    for hours in (str(HUGE), "-1", "abc", "١٢", ""):
+        response = await client.get("/api/v1/orphan-photos", params={"hours": hours}, headers=admin)
+        assert_problem(response, 422, "/hours")
+    assert (await client.get("/api/v1/orphan-photos", params={"hours": "87840"}, headers=admin)).status_code == 200
+    assert not await AuditEvent.filter(action="a" * 64).exists()
+
+
+def _json(body: dict) -> str:
+    import json
+
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
