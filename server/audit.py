@@ -55,8 +55,8 @@ async def list_events(caller: Caller, filters: dict, cursor: str | None) -> Page
             except ValueError:
                 raise invalid(f"/{name}", "不是有效的编号") from None
     if action := filters.get("action"):
-        if len(action) > ACTION_LENGTH:
-            raise invalid("/action", f"操作名称不超过 {ACTION_LENGTH} 个字符")
+        if len(action) > ACTION_LENGTH or not action.isprintable():
+            raise invalid("/action", f"操作名称应为不超过 {ACTION_LENGTH} 个可见字符")
         query = query.filter(action=action)
     return await paginate(query, cursor, order=("-at", "-id"), shape=as_api)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,15 +64,53 @@ async def read_json(request: Request, validator: BodySchema | None = None) -> An
         if size > limit:
             raise TooLarge(f"请求体超过 {limit} 字节的上限。")
         chunks.append(chunk)
+    raw = b"".join(chunks)
     try:
-        body = json.loads(b"".join(chunks), parse_constant=_reject_constant, parse_float=_finite)
+        body = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedRequest(f"请求体不是有效的 JSON：{exc}") from None
     except RecursionError:
         raise MalformedRequest("JSON 嵌套层数过多。") from None
+    if _ESCAPED_UNSTORABLE.search(raw):  # rare: only then is every string looked at
+        errors = [FieldProblem(at, detail) for at, detail in _unstorable_strings(body, [])]
+        if errors:
+            raise InvalidInput(errors=errors)
     if validator is not None:
         check_body(validator, body)
     return body
+
+
+# Strings JSON can spell, as escapes only, that no column can store: a lone surrogate (no UTF-8 for it) and U+0000
+# (PostgreSQL's text and jsonb refuse it). An escaped backslash before "u" may match too; the walk then finds nothing.
+_ESCAPED_UNSTORABLE = re.compile(rb"\\u(?:[dD][89a-fA-F]|0000)")
+
+
+def _unstorable_strings(value: Any, path: list) -> list[tuple[str, str]]:
+    """(pointer, reason) of each key or string in `value` that cannot be stored."""
+    found: list[tuple[str, str]] = []
+    if isinstance(value, str):
+        # The pointer itself must be sendable: a key's lone surrogate is shown as its escape.
+        at = pointer([p.encode("utf-8", "backslashreplace").decode() if isinstance(p, str) else p for p in path])
+        if "\x00" in value:
+            found.append((at, "不能含有空字符（U+0000）"))
+        elif not _is_utf8(value):
+            found.append((at, "含有不成对的 Unicode 代理字符"))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found += _unstorable_strings(key, path + [key]) if isinstance(key, str) else []
+            found += _unstorable_strings(item, path + [key])
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found += _unstorable_strings(item, path + [i])
+    return found
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _reject_constant(name: str):

@@ -77,6 +77,31 @@ async def test_query_values_past_their_columns_are_refused(client, people):
     assert not await AuditEvent.filter(action="a" * 64).exists()
 
 
+async def test_strings_json_can_spell_but_no_column_can_store_are_refused_at_their_field(client, people):
+    """A lone surrogate has no UTF-8; PostgreSQL refuses U+0000 in text and jsonb. Both come only as escapes."""
+    district, household, worker, admin, sha = people
+    body = submission_body(household, home_visit(sha, [sha]))
+    for bad in ("\\ud800", "\\udfff", "\\u0000"):
+        raw = _json(body).replace('"observations":"', f'"observations":"{bad}', 1)
+        raw = raw.replace('"met_person":"张秀英"', f'"met_person":"张{bad}"', 1)
+        response = await client.put(f"/api/v1/submissions/{uuid.uuid4()}", content=raw,
+                                    headers=worker | {"Content-Type": "application/json"})
+        assert_problem(response, 422, "/data/observations", "/data/met_person")
+        raw = f'{{"community": "{district.east_a.id}", "address": "3 组{bad}", "head": "张秀英", "x{bad}": 1}}'
+        response = await client.put(f"/api/v1/households/{uuid.uuid4()}", content=raw.encode(),
+                                    headers=worker | {"Content-Type": "application/json"})
+        key = "/x\x00" if bad == "\\u0000" else f"/x{bad}"  # a lone surrogate is named by its escape
+        assert_problem(response, 422, "/address", key)
+    assert_problem(await client.get("/api/v1/audit", params={"action": "login\x00"}, headers=admin), 422, "/action")
+    assert await Submission.all().count() == 0 and await Household.all().count() == 1
+    # A surrogate pair is a character like any other, and a backslash before "u" is just a backslash.
+    raw = _json(body).replace('"observations":"', '"observations":"\\ud83d\\ude00 \\\\u0000 ', 1)
+    response = await client.put(f"/api/v1/submissions/{uuid.uuid4()}", content=raw,
+                                headers=worker | {"Content-Type": "application/json"})
+    assert response.status_code == 201, response.text
+    assert response.json()["data"]["observations"].startswith("😀 \\u0000 ")
+
+
 def _json(body: dict) -> str:
     import json
 
