@@ -65,8 +65,16 @@ def _decode(cursor: str, model, names: list[str]) -> list:
 
 
 def _parse(field, value: str):
+    """A value the cursor was made from; anything no row could hold means the cursor was not one of ours."""
     if isinstance(field, DatetimeField):
-        return datetime.fromisoformat(value)
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise ValueError("naive datetime")
+        return parsed
     if isinstance(field, UUIDField):
         return uuid.UUID(value)
+    max_length = getattr(field, "max_length", None)
+    if (max_length is not None and len(value) > max_length) or "\x00" in value:
+        raise ValueError("not a stored value")
+    value.encode("utf-8")  # a lone surrogate raises UnicodeEncodeError, a ValueError
     return value

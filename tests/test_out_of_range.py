@@ -106,3 +106,23 @@ def _json(body: dict) -> str:
     import json
 
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+@pytest.mark.parametrize("path", ["/api/v1/forms", "/api/v1/areas", "/api/v1/users", "/api/v1/submissions",
+                                  "/api/v1/audit"])
+async def test_a_cursor_holding_what_no_row_could_is_not_one_of_ours(client, people, path):
+    """Cursors are made from a row's values; a forged one with a value no column holds was a 500."""
+    import base64
+    import json
+
+    district, household, worker, admin, sha = people
+
+    def cursor(first: str, second: str = str(uuid.uuid4())) -> str:
+        return base64.urlsafe_b64encode(json.dumps([first, second]).encode()).decode().rstrip("=")
+
+    ordered_by_time = path in ("/api/v1/submissions", "/api/v1/audit")
+    for first in ("a" * 101, "a\u0000", "\ud800") + (("2025-01-01T00:00:00",) if ordered_by_time else ()):
+        response = await client.get(path, params={"cursor": cursor(first)}, headers=admin)
+        assert_problem(response, 422, "/cursor")
+    assert_problem(await client.get(path, params={"cursor": cursor("2025-01-01T00:00:00+00:00", "x")},
+                                    headers=admin), 422, "/cursor")
