@@ -62,11 +62,12 @@ async def put_submission(caller: Caller, settings: Settings, submission_id: str,
     started_at, finished_at = _visit_times(settings, body)
     # Checked before the transaction, so that it holds the database (all of it, on SQLite) only to write: what is
     # read here does not change under it (a published version, a stored photo), or is guarded again inside.
-    checked = await _check(caller, sid, body)
+    household_id = parse_id(body["household"], pointer="/household")
+    checked = await _check(caller, sid, household_id, body)
     try:
         async with in_transaction():
             # One submission at a time per household: the file is merged field by field.
-            household = await _locked_household(caller, body["household"])
+            household = await _locked_household(caller, household_id)
             submission = await _store(caller, settings, sid, digest, body, checked, household, started_at,
                                       finished_at)
     except IntegrityError:
@@ -93,9 +94,8 @@ class _Checked:
     chain: set[uuid.UUID] = field(default_factory=set)  # ... and every earlier version of it
 
 
-async def _check(caller: Caller, sid: uuid.UUID, body: dict) -> _Checked:
+async def _check(caller: Caller, sid: uuid.UUID, household_id: uuid.UUID, body: dict) -> _Checked:
     """Check the submission against its form version and the stored photos; raise the first refusal."""
-    household_id = parse_id(body["household"], pointer="/household")
     original, chain = None, set()
     if body.get("replaces"):
         original = await _replaceable(caller, body, household_id)
@@ -188,9 +188,9 @@ def _visit_times(settings: Settings, body: dict) -> tuple[datetime | None, datet
             finished.astimezone(timezone.utc) if finished else None)
 
 
-async def _locked_household(caller: Caller, raw: str) -> Household:
+async def _locked_household(caller: Caller, household_id: uuid.UUID) -> Household:
     """The household, if in the caller's scope, locked until the end of the transaction."""
-    params: list = [str(parse_id(raw, pointer="/household"))]
+    params: list = [str(household_id)]
     in_scope = (await scope_of(caller)).where("a", params)
     conn = sql.connection()
     # Of the household row only; SQLite has no row locks, and its transactions run one at a time.
