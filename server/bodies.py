@@ -14,7 +14,6 @@ from jsonschema.exceptions import ValidationError
 from starlette.requests import Request
 
 from forms.formats import FAST_FORMATS, reference_format_checker
-
 from server.problems import FieldProblem, InvalidInput, MalformedRequest, TooLarge, UnsupportedMediaType
 
 # Names reach printed files and screens: forbid control characters (C0, DEL, C1) anywhere in them.
@@ -91,10 +90,8 @@ def _unstorable_strings(value: Any, path: list) -> list[tuple[str, str]]:
     if isinstance(value, str):
         # The pointer itself must be sendable: a key's lone surrogate is shown as its escape.
         at = pointer([p.encode("utf-8", "backslashreplace").decode() if isinstance(p, str) else p for p in path])
-        if "\x00" in value:
-            found.append((at, "不能含有空字符（U+0000）"))
-        elif not _is_utf8(value):
-            found.append((at, "含有不成对的 Unicode 代理字符"))
+        if reason := unstorable(value):
+            found.append((at, reason))
     elif isinstance(value, dict):
         for key, item in value.items():
             found += _unstorable_strings(key, path + [key]) if isinstance(key, str) else []
@@ -105,12 +102,15 @@ def _unstorable_strings(value: Any, path: list) -> list[tuple[str, str]]:
     return found
 
 
-def _is_utf8(text: str) -> bool:
+def unstorable(text: str) -> str | None:
+    """Why no column can store `text` (U+0000, a lone surrogate), or None."""
+    if "\x00" in text:
+        return "不能含有空字符（U+0000）"
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return False
-    return True
+        return "含有不成对的 Unicode 代理字符"
+    return None
 
 
 def _reject_constant(name: str):

@@ -13,6 +13,7 @@ from tortoise.expressions import Q
 from tortoise.fields import DatetimeField, UUIDField
 from tortoise.queryset import QuerySet
 
+from server.bodies import unstorable
 from server.problems import invalid
 
 DEFAULT_LIMIT = 100
@@ -74,7 +75,6 @@ def _parse(field, value: str):
     if isinstance(field, UUIDField):
         return uuid.UUID(value)
     max_length = getattr(field, "max_length", None)
-    if (max_length is not None and len(value) > max_length) or "\x00" in value:
+    if (max_length is not None and len(value) > max_length) or unstorable(value):
         raise ValueError("not a stored value")
-    value.encode("utf-8")  # a lone surrogate raises UnicodeEncodeError, a ValueError
     return value

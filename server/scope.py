@@ -32,11 +32,7 @@ class Scope:
         """Filter for rows whose area (reached through `via`, e.g. "community__") lies in the scope."""
         if self.everything:
             return Q()
-        parts = [
-            Q(**{f"{via}{level}_id__in": list(ids)})
-            for level, ids in (("county", self.counties), ("township", self.townships), ("community", self.communities))
-            if ids
-        ]
+        parts = [Q(**{f"{via}{level}_id__in": list(ids)}) for level, ids in self._assigned()]
         if not parts:
             return _NOTHING
         return Q(*parts, join_type=Q.OR)
@@ -45,12 +41,14 @@ class Scope:
         """The filter of `areas`, as SQL over the area rows of table `alias`, for the statements of `server.sql`."""
         if self.everything:
             return "1 = 1"
-        parts = [
-            f"{alias}.{level}_id IN ({sql.placeholders(sorted(map(str, ids)), params)})"
-            for level, ids in (("county", self.counties), ("township", self.townships), ("community", self.communities))
-            if ids
-        ]
+        parts = [f"{alias}.{level}_id IN ({sql.placeholders(sorted(map(str, ids)), params)})"
+                 for level, ids in self._assigned()]
         return f"({' OR '.join(parts)})" if parts else "1 = 0"
+
+    def _assigned(self) -> list[tuple[str, frozenset[uuid.UUID]]]:
+        """(level, ids) of each level with assigned areas."""
+        levels = (("county", self.counties), ("township", self.townships), ("community", self.communities))
+        return [(level, ids) for level, ids in levels if ids]
 
     def covers(self, area: Area) -> bool:
         return (

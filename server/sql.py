@@ -9,6 +9,7 @@ Everything else goes through the ORM: use this only where a profile says so, and
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Iterable, Sequence
@@ -71,9 +72,10 @@ def placeholders(values: Iterable[Any], params: list[Any]) -> str:
     return ", ".join(f"${i}" for i in range(start + 1, len(params) + 1))
 
 
+@functools.cache
 def columns(model: type[Model], alias: str, prefix: str = "") -> str:
     """Every column of `model` from table `alias`, named `prefix` + column, for `load`. The columns are known only
-    once the ORM has started, so a statement using this is made at its first use, not at import."""
+    once the ORM has started, so this is called at a statement's first use, never at import."""
     return ", ".join(f'{alias}."{c}" AS "{prefix}{c}"' for c in model._meta.db_fields)
 
 
