@@ -245,6 +245,9 @@ async def test_submissions_are_seen_only_within_the_callers_areas(client, settin
         for size in ("", "?size=thumb", "?size=large"):
             photo = await client.get(f"/api/v1/attachments/{shas[0]}{size}", headers=h)
             assert photo.status_code == status, (user.role, size)
+    # Only those who could open the original are in the log as having opened it.
+    readers = set(await AuditEvent.filter(action="attachment.read").values_list("actor_id", flat=True))
+    assert readers == {user.id for user, status in expected.items() if status == 200}
 
 
 async def test_photos_are_served_whole_and_thumbnails_without_exif(client, settings, field):
