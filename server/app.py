@@ -11,10 +11,10 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.routing import Route
 
-from media.store import LocalPhotoStore
 from media.thumbnails import Thumbnails
 from media.workers import ImageWorkers
 from server import db
+from server.attachments import photo_store
 from server.middleware import Authentication, RequestContext
 from server.problems import MethodNotAllowed, NotFound, Problem
 from server.responses import problem_response
@@ -106,7 +106,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.photos = LocalPhotoStore(settings.resolved_media_dir)
+    app.state.photos = photo_store(settings)
     app.state.image_workers = ImageWorkers(settings.image_workers)
     app.state.thumbnails = Thumbnails(app.state.photos, app.state.image_workers, max_pixels=settings.max_image_pixels)
     return app

@@ -17,7 +17,7 @@ from tortoise.exceptions import IntegrityError
 
 from media import errors as media_errors
 from media.ingest import store_photo
-from media.store import PhotoStore, PhotoStream, normalize_sha256
+from media.store import LocalPhotoStore, PhotoStore, PhotoStream, normalize_sha256
 from media.thumbnails import Thumbnails
 from media.workers import ImageWorkers
 from server import audit
@@ -32,6 +32,18 @@ from server.settings import Settings
 UPLOADING_ROLES = ("admin", "supervisor", "worker", "provider")
 SIZES = {"thumb": "thumb", "large": "large"}
 MAX_ORPHAN_HOURS = 10 * 366 * 24  # ten years: far enough back for any report, and within what a date can hold
+
+
+def photo_store(settings: Settings) -> PhotoStore:
+    """The store the settings name: the one place that picks it, for the server and the command line alike."""
+    return LocalPhotoStore(settings.resolved_media_dir)
+
+
+def orphan_hours(text: str) -> int:
+    """The report's age limit as written by a person: whole hours, 0 to ten years."""
+    if not (text.isascii() and text.isdigit() and int(text) <= MAX_ORPHAN_HOURS):
+        raise invalid("/hours", f"应为 0 到 {MAX_ORPHAN_HOURS} 之间的小时数")
+    return int(text)
 
 
 async def upload(caller: Caller, settings: Settings, store: PhotoStore, workers: ImageWorkers, thumbnails: Thumbnails,
@@ -131,15 +143,12 @@ async def open_photo(caller: Caller, store: PhotoStore, thumbnails: Thumbnails, 
         raise ThumbnailUnavailable() from None
 
 
-async def orphans(caller: Caller | None, store: PhotoStore, older_than_hours: int | str) -> list[dict]:
+async def orphans(caller: Caller | None, store: PhotoStore, older_than_hours: int) -> list[dict]:
     """Stored photos that no submission refers to, stored more than `older_than_hours` ago. A report: nothing is
     deleted, because a phone may still be on its way with the submission that uses them."""
     if caller is not None:
         require_role(caller, "admin")
-    hours = str(older_than_hours)
-    if not (hours.isascii() and hours.isdigit() and int(hours) <= MAX_ORPHAN_HOURS):
-        raise invalid("/hours", f"应为 0 到 {MAX_ORPHAN_HOURS} 之间的小时数")
-    cutoff = now() - timedelta(hours=int(hours))
+    cutoff = now() - timedelta(hours=older_than_hours)
     candidates: dict[str, datetime] = {}
     async for sha256 in store.list_hashes():
         try:
@@ -160,11 +169,15 @@ async def orphans(caller: Caller | None, store: PhotoStore, older_than_hours: in
             "sha256": sha256,
             "stored_at": candidates[sha256].isoformat(),
             "recorded": sha256 in recorded_rows,
-            "uploaded_by": str(recorded_rows[sha256].uploaded_by_id) if sha256 in recorded_rows and recorded_rows[sha256].uploaded_by_id else None,
+            "uploaded_by": _uploader(recorded_rows.get(sha256)),
         }
         for sha256 in names
         if sha256 not in used
     ]
+
+
+def _uploader(row: Attachment | None) -> str | None:
+    return str(row.uploaded_by_id) if row is not None and row.uploaded_by_id else None
 
 
 def as_api(row: Attachment) -> dict:

@@ -26,7 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("load-builtins", help="load the built-in forms and the service catalogue")
     commands.add_parser("load-demo", help="load a demo district with a supervisor and workers")
     orphans = commands.add_parser("orphans", help="report stored photos that no submission refers to (deletes nothing)")
-    orphans.add_argument("--hours", type=int, default=None, help="older than this (default DOORSTEP_ORPHAN_REPORT_AFTER_HOURS)")
+    orphans.add_argument("--hours", type=_hours, default=None,
+                         help="older than this (default DOORSTEP_ORPHAN_REPORT_AFTER_HOURS)")
     serve = commands.add_parser("serve", help="run the HTTP server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -77,12 +78,21 @@ async def _run(settings, args) -> int:
         await db.disconnect()
 
 
+def _hours(text: str) -> int:
+    from server.attachments import orphan_hours
+    from server.problems import InvalidInput
+
+    try:
+        return orphan_hours(text)
+    except InvalidInput as problem:
+        raise argparse.ArgumentTypeError(problem.errors[0].detail) from None
+
+
 async def _report_orphans(settings, hours: int | None) -> int:
-    from media.store import LocalPhotoStore
-    from server.attachments import orphans
+    from server.attachments import orphans, photo_store
 
     hours = settings.orphan_report_after_hours if hours is None else hours
-    found = await orphans(None, LocalPhotoStore(settings.resolved_media_dir), hours)
+    found = await orphans(None, photo_store(settings), hours)
     for item in found:
         print(f"{item['sha256']}  {item['stored_at']}  {'已登记' if item['recorded'] else '未登记'}")
     print(f"共 {len(found)} 张照片存放超过 {hours} 小时且没有任何提交引用（仅报告，未删除）。")

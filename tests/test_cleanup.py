@@ -49,3 +49,11 @@ async def test_stored_photos_no_submission_uses_are_reported_and_kept(client, ap
     assert done.returncode == 0, done.stderr
     assert sha256_of(unused) in done.stdout and sha256_of(used) not in done.stdout and "未删除" in done.stdout
     assert await app.state.photos.exists(sha256_of(unused))
+
+
+def test_the_orphan_report_on_the_command_line_refuses_hours_it_cannot_use():
+    for hours in ("-5", "abc", "99999999"):
+        done = subprocess.run([sys.executable, "-m", "server.cli", "orphans", "--hours", hours],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2, done.stderr
+        assert "小时数" in done.stderr and "Traceback" not in done.stderr

@@ -38,8 +38,7 @@ async def get_attachment(request: Request) -> Response:
 
 async def list_orphans(request: Request) -> Response:
     """(Admins) stored photos that no submission refers to after the configured time: a report, nothing deleted."""
-    settings = request.app.state.settings
     hours = request.query_params.get("hours")
-    items = await attachments.orphans(request.user, request.app.state.photos,
-                                      settings.orphan_report_after_hours if hours is None else hours)
+    hours = request.app.state.settings.orphan_report_after_hours if hours is None else attachments.orphan_hours(hours)
+    items = await attachments.orphans(request.user, request.app.state.photos, hours)
     return ApiResponse({"items": items, "next_cursor": None})
