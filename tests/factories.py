@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import itertools
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from argon2 import PasswordHasher
 
+import forms
+from form_samples import sample
 from server.areas import new_area
 from server.auth import issue_token
 from server.clock import now
-from server.models import Area, Provider, User, UserArea
+from server.models import Area, Form, FormVersion, Household, Provider, User, UserArea
 
 PASSWORD = "correct horse battery"
 PASSWORD_HASH = PasswordHasher().hash(PASSWORD)  # hashed once: argon2 is slow on purpose
@@ -83,15 +89,6 @@ def assert_problem(response, status: int, *pointers: str) -> dict:
 
 # --- Households, photos and submissions from the field ---------------------------------------------------------
 
-import copy  # noqa: E402
-import hashlib  # noqa: E402
-import io  # noqa: E402
-import uuid  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import forms  # noqa: E402
-from server.models import Form, FormVersion, Household  # noqa: E402
-
 # The repo is cloned with ../shared beside it, in CI as here.
 PHOTOS = Path(__file__).resolve().parents[1].parent / "shared" / "photos"
 GPS_PHOTO = PHOTOS / "gps" / "DSCN0010.jpg"  # 43°28'2.814" N, 11°53'6.456" E, taken 2008-10-22 16:28:39
@@ -146,25 +143,7 @@ async def upload(client, headers: dict, data: bytes, content_type: str = "image/
 
 def home_visit(door: str, photos: list[str], **changes) -> dict:
     """Answers to the built-in home-visit form, with the given photos."""
-    data = copy.deepcopy({
-        "visit_type": "routine",
-        "visit_mode": "onsite",
-        "visited_at": "2025-03-18T09:42:10+08:00",
-        "location": {"latitude": 28.1941, "longitude": 112.9823, "accuracy": 12.5},
-        "met_person": "张秀英",
-        "met_relation": "self",
-        "living_condition": "hazard",
-        "hazards": ["electric", "fall"],
-        "health": "fair",
-        "care": "neighbours",
-        "mood": "low",
-        "observations": "老人独居，屋内电线老化裸露，卫生间无扶手，近期膝盖疼痛行走不便。",
-        "has_needs": True,
-        "needs": [{"item": "elderly.safety_check", "urgency": "high", "description": "检查线路"}],
-        "follow_up": True,
-        "next_visit_date": "2025-04-01",
-    })
-    return data | {"door_photo": door, "photos": photos} | changes
+    return sample("home_visit") | {"door_photo": door, "photos": photos} | changes
 
 
 def submission_body(household: Household, data: dict, *, form: str = "home_visit", version: int = 1,
