@@ -68,6 +68,11 @@ class Thumbnails:
                 await make_derived(self.store, sha256, run, max_pixels=self.max_pixels)
         return await self.store.open_derived(sha256, variant)
 
+    @property
+    def being_made(self) -> int:
+        """How many background thumbnails are past their quiet moment and being made now."""
+        return len(self._making)
+
     async def settle(self) -> None:
         """Wait until the thumbnails asked for with `make_later` are made (for tests and benchmarks)."""
         while self._pending:

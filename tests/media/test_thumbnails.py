@@ -72,7 +72,7 @@ async def test_closing_drops_what_waits_and_finishes_what_is_being_made(
     workers = ImageWorkers(1)
     fresh = Thumbnails(store, workers)
     fresh.make_later(waiting)
-    while not fresh._making:  # past its quiet moment, now being made
+    while not fresh.being_made:  # past its quiet moment
         await asyncio.sleep(0.005)
     await fresh.close()
     workers.shutdown()
