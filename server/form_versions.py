@@ -138,18 +138,26 @@ async def publish(caller: Caller, slug: str) -> FormVersion:
     form = await _designable(caller, slug)
     if form.retired_at is not None:
         raise Conflict("该表单已停用，不能再发布。")
+    version = await publish_draft(form, caller)
+    if version is None:
+        raise Conflict(f"草稿与第 {form.latest_version} 版完全相同，无需发布。")
+    return version
+
+
+async def publish_draft(form: Form, publisher: Caller | None) -> FormVersion | None:
+    """Publish the form's draft as its next version, or return None if it is the latest version already.
+    `publisher` is None for what Doorstep itself publishes (the built-in forms)."""
     items = set(await CatalogueItem.all().values_list("code", flat=True))
     # Off the event loop: a large definition takes a while to check and compile.
     errors = await asyncio.to_thread(forms.check_definition, form.draft_schema, form.draft_ui, catalogue_items=items)
     if errors:
         raise InvalidInput("表单定义有误，未能发布。", [FieldProblem(e.pointer, e.detail) for e in errors])
     etag = etag_of(form.draft_title, form.draft_schema, form.draft_ui)
-    latest = await FormVersion.get_or_none(form_id=form.id, version=form.latest_version)
-    if latest is not None and latest.etag == etag:
-        raise Conflict(f"草稿与第 {latest.version} 版完全相同，无需发布。")
+    if etag == await latest_etag(form):
+        return None
     version = FormVersion(
         form=form, version=form.latest_version + 1, title=form.draft_title, schema=form.draft_schema, ui=form.draft_ui,
-        etag=etag, published_at=now(), published_by_id=caller.id,
+        etag=etag, published_at=now(), published_by_id=publisher.id if publisher else None,
     )
     try:
         async with in_transaction():
@@ -158,10 +166,16 @@ async def publish(caller: Caller, slug: str) -> FormVersion:
             moved = await Form.filter(id=form.id, latest_version=form.latest_version).update(latest_version=version.version)
             if not moved:
                 raise IntegrityError("concurrent publish")
-            await audit.record(caller, "form.published", "form", form.slug, version=version.version)
+            await audit.record(publisher, "form.published", "form", form.slug, actor_name=None if publisher else "系统",
+                               version=version.version)
     except IntegrityError:
         raise Conflict("该表单刚刚被他人发布，请刷新后重试。") from None
+    form.latest_version = version.version
     return version
+
+
+async def latest_etag(form: Form) -> str | None:
+    return await FormVersion.filter(form_id=form.id, version=form.latest_version).first().values_list("etag", flat=True)
 
 
 async def retire(caller: Caller, slug: str) -> Form:

@@ -9,13 +9,13 @@ from pathlib import Path
 from tortoise.transactions import in_transaction
 
 import forms
-import forms.library
 from server.areas import PARENT_LEVEL, new_area
 from server.catalogue import load_catalogue
-from server.form_versions import etag_of
 from server.clock import now
-from server.models import LEVELS, Area, Form, FormVersion, Provider, User, UserArea
+from server.form_versions import etag_of, latest_etag, publish_draft
+from server.models import LEVELS, Area, Form, Provider, User, UserArea
 from server.passwords import hash_password
+from server.problems import InvalidInput
 
 DEMO_AREAS = Path(__file__).parent / "data" / "demo_areas.csv"
 COLUMNS = ("code", "name", "level", "parent_code")
@@ -87,26 +87,15 @@ async def load_builtins() -> str:
     added = await load_catalogue(forms.catalogue())
     published = []
     for builtin in forms.builtin_forms():
-        form, _ = await Form.get_or_create(
-            slug=builtin["slug"],
-            defaults={"draft_title": builtin["title"], "draft_schema": builtin["schema"], "draft_ui": builtin["ui"],
-                      "draft_updated_at": now()},
-        )
-        etag = etag_of(builtin["title"], builtin["schema"], builtin["ui"])
-        latest = await FormVersion.get_or_none(form_id=form.id, version=form.latest_version)
-        if latest is not None and latest.etag == etag:
+        draft = {"draft_title": builtin["title"], "draft_schema": builtin["schema"], "draft_ui": builtin["ui"]}
+        form, _ = await Form.get_or_create(slug=builtin["slug"], defaults=draft | {"draft_updated_at": now()})
+        if etag_of(builtin["title"], builtin["schema"], builtin["ui"]) == await latest_etag(form):
             continue
-        errors = forms.check_definition(builtin["schema"], builtin["ui"], catalogue_items=forms.library.catalogue_items())
-        if errors:
-            raise SetupError(f"内置表单 {builtin['slug']} 有误：{errors[0].pointer} {errors[0].detail}")
-        async with in_transaction():
-            form.draft_title, form.draft_schema, form.draft_ui = builtin["title"], builtin["schema"], builtin["ui"]
-            form.latest_version += 1
-            await form.save()
-            await FormVersion.create(
-                form=form, version=form.latest_version, title=builtin["title"], schema=builtin["schema"],
-                ui=builtin["ui"], etag=etag, published_at=now(),
-            )
+        await form.update_from_dict(draft | {"draft_updated_at": now()}).save()
+        try:
+            await publish_draft(form, None)
+        except InvalidInput as exc:
+            raise SetupError(f"内置表单 {builtin['slug']} 有误：{exc.errors[0].pointer} {exc.errors[0].detail}") from None
         published.append(f"{builtin['title']}（第 {form.latest_version} 版）")
     return f"服务目录：新增 {added} 项；内置表单：" + ("发布了 " + "、".join(published) if published else "均已是最新")
 

@@ -2,6 +2,7 @@ import copy
 
 import pytest
 
+import forms
 from factories import assert_problem, headers_for, make_district, make_user
 from server import setup
 from server.models import Form, FormVersion
@@ -215,3 +216,19 @@ async def test_built_in_forms_and_the_catalogue_load_once_and_everyone_may_fill_
     catalogue = (await client.get("/api/v1/catalogue", headers=worker)).json()["items"]
     assert [c["name"] for c in catalogue][:2] == ["社会救助", "养老服务"]
     assert sum(len(c["items"]) for c in catalogue) >= 31
+
+
+
+async def test_a_built_in_form_changed_by_an_upgrade_is_published_again_by_the_system(client, settings, east):
+    await setup.load_builtins()
+    # As if version 1 came from an older Doorstep whose home-visit form read differently.
+    await FormVersion.filter(form__slug="home_visit", version=1).update(etag="from-an-older-release")
+    said = await setup.load_builtins()
+    assert "第 2 版" in said and said.count("版") == 1
+    assert await FormVersion.filter(form__slug="home_visit").count() == 2
+    admin = await headers_for(settings, await make_user("admin"))
+    events = (await client.get("/api/v1/audit?action=form.published", headers=admin)).json()["items"]
+    published = sorted((e["target_id"], e["detail"]["version"]) for e in events)
+    assert published == sorted([(f["slug"], 1) for f in forms.builtin_forms()] + [("home_visit", 2)])
+    assert {(e["actor"], e["actor_name"]) for e in events} == {(None, "系统")}
+    assert "均已是最新" in await setup.load_builtins()
