@@ -141,6 +141,32 @@ async def upload(client, headers: dict, data: bytes, content_type: str = "image/
                             headers=headers | {"Content-Type": content_type})
 
 
+@dataclass
+class Field:
+    """Ready for home visits: a district, the home-visit form, a household of east_a, and a worker of east_a whose
+    photos are stored."""
+
+    district: District
+    household: Household
+    worker: User
+    headers: dict
+    photos: list[str]  # their sha256
+
+
+async def make_field(client, settings, photos: int = 1) -> Field:
+    district = await make_district()
+    await make_form_version("home_visit")
+    household = await make_household(district.east_a)
+    worker = await make_user("worker", district.east_a)
+    headers = await headers_for(settings, worker)
+    shas = []
+    for _ in range(photos):
+        data = jpeg()
+        assert (await upload(client, headers, data)).status_code == 201
+        shas.append(sha256_of(data))
+    return Field(district, household, worker, headers, shas)
+
+
 def home_visit(door: str, photos: list[str], **changes) -> dict:
     """Answers to the built-in home-visit form, with the given photos."""
     return sample("home_visit") | {"door_photo": door, "photos": photos} | changes

@@ -6,8 +6,7 @@ import uuid
 
 import pytest
 
-from factories import (assert_problem, headers_for, home_visit, jpeg, make_district, make_form_version,
-                       make_household, make_user, sha256_of, submission_body, upload)
+from factories import assert_problem, headers_for, home_visit, make_field, make_user, submission_body
 from server.models import Household, HouseholdChange, HouseholdConflict
 
 MONDAY = ("2025-03-17T09:00:00+08:00", "2025-03-17T09:40:00+08:00")
@@ -16,14 +15,9 @@ TUESDAY = ("2025-03-18T15:00:00+08:00", "2025-03-18T15:30:00+08:00")
 
 @pytest.fixture
 async def two_workers(client, settings):
-    district = await make_district()
-    await make_form_version("home_visit")
-    household = await make_household(district.east_a)
-    a = await headers_for(settings, await make_user("worker", district.east_a))
-    b = await headers_for(settings, await make_user("worker", district.east_a))
-    photo = jpeg()
-    await upload(client, a, photo)
-    return district, household, a, b, sha256_of(photo)
+    field = await make_field(client, settings)
+    b = await headers_for(settings, await make_user("worker", field.district.east_a))
+    return field.district, field.household, field.headers, b, field.photos[0]
 
 
 async def send(client, headers, household, photo, when, **answers):

@@ -8,8 +8,7 @@ import uuid
 
 import pytest
 
-from factories import (assert_problem, headers_for, home_visit, jpeg, make_district, make_form_version,
-                       make_household, make_user, sha256_of, submission_body, upload)
+from factories import assert_problem, headers_for, home_visit, make_field, make_user, submission_body
 from server.models import AuditEvent, Household, Submission
 
 LONG_SLUG = "a" * 65
@@ -18,14 +17,9 @@ HUGE = 99999999999999999999
 
 @pytest.fixture
 async def people(client, settings):
-    district = await make_district()
-    await make_form_version("home_visit")
-    household = await make_household(district.east_a)
-    worker = await headers_for(settings, await make_user("worker", district.east_a))
+    field = await make_field(client, settings)
     admin = await headers_for(settings, await make_user("admin"))
-    photo = jpeg()
-    assert (await upload(client, worker, photo)).status_code == 201
-    return district, household, worker, admin, sha256_of(photo)
+    return field.district, field.household, field.headers, admin, field.photos[0]
 
 
 async def test_a_number_json_reads_as_infinity_is_malformed(client, people):

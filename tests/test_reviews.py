@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from factories import (assert_problem, economic_survey, headers_for, home_visit, jpeg, make_district,
+from factories import (assert_problem, economic_survey, headers_for, home_visit, jpeg, make_district, make_field,
                        make_form_version, make_household, make_user, sha256_of, submission_body, upload)
 from server.clock import now
 from server.models import Form, Household, Member, Review, Submission
@@ -13,15 +13,11 @@ from server.models import Form, Household, Member, Review, Submission
 
 @pytest.fixture
 async def sent(client, settings):
-    district = await make_district()
-    await make_form_version("home_visit")
-    household = await make_household(district.east_a)
-    worker = await headers_for(settings, await make_user("worker", district.east_a))
+    field = await make_field(client, settings)
+    district, household, worker, photo = field.district, field.household, field.headers, field.photos[0]
     supervisor = await headers_for(settings, await make_user("supervisor", district.east))
-    photo = jpeg()
-    await upload(client, worker, photo)
     sid = uuid.uuid4()
-    body = submission_body(household, home_visit(sha256_of(photo), [sha256_of(photo)], mood="low"))
+    body = submission_body(household, home_visit(photo, [photo], mood="low"))
     assert (await client.put(f"/api/v1/submissions/{sid}", json=body, headers=worker)).status_code == 201
     return district, household, worker, supervisor, sid, body
 

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from factories import (assert_problem, economic_survey, headers_for, home_visit, jpeg, make_district,
+from factories import (assert_problem, economic_survey, headers_for, home_visit, jpeg, make_district, make_field,
                        make_form_version, make_household, make_user, sha256_of, submission_body, upload)
 from server import observations
 from server.models import (AuditEvent, Form, Household, HouseholdChange, Member, Submission, SubmissionAttachment,
@@ -14,16 +14,8 @@ from server.models import (AuditEvent, Form, Household, HouseholdChange, Member,
 @pytest.fixture
 async def field(client, settings):
     """A district, the home-visit form, a household of east_a, its worker with two photos uploaded."""
-    district = await make_district()
-    await make_form_version("home_visit")
-    household = await make_household(district.east_a)
-    worker = await make_user("worker", district.east_a)
-    headers = await headers_for(settings, worker)
-    photos = [jpeg(), jpeg()]
-    for data in photos:
-        assert (await upload(client, headers, data)).status_code == 201
-    shas = [sha256_of(p) for p in photos]
-    return district, household, worker, headers, shas
+    field = await make_field(client, settings, photos=2)
+    return field.district, field.household, field.worker, field.headers, field.photos
 
 
 async def nothing_written(household: Household) -> bool:
