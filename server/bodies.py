@@ -14,6 +14,7 @@ from jsonschema.exceptions import ValidationError
 from starlette.requests import Request
 
 from forms.formats import FAST_FORMATS, reference_format_checker
+from forms.messages import TYPE_NAMES
 from server.problems import FieldProblem, InvalidInput, MalformedRequest, TooLarge, UnsupportedMediaType
 
 # Names reach printed files and screens: forbid control characters (C0, DEL, C1) anywhere in them.
@@ -149,9 +150,6 @@ def _problems(error: ValidationError) -> list[FieldProblem]:
 def pointer(parts: list) -> str:
     """RFC 6901: escape ~ and / in each reference token."""
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
-
-
-TYPE_NAMES = {"string": "文本", "integer": "整数", "number": "数字", "boolean": "是或否", "object": "对象", "array": "列表", "null": "空值"}
 
 
 def _message(error: ValidationError) -> str:
