@@ -20,7 +20,7 @@ import forms
 from server import audit, evidence, observations, sql
 from server.caller import Caller
 from server.canonical import body_hash
-from server.clock import now
+from server.clock import now, parse_time
 from server.form_versions import compiled_by_id, version_for_submission
 from server.ids import parse_id, parse_slug
 from server.models import (Attachment, FormVersion, Household, Member, Review, Submission, SubmissionAttachment,
@@ -168,9 +168,9 @@ def _replay(caller: Caller, existing: Submission, digest: str) -> Submission:
 
 
 def _visit_times(settings: Settings, body: dict) -> tuple[datetime | None, datetime | None]:
-    # RFC 3339 allows a lower-case "t" and "z", which fromisoformat does not read.
-    started = datetime.fromisoformat(body["started_at"].upper()) if body.get("started_at") else None
-    finished = datetime.fromisoformat(body["finished_at"].upper()) if body.get("finished_at") else None
+    # The body schema has checked both are RFC 3339 date-times.
+    started = parse_time(body["started_at"]) if body.get("started_at") else None
+    finished = parse_time(body["finished_at"]) if body.get("finished_at") else None
     latest = now() + timedelta(minutes=settings.visit_clock_skew_minutes)
     errors = []
     for name, value in (("started_at", started), ("finished_at", finished)):
@@ -276,10 +276,9 @@ async def list_submissions(caller: Caller, filters: dict, cursor: str | None) ->
         query = query.filter(Q(household__community__county_id=area_id) | Q(household__community__township_id=area_id)
                              | Q(household__community_id=area_id))
     if filters.get("since"):
-        try:
-            since = datetime.fromisoformat(filters["since"])
-        except ValueError:
-            raise invalid("/since", "时间格式不正确，应为 RFC 3339") from None
+        since = parse_time(filters["since"])
+        if since is None:
+            raise invalid("/since", "时间格式不正确，应为 RFC 3339，例如 2025-03-18T09:00:00+08:00")
         if since.tzinfo is None:
             raise invalid("/since", "时间须带时区")
         query = query.filter(received_at__gte=since)

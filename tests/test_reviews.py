@@ -32,10 +32,13 @@ async def test_a_supervisor_lists_the_township_with_filters(client, settings, se
         (f"area={district.east_a.id}", [str(sid)]), (f"area={district.east.id}", [str(sid)]),
         (f"area={district.east_b.id}", []), ("state=pending", [str(sid)]), ("state=returned", []),
         ("since=2000-01-01T00:00:00%2B08:00", [str(sid)]), ("since=2999-01-01T00:00:00Z", []),
+        # Also as RFC 3339 allows and as clients send it: lower case, and a "+" left unencoded (read as a space).
+        ("since=2000-01-01t00:00:00z", [str(sid)]), ("since=2999-01-01T00:00:00+08:00", []),
     ]:
         got = (await client.get(f"/api/v1/submissions?{query}", headers=supervisor)).json()
         assert [s["id"] for s in got["items"]] == expected, query
-    for query, pointer in [("since=yesterday", "/since"), ("state=lost", "/state"), ("area=x", "/area"),
+    for query, pointer in [("since=yesterday", "/since"), ("since=2025-03-18T09:00:00", "/since"),
+                           ("since=2025-03-18 09:00", "/since"), ("state=lost", "/state"), ("area=x", "/area"),
                            ("cursor=garbage", "/cursor")]:
         assert_problem(await client.get(f"/api/v1/submissions?{query}", headers=supervisor), 422, pointer)
 
