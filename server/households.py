@@ -66,7 +66,8 @@ async def register_household(caller: Caller, household_id: str, body: dict) -> t
             await audit.record(caller, "household.registered", "household", hid, household_id=hid)
     except IntegrityError:
         existing = await Household.get_or_none(id=hid)
-        if existing is None or existing.body_hash != digest:
+        # A retry is the same body from the same person, as for submissions: anyone else is using a taken id.
+        if existing is None or existing.body_hash != digest or existing.created_by_id != caller.id:
             raise IdInUse() from None
         return existing, False
     return household, True

@@ -1,5 +1,6 @@
 """Registering households met in the field, under the ids the phones made offline."""
 
+import asyncio
 import uuid
 
 from factories import assert_problem, headers_for, make_district, make_household, make_user
@@ -34,6 +35,21 @@ async def test_another_body_under_the_same_id_is_a_conflict_and_changes_nothing(
     other = await client.put(f"/api/v1/households/{hid}", json=body_for(district.east_a, head="李四"), headers=headers)
     assert_problem(other, 409)
     assert (await Household.get(id=hid)).head == "张秀英"
+
+
+async def test_the_same_id_from_two_workers_at_once_registers_one_household_and_the_other_is_a_conflict(
+        client, settings):
+    district = await make_district()
+    a, b = [await headers_for(settings, await make_user("worker", district.east_a)) for _ in range(2)]
+    hid, body = uuid.uuid4(), body_for(district.east_a)
+    answers = await asyncio.gather(*(client.put(f"/api/v1/households/{hid}", json=body, headers=h) for h in (a, b)))
+    assert sorted(r.status_code for r in answers) == [201, 409]
+    winner = a if answers[0].status_code == 201 else b
+    loser = b if winner is a else a
+    assert (await client.put(f"/api/v1/households/{hid}", json=body, headers=winner)).status_code == 200
+    assert_problem(await client.put(f"/api/v1/households/{hid}", json=body, headers=loser), 409)
+    assert await Household.all().count() == 1
+    assert await AuditEvent.filter(action="household.registered").count() == 1
 
 
 async def test_a_community_outside_the_workers_areas_is_not_found(client, settings):

@@ -1,5 +1,6 @@
 """Submissions from the field: stored exactly once, checked against their form version, all or nothing."""
 
+import asyncio
 import uuid
 
 import pytest
@@ -71,6 +72,23 @@ async def test_another_body_or_another_worker_under_the_same_id_is_a_conflict(cl
     assert_problem(await client.put(f"/api/v1/submissions/{sid}", json=body, headers=colleague), 409)
     assert await Submission.all().count() == 1
     assert (await Household.get(id=household.id)).situation["health"] == "fair"
+
+
+async def test_the_same_id_sent_twice_at_once_is_stored_once(client, settings, field):
+    district, household, worker, headers, shas = field
+    colleague = await headers_for(settings, await make_user("worker", district.east_a))
+    body = submission_body(household, home_visit(shas[0], shas))
+
+    async def together(*senders):
+        sid = uuid.uuid4()
+        return await asyncio.gather(*(client.put(f"/api/v1/submissions/{sid}", json=body, headers=h) for h in senders))
+
+    # A retry racing its first attempt: both answered alike, one stored.
+    first, retry = await together(headers, headers)
+    assert sorted([first.status_code, retry.status_code]) == [200, 201] and first.json() == retry.json()
+    # Two workers with one id: one stored, the other refused.
+    assert sorted(r.status_code for r in await together(headers, colleague)) == [201, 409]
+    assert await Submission.all().count() == 2 and await Visit.all().count() == 2
 
 
 async def test_data_invalid_for_the_version_is_refused_with_a_pointer_per_error(client, field):
