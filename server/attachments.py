@@ -113,6 +113,13 @@ class OpenedPhoto:
     sha256: str
     media_type: str
     stream: PhotoStream
+    size: str | None = None  # a thumbnail's size, None for the original
+
+    @property
+    def etag(self) -> str:
+        # The original's bytes are its hash. A thumbnail remade (after a crash, on another instance) may differ in
+        # its bytes but not in what it shows: a weak tag of its own.
+        return f'"{self.sha256}"' if self.size is None else f'W/"{self.sha256}-{self.size}"'
 
 
 async def open_photo(caller: Caller, store: PhotoStore, thumbnails: Thumbnails, name: str,
@@ -136,7 +143,7 @@ async def open_photo(caller: Caller, store: PhotoStore, thumbnails: Thumbnails, 
             # The original keeps its EXIF, the family's home to the metre among it: who opened it is logged.
             await audit.record(caller, "attachment.read", "attachment", sha256, household_id=household_id)
             return OpenedPhoto(sha256, row.media_type, stream)
-        return OpenedPhoto(sha256, "image/jpeg", await thumbnails.open(sha256, SIZES[size]))
+        return OpenedPhoto(sha256, "image/jpeg", await thumbnails.open(sha256, SIZES[size]), size)
     except media_errors.PhotoNotFound:
         raise AttachmentNotFound() from None
     except media_errors.ImageRejected:

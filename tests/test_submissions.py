@@ -286,6 +286,23 @@ async def test_photos_are_served_whole_and_thumbnails_without_exif(client, setti
     assert reads == [{"actor_id": worker.id, "target_id": gps, "household_id": household.id}]
 
 
+async def test_each_size_of_a_photo_has_its_own_tag_and_a_phone_that_has_it_gets_304(client, settings, field):
+    district, household, worker, headers, shas = field
+    body = submission_body(household, home_visit(shas[0], shas))
+    assert (await client.put(f"/api/v1/submissions/{uuid.uuid4()}", json=body, headers=headers)).status_code == 201
+    url = f"/api/v1/attachments/{shas[0]}"
+    tags = {size: (await client.get(url + size, headers=headers)).headers["etag"] for size in ("", "?size=thumb",
+                                                                                              "?size=large")}
+    assert tags == {"": f'"{shas[0]}"', "?size=thumb": f'W/"{shas[0]}-thumb"', "?size=large": f'W/"{shas[0]}-large"'}
+    for size, tag in tags.items():
+        again = await client.get(url + size, headers=headers | {"If-None-Match": f'"other", {tag}'})
+        assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == tag
+    # A tag of another size is not this one, and knowing the tag opens nothing outside the caller's areas.
+    assert (await client.get(url + "?size=thumb", headers=headers | {"If-None-Match": tags[""]})).status_code == 200
+    stranger = await headers_for(settings, await make_user("worker", district.east_b))
+    assert_problem(await client.get(url, headers=stranger | {"If-None-Match": tags[""]}), 404)
+
+
 async def test_a_thumbnail_never_made_is_made_when_first_asked_for(client, app, field):
     # What a crash right after an upload's answer leaves: the photo stored and recorded, no thumbnails.
     district, household, worker, headers, shas = field

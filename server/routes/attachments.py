@@ -27,13 +27,20 @@ async def get_attachment(request: Request) -> Response:
     photo = await attachments.open_photo(request.user, store, request.app.state.thumbnails,
                                          request.path_params["sha256"], request.query_params.get("size"))
     headers = {
-        "Content-Length": str(photo.stream.size),
-        "ETag": f'"{photo.sha256}"',
+        "ETag": photo.etag,
         # Content never changes under its hash; "private" because who may see it depends on the caller.
         "Cache-Control": "private, max-age=31536000, immutable",
-        "X-Content-Type-Options": "nosniff",
     }
+    if _matches(photo.etag, request.headers.get("if-none-match", "")):
+        return Response(status_code=304, headers=headers)  # the phone has it: not a byte again over a weak signal
+    headers |= {"Content-Length": str(photo.stream.size), "X-Content-Type-Options": "nosniff"}
     return StreamingResponse(photo.stream, media_type=photo.media_type, headers=headers)
+
+
+def _matches(etag: str, if_none_match: str) -> bool:
+    # Compared weakly, as RFC 9110 asks for If-None-Match: W/"x" matches "x".
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in tags or etag.removeprefix("W/") in tags
 
 
 async def list_orphans(request: Request) -> Response:
