@@ -173,6 +173,7 @@ async def orphans(caller: Caller | None, store: PhotoStore, older_than_hours: in
         recorded_rows |= {a.sha256: a for a in await Attachment.filter(sha256__in=batch)}
     return [
         {
+            "id": sha256,
             "sha256": sha256,
             "stored_at": candidates[sha256].isoformat(),
             "recorded": sha256 in recorded_rows,
@@ -189,6 +190,7 @@ def _uploader(row: Attachment | None) -> str | None:
 
 def as_api(row: Attachment) -> dict:
     return {
+        "id": row.sha256,  # a photo is named by its content
         "sha256": row.sha256,
         "media_type": row.media_type,
         "size": row.size,

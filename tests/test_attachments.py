@@ -52,7 +52,7 @@ async def test_a_camera_photo_is_stored_with_its_evidence_and_a_retry_answers_20
     first = await upload(client, worker_headers, data)
     assert first.status_code in (200, 201), first.text  # 200 if an earlier test stored the same photo
     body = first.json()
-    assert body["sha256"] == sha and body["media_type"] == "image/jpeg"
+    assert body["id"] == body["sha256"] == sha and body["media_type"] == "image/jpeg"
     assert body["location"]["lat"] == pytest.approx(GPS_PHOTO_PLACE[0], abs=1e-5)
     assert body["location"]["lon"] == pytest.approx(GPS_PHOTO_PLACE[1], abs=1e-5)
     # Written without an offset by the camera, read in the stations' time zone.

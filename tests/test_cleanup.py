@@ -37,7 +37,7 @@ async def test_stored_photos_no_submission_uses_are_reported_and_kept(client, ap
     report = (await client.get("/api/v1/orphan-photos?hours=0", headers=admin)).json()["items"]
     listed = {item["sha256"]: item for item in report}
     assert sha256_of(unused) in listed and sha256_of(used) not in listed
-    assert listed[sha256_of(unused)]["recorded"] is True
+    assert listed[sha256_of(unused)]["recorded"] is True and listed[sha256_of(unused)]["id"] == sha256_of(unused)
     # Not yet old enough under the configured time.
     later = (await client.get("/api/v1/orphan-photos", headers=admin)).json()["items"]
     assert sha256_of(unused) not in {item["sha256"] for item in later}
