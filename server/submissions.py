@@ -287,13 +287,24 @@ async def list_submissions(caller: Caller, filters: dict, cursor: str | None) ->
             raise invalid("/state", f"应为 {'、'.join(STATES)} 之一")
         query = query.filter(review_state=filters["state"])
     query = query.select_related("form", "form_version").prefetch_related("attachment_links")
-    return await paginate(query, cursor, order=("received_at", "id"), shape=lambda s: as_api(s, caller))
+    page = await paginate(query, cursor, order=("received_at", "id"), shape=lambda s: s)
+    await _note_replacements(page.items)
+    page.items = [as_api(s, caller) for s in page.items]
+    return page
+
+
+async def _note_replacements(submissions: list[Submission]) -> None:
+    """Note on each submission the correction that replaced it, if any, for `as_api`: one query for them all."""
+    replaced = dict(await Submission.filter(replaces_id__in=[s.id for s in submissions])
+                    .values_list("replaces_id", "id"))
+    for s in submissions:
+        s._replaced_by = [replaced[s.id]] if s.id in replaced else []
 
 
 async def read_submission(caller: Caller, submission_id: str) -> Submission:
     found = await get_submission(caller, submission_id)
     await found.fetch_related("form", "form_version", "attachment_links")
-    found._replaced_by = await Submission.filter(replaces_id=found.id).values_list("id", flat=True)
+    await _note_replacements([found])
     return found
 
 
@@ -321,7 +332,7 @@ async def prepare_reply(caller: Caller, submission: Submission) -> dict:
         return as_api(submission, caller)
     await submission.fetch_related("form", "form_version", "attachment_links")
     if not hasattr(submission, "_replaced_by"):
-        submission._replaced_by = await Submission.filter(replaces_id=submission.id).values_list("id", flat=True)
+        await _note_replacements([submission])
     return as_api(submission, caller)
 
 
