@@ -8,6 +8,7 @@ import pytest
 from factories import (assert_problem, economic_survey, headers_for, home_visit, jpeg, make_district, make_field,
                        make_form_version, make_household, make_user, sha256_of, submission_body, upload)
 from server.clock import now
+from server.pagination import DEFAULT_LIMIT
 from server.models import Form, Household, Member, Review, Submission
 
 
@@ -126,3 +127,22 @@ async def test_only_supervisors_of_the_township_review(client, settings, sent):
     assert_problem(await client.post(f"/api/v1/submissions/{sid}/review", json={"state": "lost"},
                                      headers=supervisor), 422, "/state")
     assert (await Submission.get(id=sid)).review_state == "pending"
+
+
+async def test_a_township_with_more_submissions_than_a_page_is_listed_page_by_page_each_once(client, settings, sent):
+    district, household, worker, supervisor, sid, body = sent
+    ids = [str(sid)]
+    for _ in range(DEFAULT_LIMIT):  # one page and one more
+        ids.append(str(uuid.uuid4()))
+        assert (await client.put(f"/api/v1/submissions/{ids[-1]}", json=body, headers=worker)).status_code == 201
+    seen, cursor, pages = [], None, 0
+    while True:
+        page = (await client.get("/api/v1/submissions", params={"cursor": cursor} if cursor else {},
+                                 headers=supervisor)).json()
+        seen += [s["id"] for s in page["items"]]
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert pages == 2 and sorted(seen) == sorted(ids) and len(seen) == len(set(seen))
+    assert seen == [str(s.id) for s in await Submission.all().order_by("received_at", "id")]  # oldest first
