@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import stat
 import time
 
@@ -37,6 +38,32 @@ async def test_a_retry_never_rewrites_the_stored_file(local_store: LocalPhotoSto
 
     after = local_store.original_path(sha).stat()
     assert (after.st_ino, after.st_mtime_ns, after.st_size) == (before.st_ino, before.st_mtime_ns, before.st_size)
+
+
+async def test_a_photo_is_synced_before_its_name_appears_and_the_name_is_synced_before_put_returns(
+    local_store: LocalPhotoStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Durability that killing a process cannot show (the page cache survives it): the order of the syscalls."""
+    sha = sha256_of(PHOTO)
+    temp = write_temp(local_store, PHOTO)
+    dest = local_store.original_path(sha)
+    calls: list[tuple[str, str]] = []
+    real_fsync, real_link = os.fsync, os.link
+
+    def fsync(fd: int) -> None:
+        calls.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def link(source, target, **kwargs) -> None:
+        calls.append(("link", str(target)))
+        real_link(source, target, **kwargs)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "link", link)
+    assert await local_store.put(sha, temp) is True
+    # The bytes first; then the name (new folders on its way synced too); then the folder holding the name.
+    linked = calls.index(("link", str(dest)))
+    assert calls[0] == ("fsync", str(temp)) and calls[linked + 1:] == [("fsync", str(dest.parent))], calls
 
 
 async def test_stored_originals_are_read_only(local_store: LocalPhotoStore) -> None:
