@@ -286,6 +286,32 @@ async def test_photos_are_served_whole_and_thumbnails_without_exif(client, setti
     assert reads == [{"actor_id": worker.id, "target_id": gps, "household_id": household.id}]
 
 
+async def test_an_iphone_heic_photo_goes_through_upload_submission_and_thumbnails(client, field):
+    import io
+
+    from PIL import Image
+
+    from factories import GPS_PHOTO, GPS_PHOTO_PLACE
+
+    district, household, worker, headers, shas = field
+    out = io.BytesIO()
+    with Image.open(GPS_PHOTO) as photo:
+        photo.save(out, "HEIF", exif=photo.getexif().tobytes(), quality=80)
+    heic = out.getvalue()
+    stored = await upload(client, headers, heic, content_type="image/heic")
+    assert stored.status_code == 201, stored.text
+    assert stored.json()["media_type"] == "image/heic" and stored.json()["taken_at"].startswith("2008-10-22")
+    assert stored.json()["location"]["lat"] == pytest.approx(GPS_PHOTO_PLACE[0], abs=1e-5)
+    body = submission_body(household, home_visit(sha256_of(heic), shas))
+    assert (await client.put(f"/api/v1/submissions/{uuid.uuid4()}", json=body, headers=headers)).status_code == 201
+    original = await client.get(f"/api/v1/attachments/{sha256_of(heic)}", headers=headers)
+    assert original.content == heic and original.headers["content-type"] == "image/heic"
+    thumb = await client.get(f"/api/v1/attachments/{sha256_of(heic)}?size=thumb", headers=headers)
+    assert thumb.headers["content-type"] == "image/jpeg"
+    image = Image.open(io.BytesIO(thumb.content))
+    assert image.format == "JPEG" and max(image.size) == 320 and not image.getexif()
+
+
 async def test_each_size_of_a_photo_has_its_own_tag_and_a_phone_that_has_it_gets_304(client, settings, field):
     district, household, worker, headers, shas = field
     body = submission_body(household, home_visit(shas[0], shas))
