@@ -72,3 +72,17 @@ async def test_a_photo_reused_in_another_households_visit_is_flagged(client, set
     assert await flags_of(client, supervisor, one) == [] and await flags_of(client, supervisor, again) == []
     flags = await flags_of(client, supervisor, other)
     assert [(f["kind"], f["sha256"]) for f in flags] == [("reused", plain)]
+
+
+@pytest.mark.parametrize("north_degrees, when, kinds", [
+    (0.008, AROUND_THE_PHOTO, []),  # ~890 m away: within the default 1,000 m
+    (0.010, AROUND_THE_PHOTO, ["far_from_household"]),  # ~1,110 m away
+    (0.0, ("2008-10-22T18:20:00+08:00", "2008-10-22T19:00:00+08:00"), []),  # taken 111 minutes before: within 120
+    (0.0, ("2008-10-22T18:40:00+08:00", "2008-10-22T19:00:00+08:00"), ["outside_visit_time"]),  # 131 minutes
+    (0.0, ("2008-10-22T13:00:00+08:00", "2008-10-22T14:20:00+08:00"), ["outside_visit_time"]),  # 128 minutes after
+])
+async def test_each_warning_stands_alone_at_its_threshold(client, setting, north_degrees, when, kinds):
+    district, worker, supervisor, gps, plain = setting
+    household = await make_household(district.east_a, location=(GPS_PHOTO_PLACE[0] + north_degrees, GPS_PHOTO_PLACE[1]))
+    sid = await send(client, worker, household, gps, [plain], when)
+    assert [f["kind"] for f in await flags_of(client, supervisor, sid)] == kinds
