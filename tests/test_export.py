@@ -98,3 +98,25 @@ async def test_workers_may_not_export_and_unknown_forms_or_formats_are_not_found
     assert_problem(await client.get("/api/v1/forms/home_visit/submissions.xlsx", headers=worker), 403)
     assert_problem(await client.get("/api/v1/forms/nothing/submissions.xlsx", headers=supervisor), 404)
     assert_problem(await client.get("/api/v1/forms/home_visit/submissions.pdf", headers=supervisor), 404)
+
+
+async def test_each_exporter_gets_exactly_the_submissions_of_their_areas(client, settings, exported):
+    district, supervisor, worker, ids, sha = exported
+    expected = {
+        await make_user("supervisor", district.east): {ids["v1"], ids["v2"]},
+        await make_user("supervisor", district.west): {ids["far"]},
+        await make_user("bureau", district.county): {ids["v1"], ids["v2"], ids["far"]},
+        await make_user("admin"): {ids["v1"], ids["v2"], ids["far"]},
+    }
+    for user, wanted in expected.items():
+        headers = await headers_for(settings, user)
+        for suffix in ("csv", "xlsx"):
+            response = await client.get(f"/api/v1/forms/home_visit/submissions.{suffix}", headers=headers)
+            assert response.status_code == 200, (user.role, response.text)
+            if suffix == "csv":
+                rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))[1:]
+            else:
+                rows = list(load_workbook(io.BytesIO(response.content))["提交"].iter_rows(values_only=True))[1:]
+            assert {row[0] for row in rows} == {str(i) for i in wanted}, (user.role, suffix)
+    provider = await headers_for(settings, await make_user("provider"))
+    assert_problem(await client.get("/api/v1/forms/home_visit/submissions.csv", headers=provider), 403)
