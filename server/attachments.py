@@ -150,14 +150,22 @@ async def open_photo(caller: Caller, store: PhotoStore, thumbnails: Thumbnails, 
         raise ThumbnailUnavailable() from None
 
 
-async def orphans(caller: Caller | None, store: PhotoStore, older_than_hours: int) -> list[dict]:
-    """Stored photos that no submission refers to, stored more than `older_than_hours` ago. A report: nothing is
-    deleted, because a phone may still be on its way with the submission that uses them."""
+ORPHAN_PAGE = 500
+
+
+async def orphans(caller: Caller | None, store: PhotoStore, older_than_hours: int, cursor: str | None = None,
+                  limit: int | None = None) -> tuple[list[dict], str | None]:
+    """Stored photos that no submission refers to, stored more than `older_than_hours` ago, by hash after `cursor`:
+    (at most `limit` of them, the cursor of the next page). A report: nothing is deleted, because a phone may still
+    be on its way with the submission that uses them."""
     if caller is not None:
         require_role(caller, "admin")
+    after = _orphan_cursor(cursor) if cursor else ""
     cutoff = now() - timedelta(hours=older_than_hours)
     candidates: dict[str, datetime] = {}
     async for sha256 in store.list_hashes():
+        if sha256 <= after:
+            continue
         try:
             stored_at = await store.stored_at(sha256)
         except media_errors.PhotoNotFound:
@@ -165,27 +173,32 @@ async def orphans(caller: Caller | None, store: PhotoStore, older_than_hours: in
         if stored_at <= cutoff:
             candidates[sha256] = stored_at
     names = sorted(candidates)
-    used: set[str] = set()
-    recorded_rows: dict[str, Attachment] = {}
+    found: list[dict] = []
     for i in range(0, len(names), 500):
         batch = names[i:i + 500]
-        used |= set(await SubmissionAttachment.filter(attachment_id__in=batch).values_list("attachment_id", flat=True))
-        recorded_rows |= {a.sha256: a for a in await Attachment.filter(sha256__in=batch)}
-    return [
-        {
-            "id": sha256,
-            "sha256": sha256,
-            "stored_at": candidates[sha256].isoformat(),
-            "recorded": sha256 in recorded_rows,
-            "uploaded_by": _uploader(recorded_rows.get(sha256)),
-        }
-        for sha256 in names
-        if sha256 not in used
-    ]
+        used = set(await SubmissionAttachment.filter(attachment_id__in=batch).values_list("attachment_id", flat=True))
+        recorded = {a.sha256: a for a in await Attachment.filter(sha256__in=batch)}
+        found += [_orphan(sha256, candidates[sha256], recorded.get(sha256)) for sha256 in batch if sha256 not in used]
+        if limit is not None and len(found) > limit:
+            return found[:limit], found[limit - 1]["sha256"]
+    return found, None
 
 
-def _uploader(row: Attachment | None) -> str | None:
-    return str(row.uploaded_by_id) if row is not None and row.uploaded_by_id else None
+def _orphan_cursor(cursor: str) -> str:
+    try:
+        return normalize_sha256(cursor)
+    except media_errors.InvalidHash:
+        raise invalid("/cursor", "分页游标无效") from None
+
+
+def _orphan(sha256: str, stored_at: datetime, row: Attachment | None) -> dict:
+    return {
+        "id": sha256,
+        "sha256": sha256,
+        "stored_at": stored_at.isoformat(),
+        "recorded": row is not None,
+        "uploaded_by": str(row.uploaded_by_id) if row is not None and row.uploaded_by_id else None,
+    }
 
 
 def as_api(row: Attachment) -> dict:

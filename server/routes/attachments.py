@@ -47,5 +47,6 @@ async def list_orphans(request: Request) -> Response:
     """(Admins) stored photos that no submission refers to after the configured time: a report, nothing deleted."""
     hours = request.query_params.get("hours")
     hours = request.app.state.settings.orphan_report_after_hours if hours is None else attachments.orphan_hours(hours)
-    items = await attachments.orphans(request.user, request.app.state.photos, hours)
-    return ApiResponse({"items": items, "next_cursor": None})
+    items, next_cursor = await attachments.orphans(request.user, request.app.state.photos, hours,
+                                                   request.query_params.get("cursor"), attachments.ORPHAN_PAGE)
+    return ApiResponse({"items": items, "next_cursor": next_cursor})
