@@ -8,7 +8,7 @@ import pytest
 from factories import (assert_problem, economic_survey, headers_for, home_visit, jpeg, make_district, make_field,
                        make_form_version, make_household, make_user, sha256_of, submission_body, upload)
 from server import observations
-from server.models import (AuditEvent, Form, Household, HouseholdChange, Member, Submission, SubmissionAttachment,
+from server.models import (AuditEvent, Household, HouseholdChange, Member, Submission, SubmissionAttachment,
                            Visit)
 
 
@@ -109,14 +109,19 @@ async def test_an_unknown_form_or_version_is_refused(client, field, form, versio
     assert await nothing_written(household)
 
 
-async def test_a_retired_form_takes_no_new_submissions(client, field):
+async def test_a_retired_form_takes_no_new_submissions_but_answers_a_retry_of_one_it_took(client, settings, field):
     district, household, worker, headers, shas = field
-    from server.clock import now
-
-    await Form.filter(slug="home_visit").update(retired_at=now())
     body = submission_body(household, home_visit(shas[0], shas))
+    taken = uuid.uuid4()
+    first = await client.put(f"/api/v1/submissions/{taken}", json=body, headers=headers)
+    assert first.status_code == 201
+    admin = await headers_for(settings, await make_user("admin"))
+    assert (await client.post("/api/v1/forms/home_visit/retire", headers=admin)).json()["retired"] is True
     assert_problem(await client.put(f"/api/v1/submissions/{uuid.uuid4()}", json=body, headers=headers), 422, "/form")
-    assert await nothing_written(household)
+    # The phone that never got the first answer is not told its stored visit is refused.
+    again = await client.put(f"/api/v1/submissions/{taken}", json=body, headers=headers)
+    assert again.status_code == 200 and again.json() == first.json()
+    assert await Submission.all().count() == 1
 
 
 async def test_a_household_of_another_community_is_refused(client, field):
