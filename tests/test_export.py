@@ -1,5 +1,6 @@
 """Data export of one form: XLSX and CSV across its versions, labelled, members on their own sheet, scoped."""
 
+import asyncio
 import copy
 import csv
 import io
@@ -9,8 +10,9 @@ import pytest
 from openpyxl import load_workbook
 
 import forms
-from factories import (assert_problem, economic_survey, headers_for, home_visit, jpeg, make_district,
+from factories import (assert_problem, economic_survey, headers_for, home_visit, jpeg, make_district, make_field,
                        make_form_version, make_household, make_user, sha256_of, submission_body, upload)
+from server.submission_export import BATCH
 
 
 @pytest.fixture
@@ -120,3 +122,40 @@ async def test_each_exporter_gets_exactly_the_submissions_of_their_areas(client,
             assert {row[0] for row in rows} == {str(i) for i in wanted}, (user.role, suffix)
     provider = await headers_for(settings, await make_user("provider"))
     assert_problem(await client.get("/api/v1/forms/home_visit/submissions.csv", headers=provider), 403)
+
+
+async def test_a_csv_export_is_sent_batch_by_batch_as_it_is_read(client, app, settings):
+    field = await make_field(client, settings)
+    photo = field.photos[0]
+    for _ in range(BATCH + 1):
+        body = submission_body(field.household, home_visit(photo, [photo]))
+        response = await client.put(f"/api/v1/submissions/{uuid.uuid4()}", json=body, headers=field.headers)
+        assert response.status_code == 201
+    supervisor = await headers_for(settings, await make_user("supervisor", field.district.east))
+    # Straight through the ASGI interface, to see each piece of the body as the app sends it.
+    path = "/api/v1/forms/home_visit/submissions.csv"
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "", "server": ("test", 80),
+             "client": ("127.0.0.1", 5000), "headers": [(k.lower().encode(), v.encode()) for k, v in supervisor.items()]}
+    pieces: list[bytes] = []
+    requested, done = False, asyncio.Event()
+
+    async def receive():
+        nonlocal requested
+        if not requested:
+            requested = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await done.wait()  # the client stays connected until the whole body is sent
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        if message["type"] == "http.response.body":
+            if message.get("body"):
+                pieces.append(message["body"])
+            if not message.get("more_body"):
+                done.set()
+
+    await app(scope, receive, send)
+    rows = list(csv.reader(io.StringIO(b"".join(pieces).decode("utf-8-sig"))))
+    assert len(rows) == 1 + BATCH + 1
+    assert len(pieces) == 3  # the header, then one piece per batch read
