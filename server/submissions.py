@@ -76,7 +76,7 @@ async def put_submission(caller: Caller, settings: Settings, submission_id: str,
             raise Conflict("要更正的提交已被更正，请在最新版本上更正。") from None
         return _replay(caller, existing, digest), False
     # What the reply needs is at hand: no query to read back what was just written.
-    submission._known = (body["form"], body["version"], [(sha, p) for p, sha in checked.photos], [])
+    submission._known = (body["form"], body["version"], [(sha, p) for p, sha in checked.photos], None)
     return submission, True
 
 
@@ -294,11 +294,12 @@ async def list_submissions(caller: Caller, filters: dict, cursor: str | None) ->
 
 
 async def _note_replacements(submissions: list[Submission]) -> None:
-    """Note on each submission the correction that replaced it, if any, for `as_api`: one query for them all."""
+    """Note on each submission the id of the correction that replaced it, if any, for `as_api`: one query for them
+    all. (Not in `_replaced_by`: that is where the ORM keeps the reverse relation `replaced_by` once fetched.)"""
     replaced = dict(await Submission.filter(replaces_id__in=[s.id for s in submissions])
                     .values_list("replaces_id", "id"))
     for s in submissions:
-        s._replaced_by = [replaced[s.id]] if s.id in replaced else []
+        s._replacement_id = replaced.get(s.id)
 
 
 async def read_submission(caller: Caller, submission_id: str) -> Submission:
@@ -331,8 +332,7 @@ async def prepare_reply(caller: Caller, submission: Submission) -> dict:
     if hasattr(submission, "_known"):
         return as_api(submission, caller)
     await submission.fetch_related("form", "form_version", "attachment_links")
-    if not hasattr(submission, "_replaced_by"):
-        await _note_replacements([submission])
+    await _note_replacements([submission])
     return as_api(submission, caller)
 
 
@@ -342,7 +342,7 @@ def as_api(s: Submission, caller: Caller) -> dict:
     else:
         slug, number = s.form.slug, s.form_version.version
         links = [(link.attachment_id, link.pointer) for link in s.attachment_links]
-        replaced_by = getattr(s, "_replaced_by", None)
+        replaced_by = s._replacement_id
     reply = {
         "id": str(s.id),
         "form": slug,
@@ -359,6 +359,7 @@ def as_api(s: Submission, caller: Caller) -> dict:
         "location": {"lat": s.latitude, "lon": s.longitude} if s.latitude is not None else None,
         "original": str(s.original_id),
         "replaces": str(s.replaces_id) if s.replaces_id else None,
+        "replaced_by": str(replaced_by) if replaced_by else None,
         "review": {
             "state": s.review_state,
             "comment": s.review_comment,
@@ -366,8 +367,6 @@ def as_api(s: Submission, caller: Caller) -> dict:
             "at": _iso(s.reviewed_at),
         },
     }
-    if replaced_by is not None:
-        reply["replaced_by"] = str(replaced_by[0]) if replaced_by else None
     if caller.role in EVALUATING_ROLES:
         reply["flags"] = s.flags
     return reply
