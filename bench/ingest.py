@@ -184,14 +184,14 @@ async def bench_submissions(settings) -> tuple[float, float, float, float]:
 
     rates = {}
     for name, handler in (("bare", put), ("statements", statements_only)):
-        bare = Starlette(routes=[Route("/api/v1/submissions/{id}", handler, methods=["PUT"])])
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bare), base_url="http://bench") as client:
+        bare_app = Starlette(routes=[Route("/api/v1/submissions/{id}", handler, methods=["PUT"])])
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bare_app), base_url="http://bench") as client:
 
-            async def baseline(i: int) -> None:
+            async def send(i: int) -> None:
                 response = await client.put(f"/api/v1/submissions/{uuid.uuid4()}", json=bodies[i % CONCURRENCY])
                 assert response.status_code == 201
 
-            rates[name] = await rate(baseline)
+            rates[name] = await rate(send)
     await conn.execute_script("DROP TABLE bench_raw")
     return ours_rate, rates["bare"], floor_rate, rates["statements"]
 
