@@ -1,12 +1,15 @@
 """Submissions from the field: stored exactly once, checked against their form version, all or nothing."""
 
 import asyncio
+import io
 import uuid
 
 import pytest
+from PIL import Image
 
-from factories import (assert_problem, economic_survey, headers_for, home_visit, jpeg, make_district, make_field,
-                       make_form_version, make_household, make_user, sha256_of, submission_body, upload)
+from factories import (GPS_PHOTO, GPS_PHOTO_PLACE, assert_problem, economic_survey, headers_for, home_visit, jpeg,
+                       make_district, make_field, make_form_version, make_household, make_user, sha256_of,
+                       submission_body, upload)
 from server import observations
 from server.models import (AuditEvent, Household, HouseholdChange, Member, Submission, SubmissionAttachment,
                            Visit)
@@ -266,8 +269,6 @@ async def test_submissions_are_seen_only_within_the_callers_areas(client, settin
 
 
 async def test_photos_are_served_whole_and_thumbnails_without_exif(client, settings, field):
-    from factories import GPS_PHOTO
-
     district, household, worker, headers, shas = field
     data = GPS_PHOTO.read_bytes()
     await upload(client, headers, data)
@@ -277,10 +278,6 @@ async def test_photos_are_served_whole_and_thumbnails_without_exif(client, setti
     whole = await client.get(f"/api/v1/attachments/{gps}", headers=headers)
     assert whole.status_code == 200 and whole.content == data and whole.headers["content-type"] == "image/jpeg"
     assert whole.headers["etag"] == f'"{gps}"'
-    import io
-
-    from PIL import Image
-
     for size, side in (("thumb", 320), ("large", 1280)):
         thumb = await client.get(f"/api/v1/attachments/{gps}?size={size}", headers=headers)
         image = Image.open(io.BytesIO(thumb.content))
@@ -292,12 +289,6 @@ async def test_photos_are_served_whole_and_thumbnails_without_exif(client, setti
 
 
 async def test_an_iphone_heic_photo_goes_through_upload_submission_and_thumbnails(client, field):
-    import io
-
-    from PIL import Image
-
-    from factories import GPS_PHOTO, GPS_PHOTO_PLACE
-
     district, household, worker, headers, shas = field
     out = io.BytesIO()
     with Image.open(GPS_PHOTO) as photo:
