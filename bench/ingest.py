@@ -364,7 +364,7 @@ async def prepare(settings) -> dict:
 
 
 async def main() -> None:
-    from server import db
+    from server.core import db
     from server.settings import load_settings
 
     folder = Path(tempfile.mkdtemp(prefix="doorstep-bench-"))

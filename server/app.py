@@ -13,12 +13,12 @@ from starlette.routing import Route
 
 from media.thumbnails import Thumbnails
 from media.workers import ImageWorkers
-from server import db
-from server.attachments import photo_store
-from server.middleware import Authentication, RequestContext
-from server.problems import MethodNotAllowed, NotFound, Problem
-from server.responses import problem_response
-from server.routes import areas, attachments, audit, auth, forms, households, operations, submissions, users
+from server.core import db
+from server.core.problems import MethodNotAllowed, NotFound, Problem
+from server.http.middleware import Authentication, RequestContext
+from server.http.responses import problem_response
+from server.http.routes import areas, attachments, audit, auth, forms, households, operations, submissions, users
+from server.intake.photos import photo_store
 from server.settings import Settings, load_settings
 
 API = "/api/v1"

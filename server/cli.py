@@ -8,7 +8,7 @@ import getpass
 import secrets
 import sys
 
-from server import db
+from server.core import db
 from server.settings import SettingsError, describe, load_settings
 
 
@@ -55,7 +55,7 @@ async def _run(settings, args) -> int:
         return 0
     if args.command == "makemigrations":
         return await _makemigrations(settings, args.name)
-    from server import setup  # imports the models; keep `doorstep settings` free of them
+    from server.ops import setup  # imports the models; keep `doorstep settings` free of them
 
     await db.connect(settings)
     try:
@@ -79,8 +79,8 @@ async def _run(settings, args) -> int:
 
 
 def _hours(text: str) -> int:
-    from server.attachments import orphan_hours
-    from server.problems import InvalidInput
+    from server.intake.photos import orphan_hours
+    from server.core.problems import InvalidInput
 
     try:
         return orphan_hours(text)
@@ -89,7 +89,7 @@ def _hours(text: str) -> int:
 
 
 async def _report_orphans(settings, hours: int | None) -> int:
-    from server.attachments import orphans, photo_store
+    from server.intake.photos import orphans, photo_store
 
     hours = settings.orphan_report_after_hours if hours is None else hours
     found, _ = await orphans(None, photo_store(settings), hours)

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from tortoise import Tortoise, connections
 
-from server import db
+from server.core import db
 from server.app import create_app
 from server.settings import load_settings
 

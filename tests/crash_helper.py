@@ -13,7 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from factories import headers_for, make_district, make_form_version, make_user  # noqa: E402
-from server import db  # noqa: E402
+from server.core import db  # noqa: E402
 from server.models import Attachment, Household, Submission, SubmissionAttachment, Visit  # noqa: E402
 from server.settings import load_settings  # noqa: E402
 

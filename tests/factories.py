@@ -14,9 +14,9 @@ from argon2 import PasswordHasher
 
 import forms
 from form_samples import sample
-from server.areas import new_area
-from server.auth import issue_token
-from server.clock import now
+from server.people.areas import new_area
+from server.people.auth import issue_token
+from server.core.clock import now
 from server.models import Area, Form, FormVersion, Household, Provider, User, UserArea
 
 PASSWORD = "correct horse battery"

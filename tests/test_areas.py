@@ -1,7 +1,7 @@
 import pytest
 
 from factories import assert_problem, headers_for, make_district, make_user
-from server import areas
+from server.people import areas
 from server.models import Area, AuditEvent
 
 

@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from factories import PASSWORD, assert_problem, headers_for, make_district, make_user
-from server.clock import now
+from server.core.clock import now
 from server.models import AccessToken, AuditEvent, LoginFailure
 
 

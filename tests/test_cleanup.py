@@ -8,7 +8,7 @@ import uuid
 from factories import (assert_problem, headers_for, home_visit, jpeg, make_district, make_form_version,
                        make_household, make_user, sha256_of, submission_body, upload)
 from server.app import create_app
-from server.attachments import orphans
+from server.intake.photos import orphans
 
 
 async def test_the_server_removes_temporary_uploads_left_by_a_crash_when_it_starts(settings, clean_database):

@@ -6,7 +6,7 @@ import pytest
 
 from factories import (GPS_PHOTO, GPS_PHOTO_PLACE, headers_for, home_visit, jpeg, make_district, make_form_version,
                        make_household, make_user, sha256_of, submission_body, upload)
-from server.evidence import distance_m
+from server.intake.evidence import distance_m
 
 # The camera wrote 2008-10-22 16:28:39 without an offset: read in Asia/Shanghai.
 AROUND_THE_PHOTO = ("2008-10-22T16:00:00+08:00", "2008-10-22T16:45:00+08:00")

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 import forms
 from factories import (assert_problem, economic_survey, headers_for, home_visit, jpeg, make_district, make_field,
                        make_form_version, make_household, make_user, sha256_of, submission_body, upload)
-from server.submission_export import BATCH
+from server.intake.export import BATCH
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import pytest
 
 import forms
 from factories import assert_problem, headers_for, make_district, make_user
-from server import setup
+from server.ops import setup
 from server.models import Form, FormVersion
 
 SCHEMA = {

@@ -6,7 +6,7 @@ from tortoise.migrations.autodetector import MigrationAutodetector
 
 from factories import assert_problem, headers_for, make_district, make_user
 from server.app import create_app
-from server.db import tortoise_config
+from server.core.db import tortoise_config
 
 
 async def test_health_and_readiness(client):

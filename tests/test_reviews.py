@@ -7,8 +7,8 @@ import pytest
 
 from factories import (assert_problem, economic_survey, headers_for, home_visit, jpeg, make_district, make_field,
                        make_form_version, make_household, make_user, sha256_of, submission_body, upload)
-from server.clock import now
-from server.pagination import DEFAULT_LIMIT
+from server.core.clock import now
+from server.core.pagination import DEFAULT_LIMIT
 from server.models import Form, Household, Member, Review, Submission
 
 

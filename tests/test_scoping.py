@@ -98,10 +98,10 @@ async def test_guessing_ids_never_reveals_that_a_record_exists(client, settings,
 @pytest.mark.parametrize("actor", sorted(ACTORS))
 async def test_the_sql_scope_matches_the_orm_scope(clean_database, world, actor):
     from factories import make_household
-    from server import sql
-    from server.caller import Caller
+    from server.core import sql
+    from server.core.caller import Caller
     from server.models import Form, Household
-    from server.scope import forms_visible_to, forms_where, scope_of
+    from server.core.scope import forms_visible_to, forms_where, scope_of
 
     areas, _ = world
     for area in areas.values():

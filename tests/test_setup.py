@@ -7,7 +7,7 @@ import sys
 import pytest
 from openpyxl import Workbook
 
-from server import setup
+from server.ops import setup
 from server.models import Area, User
 
 AREAS_CSV = "code,name,level,parent_code\n430602,巴陵区,county,\n430602001,城东街道,township,430602\n430602001001,白竹亭社区,community,430602001\n"

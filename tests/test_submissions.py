@@ -10,7 +10,7 @@ from PIL import Image
 from factories import (GPS_PHOTO, GPS_PHOTO_PLACE, assert_problem, economic_survey, headers_for, home_visit, jpeg,
                        make_district, make_field, make_form_version, make_household, make_user, sha256_of,
                        submission_body, upload)
-from server import observations
+from server.households import observations
 from server.models import (AuditEvent, Household, HouseholdChange, Member, Submission, SubmissionAttachment,
                            Visit)
 

@@ -1,0 +1,136 @@
+"""The one scoping layer: turns a caller into the filter of the records they may see or change.
+
+Every domain query that reaches area-bound rows goes through `scope_of(caller)`; a record outside the
+scope is answered exactly like one that does not exist (404), so ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from tortoise.expressions import Q, Subquery
+
+from server.core import sql
+from server.core.caller import Caller
+from server.core.problems import Forbidden
+from server.models import Area, UserArea
+
+_NOTHING = Q(id__in=[])
+
+
+@dataclass(frozen=True)
+class Scope:
+    everything: bool
+    counties: frozenset[uuid.UUID] = frozenset()
+    townships: frozenset[uuid.UUID] = frozenset()
+    communities: frozenset[uuid.UUID] = frozenset()
+    # The counties and townships the assigned areas lie in (themselves included): their forms are offered too.
+    above: frozenset[uuid.UUID] = frozenset()
+
+    def areas(self, via: str = "") -> Q:
+        """Filter for rows whose area (reached through `via`, e.g. "community__") lies in the scope."""
+        if self.everything:
+            return Q()
+        parts = [Q(**{f"{via}{level}_id__in": list(ids)}) for level, ids in self._assigned()]
+        if not parts:
+            return _NOTHING
+        return Q(*parts, join_type=Q.OR)
+
+    def where(self, alias: str, params: list) -> str:
+        """The filter of `areas`, as SQL over the area rows of table `alias`, for the statements of `server.sql`."""
+        if self.everything:
+            return "1 = 1"
+        parts = [f"{alias}.{level}_id IN ({sql.placeholders(sorted(map(str, ids)), params)})"
+                 for level, ids in self._assigned()]
+        return f"({' OR '.join(parts)})" if parts else "1 = 0"
+
+    def _assigned(self) -> list[tuple[str, frozenset[uuid.UUID]]]:
+        """(level, ids) of each level with assigned areas."""
+        levels = (("county", self.counties), ("township", self.townships), ("community", self.communities))
+        return [(level, ids) for level, ids in levels if ids]
+
+    def covers(self, area: Area) -> bool:
+        return (
+            self.everything
+            or area.county_id in self.counties
+            or area.township_id in self.townships
+            or area.community_id in self.communities
+        )
+
+
+async def scope_of(caller: Caller) -> Scope:
+    if caller._scope is None:
+        caller._scope = await _load_scope(caller)
+    return caller._scope
+
+
+async def _load_scope(caller: Caller) -> Scope:
+    if caller.role in ("admin", "provider"):
+        return scope_from(caller.role, [])
+    return scope_from(caller.role, await Area.filter(user_links__user_id=caller.id))
+
+
+def scope_from(role: str, assigned: list[Area]) -> Scope:
+    """The scope of a user of `role` assigned to the areas `assigned`."""
+    if role == "admin":
+        return Scope(everything=True)
+    if role == "provider":
+        # Providers reach households only through the needs dispatched to them, never by area.
+        return Scope(everything=False)
+    by_level: dict[str, set[uuid.UUID]] = {"county": set(), "township": set(), "community": set()}
+    above: set[uuid.UUID] = set()
+    for area in assigned:
+        by_level[area.level].add(area.id)
+        above |= {area.county_id, area.township_id} - {None}
+    return Scope(
+        everything=False,
+        counties=frozenset(by_level["county"]),
+        townships=frozenset(by_level["township"]),
+        communities=frozenset(by_level["community"]),
+        above=frozenset(above),
+    )
+
+
+def require_role(caller: Caller, *roles: str) -> None:
+    if caller.role not in roles:
+        raise Forbidden()
+
+
+async def assigned_area_ids(user_id: uuid.UUID) -> list[uuid.UUID]:
+    return [link.area_id for link in await UserArea.filter(user_id=user_id).only("area_id")]
+
+
+async def users_visible_to(caller: Caller) -> Q:
+    """Admins see everyone; bureau and supervisors the people with an area in their scope; others themselves."""
+    if caller.role == "admin":
+        return Q()
+    if caller.role in ("bureau", "supervisor"):
+        scope = await scope_of(caller)
+        in_scope = UserArea.filter(scope.areas("area__")).values("user_id")
+        return Q(Q(id__in=Subquery(in_scope)), Q(id=caller.id), join_type=Q.OR)
+    return Q(id=caller.id)
+
+
+async def forms_visible_to(caller: Caller, via: str = "") -> Q:
+    """Built-in forms, the forms of the caller's own township and county, and (for designers) those below them.
+
+    `via` reaches the form from another model, e.g. "form__" from a FormVersion."""
+    if caller.role == "admin":
+        return Q()
+    if caller.role == "provider":
+        return _NOTHING
+    scope = await scope_of(caller)
+    return Q(Q(**{f"{via}area_id__isnull": True}), Q(**{f"{via}area_id__in": list(scope.above)}),
+             scope.areas(f"{via}area__"), join_type=Q.OR)
+
+
+async def forms_where(caller: Caller, form: str, area: str, params: list) -> str:
+    """`forms_visible_to` as SQL over the form rows of table `form` and their areas `area` (an outer join)."""
+    if caller.role == "admin":
+        return "1 = 1"
+    if caller.role == "provider":
+        return "1 = 0"
+    scope = await scope_of(caller)
+    above = f" OR {form}.area_id IN ({sql.placeholders(sorted(map(str, scope.above)), params)})" if scope.above else ""
+    return f"({form}.area_id IS NULL{above} OR {scope.where(area, params)})"

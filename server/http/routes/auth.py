@@ -1,0 +1,35 @@
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.people import auth
+
+from server.http.bodies import obj, text
+from server.http.responses import ApiResponse
+from server.http.routes import accepts
+from server.people import users
+
+LOGIN = obj({"username": text("用户名", 64), "password": text("密码", 128)}, ("username", "password"))
+
+
+@accepts(LOGIN)
+async def issue_token(request: Request, body: dict) -> Response:
+    """Log in with username and password; answers a bearer token."""
+    settings = request.app.state.settings
+    token, user = await auth.login(settings, body["username"], body["password"], request.state.address)
+    await user.fetch_related("area_links")
+    return ApiResponse(
+        {"access_token": token, "token_type": "bearer", "expires_in": settings.token_ttl_seconds, "user": users.as_api(user)},
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def logout(request: Request) -> Response:
+    """Revoke the token this request carries."""
+    await auth.logout(request.user)
+    return Response(status_code=204)
+
+
+async def me(request: Request) -> Response:
+    """The logged-in user, with role and assigned areas."""
+    user = await users.get_user(request.user, str(request.user.id))
+    return ApiResponse(users.as_api(user))

@@ -1,0 +1,62 @@
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.http.bodies import obj, text, uuid_field
+from server.http.responses import ApiResponse
+from server.http.routes import accepts
+from server.models import ROLES
+from server.people import users
+
+USERNAME = text("用户名", 64, 3, pattern=r"^[a-zA-Z0-9_.@-]+$")
+PASSWORD = text("密码", 128, 8)
+AREAS = {"type": "array", "title": "区域", "items": uuid_field("区域"), "maxItems": 200, "uniqueItems": True}
+PROVIDER = {"anyOf": [uuid_field("服务机构"), {"type": "null"}], "title": "服务机构"}
+CREATE = obj(
+    {
+        "username": USERNAME,
+        "password": PASSWORD,
+        "display_name": text("姓名", 100),
+        "role": {"title": "角色", "enum": list(ROLES)},
+        "areas": AREAS,
+        "provider": PROVIDER,
+    },
+    ("username", "password", "display_name", "role"),
+)
+UPDATE = obj(
+    {
+        "display_name": text("姓名", 100),
+        "password": PASSWORD,
+        "current_password": text("当前密码", 128),
+        "role": {"title": "角色", "enum": list(ROLES)},
+        "areas": AREAS,
+        "provider": PROVIDER,
+        "is_active": {"type": "boolean", "title": "是否启用"},
+    },
+    minProperties=1,
+)
+
+
+async def list_users(request: Request) -> Response:
+    """The users the caller may see."""
+    page = await users.list_users(request.user, request.query_params.get("cursor"))
+    return ApiResponse(page.as_api())
+
+
+@accepts(CREATE)
+async def create_user(request: Request, body: dict) -> Response:
+    """Create a user with a role and assigned areas."""
+    user = await users.create_user(request.user, body)
+    return ApiResponse(users.as_api(user), status_code=201)
+
+
+async def get_user(request: Request) -> Response:
+    """One user."""
+    user = await users.get_user(request.user, request.path_params["id"])
+    return ApiResponse(users.as_api(user))
+
+
+@accepts(UPDATE)
+async def update_user(request: Request, body: dict) -> Response:
+    """Change a user's name, password, role or areas, or disable them."""
+    user = await users.update_user(request.user, request.path_params["id"], body)
+    return ApiResponse(users.as_api(user))

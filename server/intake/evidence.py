@@ -1,0 +1,86 @@
+"""Evidence warnings on a submission (绩效评价): what its photos say about the visit.
+
+A photo is the evidence that a visit happened, there and then. A photo taken far from the household's known
+location, outside the visit's time window, or already used in another household's visit is flagged on the
+submission for the supervisor; the submission is still accepted (phones lose their GPS fix, clocks drift, and
+the supervisor decides).
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import datetime, timedelta
+
+from server.core import sql
+from server.models import Attachment, Household
+from server.settings import Settings
+
+EARTH_RADIUS_M = 6_371_000
+
+
+def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance (haversine) in metres."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, h)))
+
+
+async def stored_photos(shas: list[str], household_id: uuid.UUID,
+                        chain: set[uuid.UUID]) -> tuple[dict[str, Attachment], set[str]]:
+    """The stored photos among `shas`, and those of them already used in another household's visit (not counting
+    the submissions `chain` a correction replaces), in one statement."""
+    if not shas:
+        return {}, set()
+    params: list = [str(household_id)]
+    others = f"AND s.id NOT IN ({sql.placeholders(sorted(map(str, chain)), params)})" if chain else ""
+    # Not scoped on purpose: the check spans the county, and the flag names no other household.
+    rows = await sql.fetch(f"""
+        SELECT {sql.columns(Attachment, "p")}, EXISTS (
+            SELECT 1 FROM submission_attachment l JOIN submission s ON s.id = l.submission_id
+            WHERE l.attachment_id = p.sha256 AND s.household_id <> $1 {others}
+        ) AS reused
+        FROM attachment p WHERE p.sha256 IN ({sql.placeholders(sorted(shas), params)})""", params)
+    return ({row["sha256"]: sql.load(Attachment, row) for row in rows},
+            {row["sha256"] for row in rows if row["reused"]})
+
+
+def flags_for(
+    settings: Settings,
+    household: Household,
+    photos: list[tuple[str, Attachment]],
+    reused: set[str],
+    started_at: datetime | None,
+    finished_at: datetime | None,
+) -> list[dict]:
+    """Warnings for the photos (pointer, attachment) of one submission; `reused` as `stored_photos` found them."""
+    flags: list[dict] = []
+    seen: set[tuple[str, str]] = set()
+
+    def flag(kind: str, pointer: str, sha256: str, detail: str, **extra) -> None:
+        if (kind, sha256) not in seen:
+            seen.add((kind, sha256))
+            flags.append({"kind": kind, "pointer": f"/data{pointer}", "sha256": sha256, "detail": detail, **extra})
+
+    home = (household.latitude, household.longitude) if household.latitude is not None else None
+    start, end = started_at or finished_at, finished_at or started_at
+    slack = timedelta(minutes=settings.evidence_time_slack_minutes)
+    for pointer, photo in photos:
+        if home is not None and photo.latitude is not None:
+            metres = distance_m(home, (photo.latitude, photo.longitude))
+            if metres > settings.evidence_max_distance_m:
+                flag("far_from_household", pointer, photo.sha256,
+                     f"照片拍摄地点距该户登记位置约 {_readable_distance(metres)}", distance_m=round(metres))
+        if start is not None and photo.taken_at is not None:
+            if photo.taken_at < start - slack or photo.taken_at > end + slack:
+                flag("outside_visit_time", pointer, photo.sha256,
+                     f"照片拍摄时间（{photo.taken_at.isoformat()}）不在本次走访时间内",
+                     taken_at=photo.taken_at.isoformat())
+    for pointer, photo in photos:
+        if photo.sha256 in reused:
+            flag("reused", pointer, photo.sha256, "该照片已用于另一户的走访记录")
+    return flags
+
+
+def _readable_distance(metres: float) -> str:
+    return f"{metres / 1000:.1f} 公里" if metres >= 1000 else f"{round(metres)} 米"

@@ -1,0 +1,215 @@
+"""Photos from the field by content: upload (checked, synced, then recorded), presence for retries, scoped reading,
+and the report of stored photos no submission refers to.
+
+The order matters for a crash at any instant: the photo layer syncs the file into place under its hash, and only
+then is the row written; a row therefore never points to a missing file, and a file without a row is simply
+uploaded again by the phone (HEAD says it is not there) and recorded then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from tortoise.exceptions import IntegrityError
+
+from media import errors as media_errors
+from media.ingest import store_photo
+from media.store import LocalPhotoStore, PhotoStore, PhotoStream, normalize_sha256
+from media.thumbnails import Thumbnails
+from media.workers import ImageWorkers
+from server.core import audit
+from server.core.caller import Caller
+from server.core.clock import now
+from server.core.problems import (AttachmentNotFound, FieldProblem, PhotoRejected, ThumbnailUnavailable, TooLarge,
+                                  UnsupportedMediaType, invalid)
+from server.core.scope import require_role, scope_of
+from server.models import Attachment, SubmissionAttachment
+from server.settings import Settings
+
+UPLOADING_ROLES = ("admin", "supervisor", "worker", "provider")
+SIZES = {"thumb": "thumb", "large": "large"}
+MAX_ORPHAN_HOURS = 10 * 366 * 24  # ten years: far enough back for any report, and within what a date can hold
+
+
+def photo_store(settings: Settings) -> PhotoStore:
+    """The store the settings name: the one place that picks it, for the server and the command line alike."""
+    return LocalPhotoStore(settings.resolved_media_dir)
+
+
+def orphan_hours(text: str) -> int:
+    """The report's age limit as written by a person: whole hours, 0 to ten years."""
+    if not (text.isascii() and text.isdigit() and int(text) <= MAX_ORPHAN_HOURS):
+        raise invalid("/hours", f"应为 0 到 {MAX_ORPHAN_HOURS} 之间的小时数")
+    return int(text)
+
+
+async def upload(caller: Caller, settings: Settings, store: PhotoStore, workers: ImageWorkers, thumbnails: Thumbnails,
+                 name: str, content_type: str, declared_length: str | None,
+                 chunks: AsyncIterator[bytes]) -> tuple[Attachment, bool]:
+    """Store one photo and record it; returns (attachment, created). A retry of a stored photo is not rewritten.
+    Its thumbnails are made after the answer."""
+    require_role(caller, *UPLOADING_ROLES)
+    try:
+        sha256 = normalize_sha256(name)
+    except media_errors.InvalidHash as e:
+        raise invalid("/sha256", e.detail) from None
+    if declared_length and declared_length.isdigit() and int(declared_length) > settings.max_photo_bytes:
+        # Refused before a byte is read; the connection is closed rather than drained.
+        raise _too_large(settings.max_photo_bytes)
+    try:
+        with thumbnails.receiving():
+            stored = await store_photo(
+                chunks, store, expected_sha256=sha256, declared_type=content_type or "",
+                max_bytes=settings.max_photo_bytes, max_pixels=settings.max_image_pixels, workers=workers,
+            )
+    except media_errors.TooLarge:
+        raise _too_large(settings.max_photo_bytes) from None
+    except media_errors.UnsupportedType as e:
+        raise UnsupportedMediaType(e.detail) from None
+    except (media_errors.HashMismatch, media_errors.InvalidHash) as e:
+        raise PhotoRejected(errors=[FieldProblem("/sha256", e.detail)]) from None
+    except (media_errors.EmptyBody, media_errors.ImageRejected) as e:
+        raise PhotoRejected(errors=[FieldProblem("", e.detail)]) from None
+    info = stored.info
+    taken_at = info.taken_at
+    if taken_at is not None and taken_at.tzinfo is None:
+        # Cameras mostly write local time without an offset: read it in the stations' time zone.
+        taken_at = taken_at.replace(tzinfo=ZoneInfo(settings.photo_timezone))
+    row = Attachment(
+        sha256=sha256, media_type=info.media_type, size=stored.size, width=info.width, height=info.height,
+        taken_at=taken_at, latitude=info.gps[0] if info.gps else None, longitude=info.gps[1] if info.gps else None,
+        uploaded_by_id=caller.id, created_at=now(),
+    )
+    thumbnails.make_later(sha256)  # a retry too: its first attempt may have ended before they were made
+    try:
+        await row.save(force_create=True)
+    except IntegrityError:
+        return await Attachment.get(sha256=sha256), False
+    return row, True
+
+
+def _too_large(limit: int) -> TooLarge:
+    return TooLarge(f"照片超过 {limit // (1024 * 1024)} MB 的上限。", headers={"Connection": "close"})
+
+
+async def recorded(caller: Caller, store: PhotoStore, name: str) -> Attachment:
+    """For HEAD: the photo is stored and recorded, so the phone need not send it again; else AttachmentNotFound."""
+    require_role(caller, *UPLOADING_ROLES)
+    try:
+        sha256 = normalize_sha256(name)
+    except media_errors.InvalidHash:
+        raise AttachmentNotFound() from None
+    row = await Attachment.get_or_none(sha256=sha256)
+    if row is None or not await store.exists(sha256):
+        raise AttachmentNotFound()
+    return row
+
+
+@dataclass
+class OpenedPhoto:
+    sha256: str
+    media_type: str
+    stream: PhotoStream
+    size: str | None = None  # a thumbnail's size, None for the original
+
+    @property
+    def etag(self) -> str:
+        # The original's bytes are its hash. A thumbnail remade (after a crash, on another instance) may differ in
+        # its bytes but not in what it shows: a weak tag of its own.
+        return f'"{self.sha256}"' if self.size is None else f'W/"{self.sha256}-{self.size}"'
+
+
+async def open_photo(caller: Caller, store: PhotoStore, thumbnails: Thumbnails, name: str,
+                     size: str | None) -> OpenedPhoto:
+    """The original (or a thumbnail) for a caller who may see a submission that uses it; anyone else gets 404."""
+    try:
+        sha256 = normalize_sha256(name)
+    except media_errors.InvalidHash:
+        raise AttachmentNotFound() from None
+    if size is not None and size not in SIZES:
+        raise invalid("/size", "尺寸应为 thumb 或 large")
+    scope = await scope_of(caller)
+    used = SubmissionAttachment.filter(scope.areas("submission__household__community__"), attachment_id=sha256)
+    row = await Attachment.get_or_none(sha256=sha256)
+    household_id = await used.first().values_list("submission__household_id", flat=True)
+    if row is None or household_id is None:
+        raise AttachmentNotFound()
+    try:
+        if size is None:
+            stream = await store.open(sha256)
+            # The original keeps its EXIF, the family's home to the metre among it: who opened it is logged.
+            await audit.record(caller, "attachment.read", "attachment", sha256, household_id=household_id)
+            return OpenedPhoto(sha256, row.media_type, stream)
+        return OpenedPhoto(sha256, "image/jpeg", await thumbnails.open(sha256, SIZES[size]), size)
+    except media_errors.PhotoNotFound:
+        raise AttachmentNotFound() from None
+    except media_errors.ImageRejected:
+        raise ThumbnailUnavailable() from None
+
+
+ORPHAN_PAGE = 500
+
+
+async def orphans(caller: Caller | None, store: PhotoStore, older_than_hours: int, cursor: str | None = None,
+                  limit: int | None = None) -> tuple[list[dict], str | None]:
+    """Stored photos that no submission refers to, stored more than `older_than_hours` ago, by hash after `cursor`:
+    (at most `limit` of them, the cursor of the next page). A report: nothing is deleted, because a phone may still
+    be on its way with the submission that uses them."""
+    if caller is not None:
+        require_role(caller, "admin")
+    after = _orphan_cursor(cursor) if cursor else ""
+    cutoff = now() - timedelta(hours=older_than_hours)
+    candidates: dict[str, datetime] = {}
+    async for sha256 in store.list_hashes():
+        if sha256 <= after:
+            continue
+        try:
+            stored_at = await store.stored_at(sha256)
+        except media_errors.PhotoNotFound:
+            continue
+        if stored_at <= cutoff:
+            candidates[sha256] = stored_at
+    names = sorted(candidates)
+    found: list[dict] = []
+    for i in range(0, len(names), 500):
+        batch = names[i:i + 500]
+        used = set(await SubmissionAttachment.filter(attachment_id__in=batch).values_list("attachment_id", flat=True))
+        recorded = {a.sha256: a for a in await Attachment.filter(sha256__in=batch)}
+        found += [_orphan(sha256, candidates[sha256], recorded.get(sha256)) for sha256 in batch if sha256 not in used]
+        if limit is not None and len(found) > limit:
+            return found[:limit], found[limit - 1]["sha256"]
+    return found, None
+
+
+def _orphan_cursor(cursor: str) -> str:
+    try:
+        return normalize_sha256(cursor)
+    except media_errors.InvalidHash:
+        raise invalid("/cursor", "分页游标无效") from None
+
+
+def _orphan(sha256: str, stored_at: datetime, row: Attachment | None) -> dict:
+    return {
+        "id": sha256,
+        "sha256": sha256,
+        "stored_at": stored_at.isoformat(),
+        "recorded": row is not None,
+        "uploaded_by": str(row.uploaded_by_id) if row is not None and row.uploaded_by_id else None,
+    }
+
+
+def as_api(row: Attachment) -> dict:
+    return {
+        "id": row.sha256,  # a photo is named by its content
+        "sha256": row.sha256,
+        "media_type": row.media_type,
+        "size": row.size,
+        "width": row.width,
+        "height": row.height,
+        "taken_at": row.taken_at.isoformat() if row.taken_at else None,
+        "location": {"lat": row.latitude, "lon": row.longitude} if row.latitude is not None else None,
+        "created_at": row.created_at.isoformat(),
+    }

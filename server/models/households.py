@@ -1,0 +1,104 @@
+"""Household files: the household, its members, and the history and conflicts of what visits observed."""
+
+from __future__ import annotations
+
+import uuid
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Household(Model):
+    """People sharing a home in one community: the unit a file (一户一档) is kept on.
+
+    `situation` is the situation as last seen, one value per binding target; `situation_meta` keeps, per target,
+    when that value was observed (`at`, the visit's time), when it reached the server (`received`), by which
+    submission and author: later observations win field by field, whatever order phones send them in.
+    """
+
+    id = fields.UUIDField(primary_key=True)
+    community = fields.ForeignKeyField("models.Area", related_name="households", on_delete=fields.RESTRICT)
+    address = fields.CharField(max_length=200)
+    head = fields.CharField(max_length=50)
+    phone = fields.CharField(max_length=20, null=True)
+    latitude = fields.FloatField(null=True)
+    longitude = fields.FloatField(null=True)
+    situation = fields.JSONField(default=dict)
+    situation_meta = fields.JSONField(default=dict)
+    body_hash = fields.CharField(max_length=64)
+    created_by = fields.ForeignKeyField("models.User", null=True, related_name="households_created", on_delete=fields.SET_NULL)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "household"
+
+
+class Member(Model):
+    """One person of a household.
+
+    `data` holds the member fields bound by forms, `meta` their observation times as on Household.
+    """
+
+    id = fields.UUIDField(primary_key=True)
+    household = fields.ForeignKeyField("models.Household", related_name="members", on_delete=fields.RESTRICT)
+    data = fields.JSONField(default=dict)
+    meta = fields.JSONField(default=dict)
+    created_by_submission_id = fields.UUIDField(null=True)
+    removed_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "member"
+
+
+class HouseholdChange(Model):
+    """History of the household file, one field at a time.
+
+    What a submission set, what lost to a later observation, what a correction took back: nothing a phone sent
+    is ever silently dropped.
+    """
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    household = fields.ForeignKeyField("models.Household", related_name="changes", on_delete=fields.RESTRICT)
+    member_id = fields.UUIDField(null=True)
+    field = fields.CharField(max_length=64)
+    kind = fields.CharField(max_length=16)  # applied, kept (lost to a later observation), reverted, resolved
+    old_value = fields.JSONField(null=True)
+    old_meta = fields.JSONField(null=True)
+    new_value = fields.JSONField(null=True)
+    new_meta = fields.JSONField(null=True)
+    submission_id = fields.UUIDField(null=True, db_index=True)
+    actor = fields.ForeignKeyField("models.User", null=True, related_name="household_changes", on_delete=fields.SET_NULL)
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "household_change"
+
+
+class HouseholdConflict(Model):
+    """An offline conflict on one field of a household file, flagged for the supervisor.
+
+    Two observations made without knowledge of each other (phones offline) disagreed: the later one won, the other
+    is kept here for the supervisor to confirm or overturn.
+    """
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    household = fields.ForeignKeyField("models.Household", related_name="conflicts", on_delete=fields.RESTRICT)
+    member_id = fields.UUIDField(null=True)
+    field = fields.CharField(max_length=64)
+    kept_value = fields.JSONField(null=True)
+    kept_meta = fields.JSONField()
+    lost_value = fields.JSONField(null=True)
+    lost_meta = fields.JSONField()
+    submission_id = fields.UUIDField(db_index=True)  # the submission whose arrival found the conflict
+    state = fields.CharField(max_length=16, default="open", db_index=True)
+    resolution = fields.CharField(max_length=16, null=True)
+    comment = fields.TextField(null=True)
+    resolved_by = fields.ForeignKeyField("models.User", null=True, related_name="conflicts_resolved", on_delete=fields.SET_NULL)
+    resolved_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "household_conflict"

@@ -1,0 +1,1 @@
+"""People: the area tree, users and their roles, logging in and out."""

@@ -1,0 +1,1 @@
+"""Surveys: the form lifecycle (drafts, immutable published versions, retiring) and the service catalogue."""
