@@ -92,7 +92,7 @@ async def _report_orphans(settings, hours: int | None) -> int:
     from server.intake.photos import orphans, photo_store
 
     hours = settings.orphan_report_after_hours if hours is None else hours
-    found, _ = await orphans(None, photo_store(settings), hours)
+    found, _ = await orphans(photo_store(settings), hours)
     for item in found:
         print(f"{item['sha256']}  {item['stored_at']}  {'已登记' if item['recorded'] else '未登记'}")
     print(f"共 {len(found)} 张照片存放超过 {hours} 小时且没有任何提交引用（仅报告，未删除）。")

@@ -69,7 +69,7 @@ async def test_the_orphan_report_pages_by_hash(client, app, settings):
         await upload(client, worker, data)
     ours = sorted(sha256_of(p) for p in photos)
     # A page of 2 (the route's is 500) shows the cursor at work; the route then gives the rest.
-    first, cursor = await orphans(None, app.state.photos, 0, None, 2)
+    first, cursor = await orphans(app.state.photos, 0, None, 2)
     rest = (await client.get("/api/v1/orphan-photos", params={"hours": "0", "cursor": cursor}, headers=admin)).json()
     listed = [item["sha256"] for item in first + rest["items"]]
     assert rest["next_cursor"] is None and listed == sorted(listed) and len(listed) == len(set(listed))

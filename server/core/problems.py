@@ -1,4 +1,5 @@
-"""The one catalogue of problems (RFC 9457). Domain code raises these; one handler renders them all."""
+"""The one catalogue of problems (RFC 9457). Domain code raises these; one handler renders them all, and the HTTP
+layer adds the headers a status calls for (`server.http.responses`)."""
 
 from __future__ import annotations
 
@@ -20,10 +21,9 @@ class Problem(Exception):
     title = "服务器内部错误"
     default_detail = "服务器出现意外错误，请稍后重试。"
 
-    def __init__(self, detail: str | None = None, errors: list[FieldProblem] | None = None, headers=None):
+    def __init__(self, detail: str | None = None, errors: list[FieldProblem] | None = None):
         self.detail = detail or self.default_detail or self.title
         self.errors = list(errors or [])
-        self.headers = headers or {}
         super().__init__(self.detail)
 
     def as_api(self) -> dict:
@@ -41,9 +41,6 @@ class MalformedRequest(Problem):
 class NotAuthenticated(Problem):
     status, type, title = 401, "not-authenticated", "未登录或登录已失效"
     default_detail = "请重新登录。"
-
-    def __init__(self, detail: str | None = None):
-        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
 
 
 class BadCredentials(NotAuthenticated):
@@ -105,6 +102,10 @@ class MethodNotAllowed(Problem):
     status, type, title = 405, "method-not-allowed", "不支持该请求方法"
     default_detail = "该地址不支持此请求方法。"
 
+    def __init__(self, allowed: list[str]):
+        self.allowed = allowed
+        super().__init__()
+
 
 class Conflict(Problem):
     status, type, title = 409, "conflict", "与现有数据冲突"
@@ -155,7 +156,18 @@ class TooManyAttempts(Problem):
     default_detail = "登录失败次数过多，请稍后再试。"
 
     def __init__(self, retry_after: int):
-        super().__init__(headers={"Retry-After": str(retry_after)})
+        self.retry_after = retry_after
+        super().__init__()
+
+
+class HttpError(Problem):
+    """An HTTP error of the framework's own (a bad request line, a missing range, …), its status kept."""
+
+    type, title = "http-error", "请求无法处理"
+
+    def __init__(self, status: int, detail: str | None = None):
+        self.status = status
+        super().__init__(detail)
 
 
 class NotReady(Problem):

@@ -1,7 +1,9 @@
 """The one scoping layer: turns a caller into the filter of the records they may see or change.
 
-Every domain query that reaches area-bound rows goes through `scope_of(caller)`; a record outside the
-scope is answered exactly like one that does not exist (404), so ids cannot be probed.
+Every domain query that reaches area-bound rows goes through here: `visible(caller, Model)` for a query of what the
+caller may see, `get_visible` to load one record or answer 404, and `Scope.where` for the few hand-written
+statements. A record outside the scope is answered exactly like one that does not exist (404), so ids cannot be
+probed. How each model reaches its area is named once, in `AREA_PATH`.
 """
 
 from __future__ import annotations
@@ -9,12 +11,19 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from typing import TypeVar
+
 from tortoise.expressions import Q, Subquery
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 from server.core import sql
 from server.core.caller import Caller
-from server.core.problems import Forbidden
-from server.models import Area, UserArea
+from server.core.ids import parse_id
+from server.core.problems import NotFound
+from server.models import Area, Household, HouseholdConflict, Submission, SubmissionAttachment, UserArea
+
+M = TypeVar("M", bound=Model)
 
 _NOTHING = Q(id__in=[])
 
@@ -92,9 +101,27 @@ def scope_from(role: str, assigned: list[Area]) -> Scope:
     )
 
 
-def require_role(caller: Caller, *roles: str) -> None:
-    if caller.role not in roles:
-        raise Forbidden()
+# The join from each area-bound model to the area row whose county, township and community ids the scope filters.
+AREA_PATH: dict[type[Model], str] = {
+    Area: "",
+    Household: "community__",
+    Submission: "household__community__",
+    HouseholdConflict: "household__community__",
+    SubmissionAttachment: "submission__household__community__",
+}
+
+
+async def visible(caller: Caller, model: type[M]) -> QuerySet[M]:
+    """The rows of `model` the caller may see."""
+    return model.filter((await scope_of(caller)).areas(AREA_PATH[model]))
+
+
+async def get_visible(caller: Caller, model: type[M], raw_id: object, not_found: type[NotFound]) -> M:
+    """The record with this id if the caller may see it; `not_found` otherwise, and for an id that is no id."""
+    found = await (await visible(caller, model)).filter(id=parse_id(raw_id, not_found)).first()
+    if found is None:
+        raise not_found()
+    return found
 
 
 async def assigned_area_ids(user_id: uuid.UUID) -> list[uuid.UUID]:

@@ -1,4 +1,4 @@
-"""Rendering replies: problem details and JSON that keeps Chinese readable."""
+"""Rendering replies: JSON that keeps Chinese readable, and problem details with the headers their status calls for."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-from server.core.problems import Problem
+from server.core.problems import MethodNotAllowed, NotAuthenticated, Problem, TooLarge, TooManyAttempts
 
 
 class ApiResponse(JSONResponse):
@@ -23,4 +23,17 @@ def problem_response(problem: Problem, request_id: str | None = None) -> Problem
     body = problem.as_api()
     if request_id:
         body["request_id"] = request_id
-    return ProblemResponse(body, status_code=problem.status, headers=problem.headers)
+    return ProblemResponse(body, status_code=problem.status, headers=problem_headers(problem))
+
+
+def problem_headers(problem: Problem) -> dict[str, str]:
+    if isinstance(problem, NotAuthenticated):
+        return {"WWW-Authenticate": "Bearer"}
+    if isinstance(problem, TooManyAttempts):
+        return {"Retry-After": str(problem.retry_after)}
+    if isinstance(problem, TooLarge):
+        # The rest of the body is not read: the connection cannot carry another request after it.
+        return {"Connection": "close"}
+    if isinstance(problem, MethodNotAllowed):
+        return {"Allow": ", ".join(problem.allowed)}
+    return {}

@@ -25,11 +25,10 @@ from server.core.caller import Caller
 from server.core.clock import now
 from server.core.problems import (AttachmentNotFound, FieldProblem, PhotoRejected, ThumbnailUnavailable, TooLarge,
                                   UnsupportedMediaType, invalid)
-from server.core.scope import require_role, scope_of
+from server.core.scope import visible
 from server.models import Attachment, SubmissionAttachment
 from server.settings import Settings
 
-UPLOADING_ROLES = ("admin", "supervisor", "worker", "provider")
 SIZES = {"thumb": "thumb", "large": "large"}
 MAX_ORPHAN_HOURS = 10 * 366 * 24  # ten years: far enough back for any report, and within what a date can hold
 
@@ -51,7 +50,6 @@ async def upload(caller: Caller, settings: Settings, store: PhotoStore, workers:
                  chunks: AsyncIterator[bytes]) -> tuple[Attachment, bool]:
     """Store one photo and record it; returns (attachment, created). A retry of a stored photo is not rewritten.
     Its thumbnails are made after the answer."""
-    require_role(caller, *UPLOADING_ROLES)
     try:
         sha256 = normalize_sha256(name)
     except media_errors.InvalidHash as e:
@@ -92,12 +90,11 @@ async def upload(caller: Caller, settings: Settings, store: PhotoStore, workers:
 
 
 def _too_large(limit: int) -> TooLarge:
-    return TooLarge(f"照片超过 {limit // (1024 * 1024)} MB 的上限。", headers={"Connection": "close"})
+    return TooLarge(f"照片超过 {limit // (1024 * 1024)} MB 的上限。")
 
 
 async def recorded(caller: Caller, store: PhotoStore, name: str) -> Attachment:
     """For HEAD: the photo is stored and recorded, so the phone need not send it again; else AttachmentNotFound."""
-    require_role(caller, *UPLOADING_ROLES)
     try:
         sha256 = normalize_sha256(name)
     except media_errors.InvalidHash:
@@ -115,12 +112,6 @@ class OpenedPhoto:
     stream: PhotoStream
     size: str | None = None  # a thumbnail's size, None for the original
 
-    @property
-    def etag(self) -> str:
-        # The original's bytes are its hash. A thumbnail remade (after a crash, on another instance) may differ in
-        # its bytes but not in what it shows: a weak tag of its own.
-        return f'"{self.sha256}"' if self.size is None else f'W/"{self.sha256}-{self.size}"'
-
 
 async def open_photo(caller: Caller, store: PhotoStore, thumbnails: Thumbnails, name: str,
                      size: str | None) -> OpenedPhoto:
@@ -131,8 +122,7 @@ async def open_photo(caller: Caller, store: PhotoStore, thumbnails: Thumbnails, 
         raise AttachmentNotFound() from None
     if size is not None and size not in SIZES:
         raise invalid("/size", "尺寸应为 thumb 或 large")
-    scope = await scope_of(caller)
-    used = SubmissionAttachment.filter(scope.areas("submission__household__community__"), attachment_id=sha256)
+    used = (await visible(caller, SubmissionAttachment)).filter(attachment_id=sha256)
     row = await Attachment.get_or_none(sha256=sha256)
     household_id = await used.first().values_list("submission__household_id", flat=True)
     if row is None or household_id is None:
@@ -153,13 +143,11 @@ async def open_photo(caller: Caller, store: PhotoStore, thumbnails: Thumbnails, 
 ORPHAN_PAGE = 500
 
 
-async def orphans(caller: Caller | None, store: PhotoStore, older_than_hours: int, cursor: str | None = None,
+async def orphans(store: PhotoStore, older_than_hours: int, cursor: str | None = None,
                   limit: int | None = None) -> tuple[list[dict], str | None]:
     """Stored photos that no submission refers to, stored more than `older_than_hours` ago, by hash after `cursor`:
     (at most `limit` of them, the cursor of the next page). A report: nothing is deleted, because a phone may still
     be on its way with the submission that uses them."""
-    if caller is not None:
-        require_role(caller, "admin")
     after = _orphan_cursor(cursor) if cursor else ""
     cutoff = now() - timedelta(hours=older_than_hours)
     candidates: dict[str, datetime] = {}

@@ -12,7 +12,8 @@ from server.core.caller import Caller
 from server.core.ids import parse_id
 from server.core.pagination import Page, paginate
 from server.core.problems import AreaNotFound, Conflict, Forbidden, invalid
-from server.core.scope import require_role, scope_of
+from server.core.permissions import allows
+from server.core.scope import get_visible, visible
 from server.models import Area
 
 PARENT_LEVEL = {"county": None, "township": "county", "community": "township"}
@@ -21,24 +22,18 @@ LEVEL_NAMES = {"county": "区（县）", "township": "乡镇（街道）", "comm
 
 async def list_areas(caller: Caller, cursor: str | None) -> Page:
     """The tree the caller may see, in code order (GB/T 2260 codes sort parents before children)."""
-    scope = await scope_of(caller)
-    return await paginate(Area.filter(scope.areas()), cursor, order=("code", "id"), shape=as_api, limit=1000)
+    return await paginate(await visible(caller, Area), cursor, order=("code", "id"), shape=as_api, limit=1000)
 
 
 async def get_area(caller: Caller, area_id: str) -> Area:
-    scope = await scope_of(caller)
-    area = await Area.filter(scope.areas(), id=parse_id(area_id, AreaNotFound)).first()
-    if area is None:
-        raise AreaNotFound()
-    return area
+    return await get_visible(caller, Area, area_id, AreaNotFound)
 
 
 async def create_area(caller: Caller, data: dict) -> Area:
     """Admins build the whole tree; a supervisor may add communities (villages split and merge) to its township."""
-    require_role(caller, "admin", "supervisor")
     level = data["level"]
     parent = await _parent_for(caller, level, data.get("parent"))
-    if caller.role == "supervisor" and level != "community":
+    if level != "community" and not allows(caller, "area.manage_tree"):
         raise Forbidden("督导只能在本乡镇（街道）下新增社区（村）。")
     area = new_area(data["code"], data["name"], level, parent)
     try:
@@ -52,9 +47,8 @@ async def create_area(caller: Caller, data: dict) -> Area:
 
 async def update_area(caller: Caller, area_id: str, data: dict) -> Area:
     """Rename an area, or (admins only) move it under another parent of the right level."""
-    require_role(caller, "admin", "supervisor")
     area = await get_area(caller, area_id)
-    if caller.role == "supervisor" and (area.level != "community" or "parent" in data):
+    if (area.level != "community" or "parent" in data) and not allows(caller, "area.manage_tree"):
         raise Forbidden("督导只能修改本乡镇（街道）下社区（村）的名称。")
     changes = {}
     async with in_transaction():
@@ -81,8 +75,7 @@ async def _parent_for(caller: Caller, level: str, parent_id: str | None) -> Area
         return None
     if parent_id is None:
         raise invalid("/parent", f"{LEVEL_NAMES[level]}必须指定上级区域")
-    scope = await scope_of(caller)
-    parent = await Area.filter(scope.areas(), id=parse_id(parent_id, pointer="/parent")).first()
+    parent = await (await visible(caller, Area)).filter(id=parse_id(parent_id, pointer="/parent")).first()
     if parent is None:
         raise invalid("/parent", "上级区域不存在或不在您的管辖范围内")
     if parent.level != wanted:

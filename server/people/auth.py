@@ -11,9 +11,7 @@ from datetime import timedelta
 
 from tortoise.transactions import in_transaction
 
-from server.core import audit
-
-from server.core import sql
+from server.core import audit, sql
 from server.core.caller import Caller
 from server.core.clock import now
 from server.core.problems import BadCredentials, NotAuthenticated, TooManyAttempts

@@ -18,10 +18,9 @@ from server.core.clock import now
 from server.core.ids import INT_MAX, parse_id, parse_slug
 from server.core.pagination import Page, paginate
 from server.core.problems import Conflict, FieldProblem, Forbidden, FormNotFound, InvalidInput, invalid
-from server.core.scope import forms_visible_to, forms_where, require_role, scope_of
+from server.core.permissions import allows
+from server.core.scope import forms_visible_to, forms_where, scope_of
 from server.models import Area, CatalogueItem, Form, FormVersion
-
-DESIGNERS = ("admin", "bureau", "supervisor")
 
 # Compiled validators, by FormVersion id. A published version never changes, so a per-process cache
 # is derived data, never shared state: every instance can rebuild it from the database.
@@ -92,21 +91,20 @@ def etag_of(title: str, schema: dict, ui: dict) -> str:
 async def list_forms(caller: Caller, cursor: str | None) -> Page:
     """Designers see every form they may see, drafts and retired ones too; workers the forms they may fill."""
     query = Form.filter(await forms_visible_to(caller))
-    if caller.role not in DESIGNERS:
+    if not allows(caller, "form.read_drafts"):
         query = query.filter(latest_version__gt=0, retired_at__isnull=True)
     return await paginate(query, cursor, order=("slug", "id"), shape=summary)
 
 
 async def get_form(caller: Caller, slug: str) -> Form:
     form = await Form.filter(await forms_visible_to(caller), slug=parse_slug(slug, FormNotFound)).first()
-    if form is None or (caller.role not in DESIGNERS and form.latest_version == 0):
+    if form is None or (form.latest_version == 0 and not allows(caller, "form.read_drafts")):
         raise FormNotFound()
     return form
 
 
 async def create_form(caller: Caller, data: dict) -> Form:
     """A supervisor's form belongs to its township, the bureau's to its county; admins may make built-ins."""
-    require_role(caller, *DESIGNERS)
     area = await _home_area(caller, data.get("area"))
     form = Form(
         slug=data["slug"], area=area, draft_title=data["title"], draft_schema=data["schema"], draft_ui=data.get("ui", {}),
@@ -199,15 +197,14 @@ async def get_version(caller: Caller, slug: str, number: int) -> FormVersion:
 
 
 async def _designable(caller: Caller, slug: str) -> Form:
-    require_role(caller, *DESIGNERS)
     form = await get_form(caller, slug)
-    if caller.role != "admin" and form.area_id not in await _own_area_ids(caller):
+    if not allows(caller, "form.design_any") and form.area_id not in await _own_area_ids(caller):
         raise Forbidden("只能修改本辖区的表单。")
     return form
 
 
 async def _home_area(caller: Caller, area_id: str | None) -> Area | None:
-    if caller.role == "admin":
+    if allows(caller, "form.design_any"):
         return await Area.get_or_none(id=parse_id(area_id, pointer="/area")) if area_id else None
     own = await _own_area_ids(caller)
     if area_id is None and len(own) == 1:
@@ -219,7 +216,7 @@ async def _home_area(caller: Caller, area_id: str | None) -> Area | None:
 
 async def _own_area_ids(caller: Caller) -> set:
     scope = await scope_of(caller)
-    return set(scope.townships if caller.role == "supervisor" else scope.counties)
+    return set(scope.townships | scope.counties)
 
 
 def summary(form: Form) -> dict:
@@ -234,7 +231,7 @@ def summary(form: Form) -> dict:
 
 def as_api(form: Form, caller: Caller) -> dict:
     body = summary(form)
-    if caller.role in DESIGNERS:
+    if allows(caller, "form.read_drafts"):
         body["draft"] = {"title": form.draft_title, "schema": form.draft_schema, "ui": form.draft_ui,
                          "updated_at": form.draft_updated_at.isoformat()}
     return body

@@ -1,12 +1,10 @@
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.people import auth
-
 from server.http.bodies import obj, text
 from server.http.responses import ApiResponse
 from server.http.routes import accepts
-from server.people import users
+from server.people import auth, users
 
 LOGIN = obj({"username": text("用户名", 64), "password": text("密码", 128)}, ("username", "password"))
 

@@ -1,13 +1,12 @@
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.surveys import catalogue
-
 from server.core.ids import SLUG_CHARACTERS, SLUG_LENGTH
 from server.http.bodies import obj, text, uuid_field
+from server.http.conditional import not_modified
 from server.http.responses import ApiResponse
 from server.http.routes import accepts
-from server.surveys import versions as form_versions
+from server.surveys import catalogue, versions as form_versions
 
 SLUG = text("表单代号", SLUG_LENGTH[1], SLUG_LENGTH[0], pattern=SLUG_CHARACTERS)
 DEFINITION = {
@@ -67,6 +66,6 @@ async def get_version(request: Request) -> Response:
     version = await form_versions.get_version(request.user, request.path_params["slug"], request.path_params["version"])
     etag = f'"{version.etag}"'
     headers = {"ETag": etag, "Cache-Control": "private, max-age=31536000, immutable"}
-    if etag in request.headers.get("if-none-match", ""):
+    if not_modified(request, etag):
         return Response(status_code=304, headers=headers)
     return ApiResponse(form_versions.version_as_api(version), headers=headers)

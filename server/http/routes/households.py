@@ -1,7 +1,7 @@
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.households import registry as households
+from server.households import conflicts, registry
 from server.http.bodies import obj, text, uuid_field
 from server.http.responses import ApiResponse
 from server.http.routes import accepts, query
@@ -38,24 +38,24 @@ RESOLVE = obj(
 @accepts(REGISTER)
 async def register_household(request: Request, body: dict) -> Response:
     """Register a household met in the field, under the id its phone made; the same body again confirms it."""
-    household, created = await households.register_household(request.user, request.path_params["id"], body)
-    return ApiResponse(households.as_api(household), status_code=201 if created else 200)
+    household, created = await registry.register_household(request.user, request.path_params["id"], body)
+    return ApiResponse(registry.as_api(household), status_code=201 if created else 200)
 
 
 async def get_household(request: Request) -> Response:
     """A household: its situation as last seen and its members."""
-    household, members, open_conflicts = await households.read_file(request.user, request.path_params["id"])
-    return ApiResponse(households.as_api(household, members, open_conflicts))
+    household, members, open_conflicts = await registry.read_file(request.user, request.path_params["id"])
+    return ApiResponse(registry.as_api(household, members, open_conflicts))
 
 
 async def list_conflicts(request: Request) -> Response:
     """Offline conflicts on a household's file: which value won, which lost, and whether a supervisor settled it."""
-    page = await households.list_conflicts(request.user, request.path_params["id"], **query(request, "state", "cursor"))
+    page = await conflicts.list_conflicts(request.user, request.path_params["id"], **query(request, "state", "cursor"))
     return ApiResponse(page.as_api())
 
 
 @accepts(RESOLVE)
 async def resolve_conflict(request: Request, body: dict) -> Response:
     """A supervisor confirms the value that won ("kept") or puts back the other one ("lost")."""
-    conflict = await households.resolve_conflict(request.user, request.path_params["id"], body)
-    return ApiResponse(households.conflict_as_api(conflict))
+    conflict = await conflicts.resolve_conflict(request.user, request.path_params["id"], body)
+    return ApiResponse(conflicts.conflict_as_api(conflict))

@@ -4,7 +4,6 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from server.http import openapi
-
 from server.http.responses import ApiResponse
 from server.ops import readiness
 
@@ -23,7 +22,7 @@ async def readyz(request: Request) -> Response:
 
 async def openapi_json(request: Request) -> Response:
     """This API, described as OpenAPI 3.1."""
-    return ApiResponse(openapi.describe(request.app.routes))
+    return ApiResponse(openapi.describe(request.app.state.operations))
 
 
 async def api_page(request: Request) -> Response:

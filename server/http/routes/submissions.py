@@ -1,14 +1,13 @@
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from server.intake import export as submission_export
-
 from server.core.ids import INT_MAX
 from server.http.bodies import obj, text, uuid_field
 from server.http.responses import ApiResponse
 from server.http.routes import accepts, query
 from server.http.routes.households import LOCATION
-from server.intake import submissions
+from server.intake import export as submission_export
+from server.intake import review, store
 
 SHA256 = {"type": "string", "title": "照片 SHA-256", "pattern": "^[0-9a-f]{64}$"}
 PUT = obj(
@@ -48,32 +47,26 @@ REVIEW = obj(
 @accepts(PUT)
 async def put_submission(request: Request, body: dict) -> Response:
     """Send a filled form for a household: 201 stored, 200 the same body again, 409 another body under this id."""
-    caller = request.user
-    submission, created = await submissions.put_submission(
-        caller, request.app.state.settings, request.path_params["id"], body)
-    return ApiResponse(await submissions.prepare_reply(caller, submission), status_code=201 if created else 200)
+    reply, created = await store.put_submission(request.user, request.app.state.settings, request.path_params["id"], body)
+    return ApiResponse(reply, status_code=201 if created else 200)
 
 
 async def get_submission(request: Request) -> Response:
     """One submission; earlier versions of a corrected one stay readable."""
-    caller = request.user
-    submission = await submissions.read_submission(caller, request.path_params["id"])
-    return ApiResponse(submissions.as_api(submission, caller))
+    return ApiResponse(await review.read_submission(request.user, request.path_params["id"]))
 
 
 async def list_submissions(request: Request) -> Response:
     """Submissions the caller may see, filtered by form, household, area, review state or arrival time."""
     filters = query(request, "form", "household", "area", "since", "state")
-    page = await submissions.list_submissions(request.user, filters, request.query_params.get("cursor"))
+    page = await review.list_submissions(request.user, filters, request.query_params.get("cursor"))
     return ApiResponse(page.as_api())
 
 
 @accepts(REVIEW)
 async def review_submission(request: Request, body: dict) -> Response:
     """A supervisor approves a submission or returns it to the worker with a comment."""
-    caller = request.user
-    submission = await submissions.review(caller, request.path_params["id"], body)
-    return ApiResponse(submissions.as_api(submission, caller))
+    return ApiResponse(await review.review(request.user, request.path_params["id"], body))
 
 
 async def export_submissions(request: Request) -> Response:

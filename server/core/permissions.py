@@ -1,0 +1,80 @@
+"""The one table of who may do what: each action, the roles that may do it, and what it means in words.
+
+Every route names its action, and the HTTP layer checks it before it reads a body, so a role that may not act is
+answered 403 whatever it sent. What a role may do is only half of it: the scope (`server.core.scope`) then
+decides which records, and a record outside it is a 404. Domain code asks `allows` where a role changes what a
+caller sees or how far an act reaches (drafts, evidence warnings, the area levels a supervisor may touch).
+The docs print this table (`docs/api.md`), and one test walks every route of it for every role.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from server.core.caller import Caller
+from server.core.problems import Forbidden
+from server.models import ROLES
+
+ROLE_NAMES = {"admin": "管理员", "bureau": "民政局", "supervisor": "督导", "worker": "社工", "provider": "服务机构"}
+EVERYONE = frozenset(ROLES)
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    roles: frozenset[str]
+    meaning: str  # zh-CN, as the console and the docs show it
+
+
+def _action(name: str, roles: frozenset[str] | tuple[str, ...], meaning: str) -> Action:
+    unknown = set(roles) - EVERYONE
+    assert not unknown, f"{name}: unknown roles {unknown}"
+    return Action(name, frozenset(roles), meaning)
+
+
+ACTIONS: dict[str, Action] = {a.name: a for a in (
+    _action("account.self", EVERYONE, "查看自己的账号，退出登录"),
+    _action("area.read", EVERYONE, "查看辖区内的区域"),
+    _action("area.manage", ("admin", "supervisor"), "新增、改名区域（督导仅限本乡镇（街道）的社区（村））"),
+    _action("area.manage_tree", ("admin",), "新增区（县）和乡镇（街道），调整区域的上级"),
+    _action("user.list", ("admin", "bureau", "supervisor"), "查看辖区内的用户名单"),
+    _action("user.read", EVERYONE, "查看一个用户（社工和服务机构只能看自己）"),
+    _action("user.create", ("admin", "supervisor"), "创建用户（督导只能为本乡镇（街道）创建社工）"),
+    _action("user.update", EVERYONE, "修改用户（本人只能改姓名和密码；督导管理本乡镇（街道）的社工）"),
+    _action("user.assign_roles", ("admin",), "创建任意角色的用户，修改用户的角色和服务机构"),
+    _action("audit.read", ("admin", "bureau"), "查看操作日志（民政局限本区（县）人员的操作）"),
+    _action("catalogue.read", EVERYONE, "查看服务项目目录"),
+    _action("form.read", EVERYONE, "查看可填写的表单和已发布的版本"),
+    _action("form.read_drafts", ("admin", "bureau", "supervisor"), "查看表单草稿和已停用的表单"),
+    _action("form.design", ("admin", "supervisor"), "新建表单，修改草稿，发布，停用"),
+    _action("form.design_any", ("admin",), "设计任何区域的表单，以及不属于任何区域的内置表单"),
+    _action("household.register", ("admin", "supervisor", "worker"), "登记新户"),
+    _action("household.read", EVERYONE, "查看户档案（服务机构只能经派给它的需求查看）"),
+    _action("conflict.resolve", ("admin", "supervisor"), "处理户档案的离线冲突"),
+    _action("photo.upload", ("admin", "supervisor", "worker", "provider"), "上传照片，查询照片是否已上传"),
+    _action("photo.read", EVERYONE, "查看照片（仅限能看到的提交所用的照片）"),
+    _action("photo.orphans", ("admin",), "查看无提交引用的照片报告"),
+    _action("submission.create", ("admin", "supervisor", "worker"), "提交走访表单，更正被退回的提交"),
+    _action("submission.read", EVERYONE, "查看提交"),
+    _action("submission.review", ("admin", "supervisor"), "审核提交：通过或退回"),
+    _action("submission.see_flags", ("admin", "bureau", "supervisor"), "查看提交的证据提示（评价者可见，被评价者不可见）"),
+    _action("submission.export", ("admin", "bureau", "supervisor"), "导出表单数据（XLSX、CSV）"),
+)}
+
+
+def allows(caller: Caller, action: str) -> bool:
+    return caller.role in ACTIONS[action].roles
+
+
+def require(caller: Caller, action: str, detail: str | None = None) -> None:
+    if not allows(caller, action):
+        raise Forbidden(detail)
+
+
+def as_markdown() -> str:
+    """The table as the docs print it: one row per action, one column per role."""
+    head = "| 操作 | 含义 | " + " | ".join(f"{ROLE_NAMES[r]} `{r}`" for r in ROLES) + " |"
+    rule = "|---|---|" + "---|" * len(ROLES)
+    rows = [f"| `{a.name}` | {a.meaning} | " + " | ".join("✓" if r in a.roles else "" for r in ROLES) + " |"
+            for a in ACTIONS.values()]
+    return "\n".join([head, rule, *rows])

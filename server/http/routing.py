@@ -1,0 +1,102 @@
+"""The route table: every path, method, handler and the action of the permission table it needs.
+
+One Starlette route per path dispatches on the method, so that a method the path does not serve is a 405 whose
+`Allow` names every method it does serve. The action is checked before the handler runs (and so before a body is
+read): a role that may not act gets 403 whatever it sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from server.core import permissions
+from server.http.routes import (areas, attachments, audit, auth, forms, households, operations, submissions,
+                                users)
+
+API = "/api/v1"
+PUBLIC = None  # no token needed, no action checked
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    handler: Handler
+    action: str | None
+
+
+def _table() -> list[Operation]:
+    def op(method: str, path: str, handler: Handler, action: str | None) -> Operation:
+        assert action is PUBLIC or action in permissions.ACTIONS, action
+        return Operation(method, path, handler, action)
+
+    return [
+        op("GET", "/healthz", operations.healthz, PUBLIC),
+        op("GET", "/readyz", operations.readyz, PUBLIC),
+        op("POST", f"{API}/auth/token", auth.issue_token, PUBLIC),
+        op("POST", f"{API}/auth/logout", auth.logout, "account.self"),
+        op("GET", f"{API}/me", auth.me, "account.self"),
+        op("GET", f"{API}/areas", areas.list_areas, "area.read"),
+        op("POST", f"{API}/areas", areas.create_area, "area.manage"),
+        op("GET", f"{API}/areas/{{id}}", areas.get_area, "area.read"),
+        op("PATCH", f"{API}/areas/{{id}}", areas.update_area, "area.manage"),
+        op("GET", f"{API}/users", users.list_users, "user.list"),
+        op("POST", f"{API}/users", users.create_user, "user.create"),
+        op("GET", f"{API}/users/{{id}}", users.get_user, "user.read"),
+        op("PATCH", f"{API}/users/{{id}}", users.update_user, "user.update"),
+        op("GET", f"{API}/audit", audit.list_events, "audit.read"),
+        # Forms and the service catalogue
+        op("GET", f"{API}/catalogue", forms.get_catalogue, "catalogue.read"),
+        op("GET", f"{API}/forms", forms.list_forms, "form.read"),
+        op("POST", f"{API}/forms", forms.create_form, "form.design"),
+        op("GET", f"{API}/forms/{{slug}}", forms.get_form, "form.read"),
+        op("PUT", f"{API}/forms/{{slug}}/draft", forms.replace_draft, "form.design"),
+        op("POST", f"{API}/forms/{{slug}}/publish", forms.publish, "form.design"),
+        op("POST", f"{API}/forms/{{slug}}/retire", forms.retire, "form.design"),
+        op("GET", f"{API}/forms/{{slug}}/versions/{{version:int}}", forms.get_version, "form.read"),
+        # Households, photos and submissions from the field
+        op("PUT", f"{API}/households/{{id}}", households.register_household, "household.register"),
+        op("GET", f"{API}/households/{{id}}", households.get_household, "household.read"),
+        op("GET", f"{API}/households/{{id}}/conflicts", households.list_conflicts, "household.read"),
+        op("POST", f"{API}/conflicts/{{id}}/resolve", households.resolve_conflict, "conflict.resolve"),
+        op("PUT", f"{API}/attachments/{{sha256}}", attachments.put_attachment, "photo.upload"),
+        op("HEAD", f"{API}/attachments/{{sha256}}", attachments.head_attachment, "photo.upload"),
+        op("GET", f"{API}/attachments/{{sha256}}", attachments.get_attachment, "photo.read"),
+        op("GET", f"{API}/orphan-photos", attachments.list_orphans, "photo.orphans"),
+        op("GET", f"{API}/submissions", submissions.list_submissions, "submission.read"),
+        op("PUT", f"{API}/submissions/{{id}}", submissions.put_submission, "submission.create"),
+        op("GET", f"{API}/submissions/{{id}}", submissions.get_submission, "submission.read"),
+        op("POST", f"{API}/submissions/{{id}}/review", submissions.review_submission, "submission.review"),
+        op("GET", f"{API}/forms/{{slug}}/submissions.{{format}}", submissions.export_submissions,
+           "submission.export"),
+    ]
+
+
+OPERATIONS: list[Operation] = _table()
+
+
+def api_routes() -> list[Route]:
+    """One route per path of the table, in the table's order."""
+    by_path: dict[str, dict[str, Operation]] = {}
+    for operation in OPERATIONS:
+        by_path.setdefault(operation.path, {})[operation.method] = operation
+    return [Route(path, _dispatcher(methods), methods=list(methods)) for path, methods in by_path.items()]
+
+
+def _dispatcher(methods: dict[str, Operation]) -> Handler:
+    async def endpoint(request: Request) -> Response:
+        # Starlette serves HEAD wherever there is a GET; it is the GET without a body unless the table says otherwise.
+        operation = methods.get(request.method) or methods["GET"]
+        if operation.action is not PUBLIC:
+            permissions.require(request.user, operation.action)
+        return await operation.handler(request)
+
+    endpoint.operations = methods
+    return endpoint

@@ -1,0 +1,72 @@
+"""The reply shape of a submission, built from its row and the data around it (form, version, photo links, the
+correction that replaced it), read for a whole page at once."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from server.core.caller import Caller
+from server.core.permissions import allows
+from server.models import FormVersion, Submission, SubmissionAttachment
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a reply shows beyond the submission's own row."""
+
+    form: str  # the form's slug
+    version: int
+    photos: list[tuple[str, str]]  # (sha256, pointer)
+    replaced_by: uuid.UUID | None
+
+
+async def for_caller(caller: Caller, submissions: list[Submission]) -> list[dict]:
+    """The replies for these submissions, in three queries whatever their number."""
+    ids = [s.id for s in submissions]
+    versions = {row["id"]: row for row in await FormVersion.filter(
+        id__in={s.form_version_id for s in submissions}).values("id", "version", slug="form__slug")}
+    photos: dict[uuid.UUID, list[tuple[str, str]]] = {}
+    for sid, sha, pointer in await SubmissionAttachment.filter(submission_id__in=ids).values_list(
+            "submission_id", "attachment_id", "pointer"):
+        photos.setdefault(sid, []).append((sha, pointer))
+    replaced = dict(await Submission.filter(replaces_id__in=ids).values_list("replaces_id", "id"))
+    show_flags = allows(caller, "submission.see_flags")
+    return [as_api(s, Context(versions[s.form_version_id]["slug"], versions[s.form_version_id]["version"],
+                              photos.get(s.id, []), replaced.get(s.id)), show_flags)
+            for s in submissions]
+
+
+def as_api(s: Submission, context: Context, show_flags: bool) -> dict:
+    reply = {
+        "id": str(s.id),
+        "form": context.form,
+        "version": context.version,
+        "household": str(s.household_id),
+        "visit": str(s.visit_id),
+        "author": str(s.author_id) if s.author_id else None,
+        "data": s.data,
+        "attachments": [{"sha256": sha, "pointer": pointer} for sha, pointer in sorted(context.photos, key=lambda x: x[1])],
+        "started_at": _iso(s.started_at),
+        "finished_at": _iso(s.finished_at),
+        "observed_at": _iso(s.observed_at),
+        "received_at": _iso(s.received_at),
+        "location": {"lat": s.latitude, "lon": s.longitude} if s.latitude is not None else None,
+        "original": str(s.original_id),
+        "replaces": str(s.replaces_id) if s.replaces_id else None,
+        "replaced_by": str(context.replaced_by) if context.replaced_by else None,
+        "review": {
+            "state": s.review_state,
+            "comment": s.review_comment,
+            "by": str(s.reviewed_by_id) if s.reviewed_by_id else None,
+            "at": _iso(s.reviewed_at),
+        },
+    }
+    if show_flags:  # the evaluators see the evidence warnings, not those being evaluated
+        reply["flags"] = s.flags
+    return reply
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
