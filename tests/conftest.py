@@ -64,8 +64,14 @@ async def clean_database(database):
 
 
 @pytest.fixture
-async def app(settings, clean_database):
-    app = create_app(settings, manage_database=False)
+def app_settings(settings):
+    """The settings the test's app is made with: the session's; a test module overrides this to change some."""
+    return settings
+
+
+@pytest.fixture
+async def app(app_settings, clean_database):
+    app = create_app(app_settings, manage_database=False)
     yield app
     # No thumbnail of this test's photos is made while the next test runs (the lifespan would do this in a server).
     await app.state.thumbnails.close()

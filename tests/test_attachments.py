@@ -16,6 +16,13 @@ from server.models import Attachment
 
 
 @pytest.fixture
+def app_settings(settings, tmp_path):
+    """A photo folder of each test's own: the session's holds what earlier tests sent, so there a first upload
+    would find its photo already stored, and leftovers could be anyone's."""
+    return dataclasses.replace(settings, media_dir=tmp_path / "media")
+
+
+@pytest.fixture
 async def worker_headers(settings):
     district = await make_district()
     return await headers_for(settings, await make_user("worker", district.east_a))
@@ -48,9 +55,11 @@ def with_garbage_exif(data: bytes) -> bytes:
 async def test_a_camera_photo_is_stored_with_its_evidence_and_a_retry_answers_200(client, app, worker_headers):
     data = GPS_PHOTO.read_bytes()
     sha = sha256_of(data)
-    assert (await client.head(f"/api/v1/attachments/{sha}", headers=worker_headers)).status_code in (404, 200)
+    assert (await client.head(f"/api/v1/attachments/{sha}", headers=worker_headers)).status_code == 404
+    assert not await app.state.photos.exists(sha)
     first = await upload(client, worker_headers, data)
-    assert first.status_code in (200, 201), first.text  # 200 if an earlier test stored the same photo
+    assert first.status_code == 201, first.text
+    assert await app.state.photos.exists(sha)
     body = first.json()
     assert body["id"] == body["sha256"] == sha and body["media_type"] == "image/jpeg"
     assert body["location"]["lat"] == pytest.approx(GPS_PHOTO_PLACE[0], abs=1e-5)
@@ -133,8 +142,9 @@ async def test_bad_uploads_are_refused_and_leave_nothing_behind(client, app, wor
     assert await nothing_stored(app, name if name and len(name) == 64 else sha256_of(data))
 
 
-async def test_a_body_past_the_limit_is_refused_with_413_and_the_connection_closed(settings, clean_database):
-    app = create_app(dataclasses.replace(settings, max_photo_bytes=50_000), manage_database=False)
+async def test_a_body_past_the_limit_is_refused_with_413_and_the_connection_closed(settings, app_settings,
+                                                                                   clean_database):
+    app = create_app(dataclasses.replace(app_settings, max_photo_bytes=50_000), manage_database=False)
     district = await make_district()
     headers = await headers_for(settings, await make_user("worker", district.east_a))
     data = Image.effect_noise((400, 400), 80).convert("RGB").tobytes()[:200_000]
