@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from media.store import LocalPhotoStore, PhotoStore
+from photo_factories import GPS_PHOTO
 
 # Every PhotoStore implementation runs the same contract suite; add the S3 store here when it exists.
 STORE_FACTORIES: dict[str, Callable[[Path], PhotoStore]] = {
@@ -34,3 +35,9 @@ def big_jpeg(tmp_path_factory: pytest.TempPathFactory) -> Path:
     gradient = Image.linear_gradient("L").resize((4000, 3000))
     Image.merge("RGB", (noise, gradient, noise.transpose(Image.Transpose.FLIP_LEFT_RIGHT))).save(path, quality=90)
     return path
+
+
+@pytest.fixture(scope="session")
+def camera_photo() -> bytes:
+    """The bytes of a real camera photo with a position and a capture time, read when a test first asks for them."""
+    return GPS_PHOTO.read_bytes()

@@ -13,10 +13,14 @@ from PIL import Image
 
 from media.store import PhotoStore
 
-# The repo is cloned with ../shared beside it, in CI as here.
+# The repo is cloned with ../shared beside it, in CI as here. The photos are named rather than listed from the
+# folder: nothing is read while tests are collected, so a missing folder fails each test that needs it instead of
+# quietly collecting none (test_images checks these names against the folder).
 PHOTOS = Path(__file__).parents[2].parent / "shared" / "photos"
-GPS_PHOTOS = sorted((PHOTOS / "gps").glob("*.jpg"))
+GPS_PHOTOS = [PHOTOS / "gps" / f"DSCN00{n}.jpg" for n in (10, 12, 21, 25, 27, 29, 38, 40, 42)]
 GPS_PHOTO = PHOTOS / "gps" / "DSCN0010.jpg"  # 43°28'2.814" N, 11°53'6.456" E, 2008-10-22 16:28:39
+ORIENTATION_PHOTOS = [PHOTOS / "orientation" / f"{scene}_{n}.jpg" for scene in ("landscape", "portrait")
+                      for n in range(1, 9)]
 
 
 def sha256_of(data: bytes) -> str:

@@ -12,7 +12,7 @@ from PIL import Image, ImageChops, ImageOps, ImageStat, TiffImagePlugin
 
 from media.errors import ImageRejected, UnsupportedType
 from media.images import DEFAULT_MAX_PIXELS, VARIANT_SIDES, inspect, make_thumbnail, sniff_type
-from photo_factories import GPS_PHOTO, GPS_PHOTOS, PHOTOS, jpeg_bytes, png_of_zeros
+from photo_factories import GPS_PHOTO, GPS_PHOTOS, ORIENTATION_PHOTOS, PHOTOS, jpeg_bytes, png_of_zeros
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> str:
@@ -63,6 +63,11 @@ def test_the_type_comes_from_the_magic_bytes(data: bytes, media_type: str | None
 
 
 # --- evidence from real camera photos ---------------------------------------------------------------------------
+
+
+def test_the_named_camera_photos_are_those_of_the_shared_folder() -> None:
+    for named, folder in ((GPS_PHOTOS, PHOTOS / "gps"), (ORIENTATION_PHOTOS, PHOTOS / "orientation")):
+        assert sorted(named) == sorted(folder.glob("*.jpg")), f"{folder} changed: name its photos in photo_factories"
 
 
 def test_a_camera_photo_gives_its_position_and_capture_time() -> None:

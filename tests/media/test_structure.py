@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from media.structure import is_whole
-from photo_factories import GPS_PHOTOS, PHOTOS
-
-ORIENTATION_PHOTOS = sorted((PHOTOS / "orientation").glob("*.jpg"))
+from photo_factories import GPS_PHOTO, GPS_PHOTOS, ORIENTATION_PHOTOS
 
 
 def encoded(fmt: str, **save_args: object) -> bytes:
@@ -20,14 +20,22 @@ def encoded(fmt: str, **save_args: object) -> bytes:
     return out.getvalue()
 
 
-SAMPLES = {
-    "camera-jpeg": ("image/jpeg", GPS_PHOTOS[0].read_bytes()),
-    "progressive-jpeg": ("image/jpeg", encoded("JPEG", progressive=True)),
-    "jpeg-with-restarts": ("image/jpeg", encoded("JPEG", restart_marker_blocks=4)),
-    "png": ("image/png", encoded("PNG")),
-    "webp": ("image/webp", encoded("WEBP")),
-    "heic": ("image/heic", encoded("HEIF")),
+# Made when a test first asks, not at import: the camera photo is a file in ../shared.
+SAMPLES: dict[str, tuple[str, Callable[[], bytes]]] = {
+    "camera-jpeg": ("image/jpeg", GPS_PHOTO.read_bytes),
+    "progressive-jpeg": ("image/jpeg", lambda: encoded("JPEG", progressive=True)),
+    "jpeg-with-restarts": ("image/jpeg", lambda: encoded("JPEG", restart_marker_blocks=4)),
+    "png": ("image/png", lambda: encoded("PNG")),
+    "webp": ("image/webp", lambda: encoded("WEBP")),
+    "heic": ("image/heic", lambda: encoded("HEIF")),
 }
+
+
+@functools.cache
+def sample(name: str) -> tuple[str, bytes]:
+    """One sample's type and bytes, made once: every cut of it is cut from the same file."""
+    media_type, make = SAMPLES[name]
+    return media_type, make()
 
 
 def whole(tmp_path: Path, media_type: str, data: bytes) -> bool:
@@ -39,7 +47,7 @@ def whole(tmp_path: Path, media_type: str, data: bytes) -> bool:
 
 @pytest.mark.parametrize("name", SAMPLES)
 def test_a_whole_file_is_whole(tmp_path: Path, name: str) -> None:
-    media_type, data = SAMPLES[name]
+    media_type, data = sample(name)
     assert whole(tmp_path, media_type, data)
 
 
@@ -51,19 +59,19 @@ def test_every_real_camera_photo_is_whole(tmp_path: Path, path: Path) -> None:
 @pytest.mark.parametrize("name", SAMPLES)
 @pytest.mark.parametrize("kept", [0.999, 0.9, 0.5, 0.1])
 def test_a_file_cut_short_anywhere_is_caught(tmp_path: Path, name: str, kept: float) -> None:
-    media_type, data = SAMPLES[name]
+    media_type, data = sample(name)
     assert not whole(tmp_path, media_type, data[: int(len(data) * kept)])
 
 
 @pytest.mark.parametrize("name", SAMPLES)
 def test_a_file_missing_only_its_last_two_bytes_is_caught(tmp_path: Path, name: str) -> None:
-    media_type, data = SAMPLES[name]
+    media_type, data = sample(name)
     assert not whole(tmp_path, media_type, data[:-2])
 
 
 def test_a_jpeg_cut_after_its_embedded_exif_thumbnail_is_caught(tmp_path: Path) -> None:
     # The EXIF segment holds a small JPEG with a scan and an end marker of its own: neither is the photo's.
-    data = GPS_PHOTOS[0].read_bytes()
+    data = GPS_PHOTO.read_bytes()
     exif_end = 4 + int.from_bytes(data[4:6], "big")
     assert data[2:4] == b"\xff\xe1" and data.index(b"\xff\xda") < data.index(b"\xff\xd9") < exif_end
     for cut in (data.index(b"\xff\xd9") + 2, exif_end, data.index(b"\xff\xda", exif_end) + 100):
@@ -71,7 +79,7 @@ def test_a_jpeg_cut_after_its_embedded_exif_thumbnail_is_caught(tmp_path: Path) 
 
 
 def test_a_motion_photo_with_video_after_the_picture_is_whole(tmp_path: Path) -> None:
-    data = GPS_PHOTOS[0].read_bytes() + b"\x00\x00\x00\x18ftypmp42" + bytes(5000)
+    data = GPS_PHOTO.read_bytes() + b"\x00\x00\x00\x18ftypmp42" + bytes(5000)
     assert whole(tmp_path, "image/jpeg", data)
 
 
@@ -96,6 +104,6 @@ def test_malformed_structures_are_not_whole(tmp_path: Path, media_type: str, dat
 
 
 def test_stray_bytes_between_segments_are_skipped_as_decoders_skip_them(tmp_path: Path) -> None:
-    data = GPS_PHOTOS[0].read_bytes()
+    data = GPS_PHOTO.read_bytes()
     exif_end = 4 + int.from_bytes(data[4:6], "big")
     assert whole(tmp_path, "image/jpeg", data[:exif_end] + b"\x00\x17\x2a" + data[exif_end:])

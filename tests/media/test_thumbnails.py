@@ -13,8 +13,6 @@ from media.thumbnails import QUIET, Thumbnails
 from media.workers import ImageWorkers
 from photo_factories import GPS_PHOTO, chunks_of, sha256_of
 
-PHOTO = GPS_PHOTO.read_bytes()
-
 
 @pytest.fixture
 async def thumbnails(store: PhotoStore) -> AsyncIterator[Thumbnails]:
@@ -26,8 +24,9 @@ async def thumbnails(store: PhotoStore) -> AsyncIterator[Thumbnails]:
 
 
 async def stored(store: PhotoStore, thumbnails: Thumbnails) -> str:
-    sha = sha256_of(PHOTO)
-    await store_photo(chunks_of(PHOTO), store, expected_sha256=sha, declared_type="image/jpeg", max_bytes=10**7)
+    photo = GPS_PHOTO.read_bytes()
+    sha = sha256_of(photo)
+    await store_photo(chunks_of(photo), store, expected_sha256=sha, declared_type="image/jpeg", max_bytes=10**7)
     return sha
 
 
