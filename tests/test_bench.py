@@ -1,0 +1,64 @@
+"""The benchmarks keep running: each loads from a fresh clone as its docstring runs it, with every import it makes,
+and the quick parts measure with tiny counts. A module moved elsewhere breaks this suite, not the next benchmark."""
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHES = sorted(path.name for path in (ROOT / "bench").glob("*.py"))
+
+# Run as `python bench/<name>.py` runs it: the script's folder first on the path, not this suite's folders (tests/ is
+# on this process's path, so a bench looking for a test helper in the wrong place would still find it here). Then
+# every import in it, those inside functions too, is resolved without running the benchmark.
+LOAD_LIKE_A_SCRIPT = """
+import ast, importlib, importlib.util, sys
+from pathlib import Path
+path = sys.argv[1]
+sys.path[0] = str(Path(path).resolve().parent)
+spec = importlib.util.spec_from_file_location("bench_script", path)
+spec.loader.exec_module(importlib.util.module_from_spec(spec))
+for node in ast.walk(ast.parse(open(path, encoding="utf-8").read())):
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            importlib.import_module(alias.name)
+    elif isinstance(node, ast.ImportFrom) and node.level == 0:
+        module = importlib.import_module(node.module)
+        for alias in node.names:
+            if not hasattr(module, alias.name):
+                importlib.import_module(f"{node.module}.{alias.name}")
+"""
+
+
+def load(name: str) -> ModuleType:
+    """A bench script as a module of this process, its `__main__` part not run."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_there_are_benchmarks_to_check():
+    assert {"ingest.py", "validate.py"} <= set(BENCHES)
+
+
+@pytest.mark.parametrize("name", BENCHES)
+def test_every_benchmark_loads_from_a_fresh_clone_with_all_it_imports(name):
+    done = subprocess.run([sys.executable, "-c", LOAD_LIKE_A_SCRIPT, f"bench/{name}"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_validation_benchmark_measures_and_prints_every_figure(capsys):
+    load("validate").main(rounds=1, calls=2)
+    printed = capsys.readouterr().out
+    assert printed.count("checks/s") == 4 and "engine / fastest" in printed and "first check" in printed
+
+
+async def test_the_ingest_benchmark_measures_submissions_against_its_baselines(settings, clean_database):
+    rates = await load("ingest").bench_submissions(settings, total=8)
+    assert len(rates) == 4 and all(rate > 0 for rate in rates)
