@@ -31,6 +31,7 @@ def routes() -> list[Route]:
         Route("/api/openapi.json", operations.openapi_json, include_in_schema=False),
         Route("/api/docs", operations.api_page, include_in_schema=False),
         Route("/api/docs.js", operations.api_page_script, include_in_schema=False),
+        Route("/api/docs/forms", operations.form_guide, include_in_schema=False),
         *api_routes(),
     ]
 

@@ -3,11 +3,15 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
+from server.core.problems import NotFound
 from server.http import openapi
 from server.http.responses import ApiResponse
 from server.ops import readiness
 
 STATIC = Path(__file__).parent.parent / "static"
+# The form-authoring guide lives in the repository's docs/, beside the server package, not inside it: found from a
+# checkout or an editable install, absent from a wheel.
+FORM_GUIDE = Path(__file__).resolve().parents[3] / "docs" / "forms.md"
 
 
 async def healthz(request: Request) -> Response:
@@ -32,3 +36,10 @@ async def api_page(request: Request) -> Response:
 
 async def api_page_script(request: Request) -> Response:
     return FileResponse(STATIC / "api.js", media_type="text/javascript; charset=utf-8")
+
+
+async def form_guide(request: Request) -> Response:
+    """The form-authoring guide, linked from the API page (stations are often offline)."""
+    if not FORM_GUIDE.is_file():
+        raise NotFound("本安装未包含表单设计指南（docs/forms.md）。")
+    return FileResponse(FORM_GUIDE, media_type="text/markdown; charset=utf-8")
