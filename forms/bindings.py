@@ -18,7 +18,8 @@ from typing import Any, Iterator
 
 from forms.conditions import ABSENT, choices_of, lookup
 from forms.errors import FieldError
-from forms.walk import Question, split_template
+from forms.pointers import split
+from forms.walk import Question
 
 SITUATION_TARGETS = {
     "income_source": "经济来源", "family_structure": "家庭结构", "health": "健康状况",
@@ -119,7 +120,7 @@ def check_bindings(questions: dict[str, Question], catalogue_items: set[str] | N
         for i, q in enumerate(rows):
             if q.keyword(keyword) is not True or not q.rows:
                 yield FieldError(at(q, keyword), f"{keyword} 只能是 true，并写在每行为对象的数组题目上")
-            elif "*" in split_template(q.template):
+            elif "*" in split(q.template):
                 yield FieldError(at(q, keyword), f"{label}列表不能嵌套在其他列表中")
             elif i > 0:
                 yield FieldError(at(q, keyword), f"一个表单只能有一个{label}列表")
@@ -130,7 +131,7 @@ def check_bindings(questions: dict[str, Question], catalogue_items: set[str] | N
         if target is not None:
             if target not in SITUATION_TARGETS:
                 yield FieldError(at(q, "x-situation"), f"未知的户情况绑定目标「{target}」")
-            elif any(seg == "*" for seg in split_template(q.template)):
+            elif any(seg == "*" for seg in split(q.template)):
                 yield FieldError(at(q, "x-situation"), f"「{title}」在列表中，不能绑定户情况")
             else:
                 yield from unique(q, "situation", target, "x-situation")
@@ -176,7 +177,7 @@ def check_bindings(questions: dict[str, Question], catalogue_items: set[str] | N
 def binding_changes_for(binding: Bindings, data: dict) -> Changes:
     changes = Changes()
     for template, target in binding.situation.items():
-        value = lookup(data, split_template(template))
+        value = lookup(data, split(template))
         if value is not ABSENT:
             changes.situation[target] = value
     if binding.members:
@@ -205,10 +206,10 @@ def binding_changes_for(binding: Bindings, data: dict) -> Changes:
             if "item" in need:
                 changes.needs.append(need)
     for template, code in binding.need_flags.items():
-        if lookup(data, split_template(template)) is True:
+        if lookup(data, split(template)) is True:
             changes.needs.append(_need(template, code))
     for template in binding.need_lists:
-        chosen = lookup(data, split_template(template))
+        chosen = lookup(data, split(template))
         if isinstance(chosen, list):
             changes.needs += [_need(f"{template}/{i}", code) for i, code in enumerate(chosen)]
     return changes
@@ -219,7 +220,7 @@ def _need(pointer: str, code: str) -> dict:
 
 
 def _rows(data: dict, template: str) -> Iterator[tuple[int, dict]]:
-    rows = lookup(data, split_template(template))
+    rows = lookup(data, split(template))
     if isinstance(rows, list):
         for index, row in enumerate(rows):
             if isinstance(row, dict):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from typing import Any, Callable, Iterator
 
-from forms.walk import split_template
+from forms.pointers import split
 
 OPERATORS = ("equals", "in", "contains", "answered", "min", "max")
 ABSENT = object()
@@ -57,7 +57,7 @@ def bind(template: str, rows: tuple[int, ...]) -> list[str | int]:
     """Concrete data path of `template` with its `*`s replaced by the question's rows."""
     path: list[str | int] = []
     stars = iter(rows)
-    for segment in split_template(template):
+    for segment in split(template):
         path.append(next(stars) if segment == "*" else segment)
     return path
 
@@ -120,7 +120,7 @@ def _present(path: list[str], inner: Any) -> dict:
 def to_schema(condition: dict, anchor: int) -> dict:
     """JSON Schema true exactly when `condition` holds, applied at the first `anchor` segments."""
     if "q" in condition:
-        path = split_template(condition["q"])[anchor:]
+        path = split(condition["q"])[anchor:]
         op = operator(condition)
         value = condition[op]
         if op == "answered":

@@ -11,7 +11,8 @@ from forms.conditions import (ABSENT, atoms, can_hold, candidate_answers, choice
                               operator)
 from forms.errors import FieldError
 from forms.ui import choice_key, widget_fits
-from forms.walk import Question, escape, split_template
+from forms.pointers import escape, split
+from forms.walk import Question
 
 
 def check_hints(ui: dict, questions: dict[str, Question],
@@ -71,7 +72,7 @@ def _refs_known(condition: dict, questions: dict[str, Question]) -> bool:
 
 def _check_condition(template: str, condition: dict, at: str,
                      questions: dict[str, Question]) -> Iterator[FieldError]:
-    own = split_template(template)
+    own = split(template)
     for atom, where in atoms(condition):
         ref = atom["q"]
         q = questions.get(ref)
@@ -81,7 +82,7 @@ def _check_condition(template: str, condition: dict, at: str,
         if ref == template:
             yield FieldError(f"{at}{where}/q", "显示条件不能引用题目自己")
             continue
-        segments = split_template(ref)
+        segments = split(ref)
         for k, segment in enumerate(segments):
             if segment == "*" and segments[:k + 1] != own[:k + 1]:
                 yield FieldError(f"{at}{where}/q", f"显示条件引用的「{_title(questions, ref)}」在另一个列表中，无法对应到同一行")

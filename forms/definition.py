@@ -21,9 +21,10 @@ from referencing.jsonschema import DRAFT202012
 from forms.bindings import KEYWORDS
 from forms.consistency import check_hints
 from forms.errors import FieldError
-from forms.messages import definition_problem
+from forms.messages import explain
 from forms.ui import UI_SCHEMA
-from forms.walk import escape, find_questions, split_template
+from forms.pointers import escape, join, split
+from forms.walk import find_questions
 
 MAX_BYTES = 512 * 1024
 MAX_PROPERTIES = 2000
@@ -62,21 +63,18 @@ def check_definition(schema: Any, ui: Any, *, catalogue_items: set[str] | None =
     questions = find_questions(schema)
     for q in questions.values():
         at = f"/schema{q.schema_pointer}"
-        if len(split_template(q.template)) > MAX_QUESTION_DEPTH:
+        if len(split(q.template)) > MAX_QUESTION_DEPTH:
             errors.append(FieldError(at, f"题目「{q.name}」嵌套超过 {MAX_QUESTION_DEPTH} 层"))
         elif q.leaf and not q.title:
             errors.append(FieldError(at, f"题目「{q.name}」缺少标题（title）"))
     errors += _check_unplaced_bindings(schema, questions)
-    ui_errors = [FieldError("/ui" + _pointer(e.absolute_path), f"界面提示写法不正确：{definition_problem(e)}")
+    ui_errors = [FieldError("/ui" + join(e.absolute_path), f"界面提示写法不正确：{explain(e, None)}")
                  for e in _UI.iter_errors(ui)]
     errors += ui_errors or list(check_hints(ui, questions, catalogue_items))
     if not errors:
         errors += _check_compiles(schema, ui)
     return list(dict.fromkeys(errors))
 
-
-def _pointer(path: Any) -> str:
-    return "".join("/" + escape(str(s)) for s in path)
 
 
 def _nodes(document: Any, pointer: str = "") -> Iterator[tuple[dict, str]]:
@@ -126,8 +124,8 @@ def _check_meta(schema: dict) -> Iterator[FieldError]:
         yield FieldError("/schema/$schema", f"只支持 JSON Schema 2020-12（{DRAFT_URI}）")
         return
     for e in _META.iter_errors(schema):
-        yield FieldError("/schema" + _pointer(e.absolute_path),
-                         f"不是有效的 JSON Schema 2020-12 写法：{definition_problem(e)}")
+        yield FieldError("/schema" + join(e.absolute_path),
+                         f"不是有效的 JSON Schema 2020-12 写法：{explain(e, None)}")
 
 
 def _check_keywords(schema: dict) -> Iterator[FieldError]:
@@ -164,7 +162,7 @@ def _names(at: str) -> bool:
 def _base_of(schema: dict, at: str, base: str) -> str:
     """The base URI in force at `at`: every $id on the way down changes it."""
     node: Any = schema
-    for segment in split_template(at):
+    for segment in split(at):
         if isinstance(node, dict) and isinstance(node.get("$id"), str) and node is not schema:
             base = urljoin(base, node["$id"])
         node = node[int(segment)] if isinstance(node, list) else node[segment]

@@ -19,7 +19,8 @@ from forms.conditions import atoms, choices_of, evaluate, nest, to_schema
 from forms.errors import FieldError
 from forms.formats import FAST_FORMATS
 from forms.ui import IMAGE_WIDGETS, choice_key
-from forms.walk import Question, escape, find_questions, join_template, resolve_pointer, split_template
+from forms.pointers import escape, join, resolve, split
+from forms.walk import Question, find_questions
 
 # A `required` written inside these is the author's own condition and stays where it is.
 _CONDITIONAL_KEYWORDS = {"if", "then", "else", "anyOf", "oneOf", "not", "dependentSchemas"}
@@ -30,9 +31,6 @@ def compile_validator(schema: dict) -> Any:
         schema, formats=FAST_FORMATS, validate_formats=True, offline=True
     )
 
-
-def _pointer(path: list) -> str:
-    return "".join("/" + escape(str(segment)) for segment in path)
 
 
 def _template(path: list) -> str:
@@ -86,9 +84,9 @@ class CompiledForm:
             q = self.questions[template]
             if q.parent_pointer not in q.required_in:
                 continue
-            if _CONDITIONAL_KEYWORDS & set(split_template(q.parent_pointer)):
+            if _CONDITIONAL_KEYWORDS & set(split(q.parent_pointer)):
                 continue
-            parent = resolve_pointer(stripped, q.parent_pointer)
+            parent = resolve(stripped, q.parent_pointer)
             parent["required"] = [n for n in parent["required"] if n != q.name]
             if not parent["required"]:
                 del parent["required"]
@@ -96,10 +94,10 @@ class CompiledForm:
         return stripped, moved
 
     def _injection(self, template: str, condition: dict) -> dict:
-        target = split_template(template)
+        target = split(template)
         anchor = target[:-1]
         for atom, _ in atoms(condition):
-            ref = split_template(atom["q"])
+            ref = split(atom["q"])
             common = 0
             while common < min(len(anchor), len(ref)) and anchor[common] == ref[common]:
                 common += 1
@@ -150,12 +148,12 @@ class CompiledForm:
         """(pointer, sha256) of every answer to a photo or signature question in `data`."""
         found = []
         for template in self._photos:
-            for path, _ in concrete(data, split_template(template)):
+            for path, _ in concrete(data, split(template)):
                 value = _lookup_path(data, path)
                 values = value if isinstance(value, list) else [value]
                 for i, sha in enumerate(values):
                     if isinstance(sha, str):
-                        found.append((_pointer(path + [i] if isinstance(value, list) else path), sha))
+                        found.append((join(path + [i] if isinstance(value, list) else path), sha))
         return found
 
     def title_for(self, template: str, schema_path: list | None = None) -> str:
@@ -163,17 +161,17 @@ class CompiledForm:
             return self._titles[template]
         if schema_path:
             try:
-                node = resolve_pointer(self._stripped, _pointer(schema_path[:-1]))
+                node = resolve(self._stripped, join(schema_path[:-1]))
                 if isinstance(node, dict) and isinstance(node.get("title"), str):
                     return node["title"]
             except LookupError:
                 pass
-        segments = split_template(template)
+        segments = split(template)
         while segments:
             segments.pop()
-            if join_template(segments) in self._titles:
-                return self._titles[join_template(segments)]
-        parts = [s for s in split_template(template) if s != "*"]
+            if join(segments) in self._titles:
+                return self._titles[join(segments)]
+        parts = [s for s in split(template) if s != "*"]
         return parts[-1] if parts else "本表单"
 
     # --- checking -----------------------------------------------------------------------------
@@ -183,13 +181,13 @@ class CompiledForm:
         errors: list[FieldError] = []
         hidden_answered: list[str] = []
         for template, condition in self.conditions.items():
-            segments = split_template(template)
+            segments = split(template)
             name = segments[-1]
             for path, rows in concrete(data, segments[:-1]):
                 parent = _lookup_path(data, path)
                 if not isinstance(parent, dict):
                     continue
-                pointer = _pointer(path + [name])
+                pointer = join(path + [name])
                 shown = evaluate(condition, data, rows)
                 if not shown and name in parent:
                     errors.append(FieldError(pointer, messages.hidden(self.title_for(template))))
@@ -209,7 +207,7 @@ class CompiledForm:
 
     def _translate(self, error: Any) -> Iterator[FieldError]:
         path = list(error.instance_path)
-        pointer, template = _pointer(path), _template(path)
+        pointer, template = join(path), _template(path)
         kind_name = type(error.kind).__name__
         kind = error.kind.as_dict()
         schema_path = list(error.schema_path)
@@ -230,7 +228,7 @@ class CompiledForm:
 
     def _property_title(self, schema_path: list, name: str) -> str | None:
         try:
-            node = resolve_pointer(self._stripped, _pointer(schema_path[:-1]))
+            node = resolve(self._stripped, join(schema_path[:-1]))
             title = node["properties"][name]["title"]
         except (LookupError, KeyError, TypeError):
             return None
@@ -238,7 +236,7 @@ class CompiledForm:
 
     def _is_choice(self, schema_path: list) -> bool:
         try:
-            node = resolve_pointer(self._stripped, _pointer(schema_path[:-1]))
+            node = resolve(self._stripped, join(schema_path[:-1]))
         except LookupError:
             return False
         return isinstance(node, dict) and choices_of(node) is not None

@@ -1,4 +1,6 @@
-"""zh-CN messages for the errors jsonschema_rs reports, named by the question's title."""
+"""zh-CN messages for validation errors, in one table: the answers' errors as jsonschema_rs reports them (by kind),
+and the request bodies' and form definitions' errors as jsonschema reports them (by keyword), named by the field's
+title where it has one."""
 
 from __future__ import annotations
 
@@ -73,7 +75,10 @@ MESSAGES: dict[str, Callable[[dict, Any, str], str]] = {
 
 def describe(kind_name: str, kind: dict, instance: Any, title: str, labels: dict[str, str] | None) -> str:
     """The message for one error on the answer titled `title`."""
-    q = f"「{title}」"
+    return _describe(kind_name, kind, instance, f"「{title}」", labels)
+
+
+def _describe(kind_name: str, kind: dict, instance: Any, q: str, labels: dict[str, str] | None) -> str:
     if kind_name == "Constant" and labels:
         label = labels.get(choice_key(kind.get("expected_value")))
         if label:
@@ -94,29 +99,47 @@ def hidden(title: str) -> str:
     return f"「{title}」在当前情况下不应填写"
 
 
-def definition_problem(error: Any) -> str:
-    """zh-CN for a jsonschema error in a form *definition* (against the meta-schema or the UI-hint schema)."""
+def _limit_kind(value: Any) -> dict:
+    return {"limit": value}
+
+
+# jsonschema's keywords, as the jsonschema_rs kind of the same error and the kind's details.
+_KEYWORD_KINDS: dict[str, tuple[str, Callable[[Any], dict]]] = {
+    "type": ("Type", lambda v: {"types": v if isinstance(v, list) else [v]}),
+    "format": ("Format", lambda v: {"format": v}),
+    "enum": ("Enum", lambda v: {}),
+    "const": ("Constant", lambda v: {"expected_value": v}),
+    "multipleOf": ("MultipleOf", lambda v: {"multiple_of": v}),
+    "pattern": ("Pattern", lambda v: {}),
+    "uniqueItems": ("UniqueItems", lambda v: {}),
+    "contains": ("Contains", lambda v: {}),
+    "propertyNames": ("PropertyNames", lambda v: {}),
+    "anyOf": ("AnyOf", lambda v: {}),
+    "oneOf": ("OneOfNotValid", lambda v: {}),
+    "not": ("Not", lambda v: {}),
+    **{keyword: (keyword[0].upper() + keyword[1:], _limit_kind) for keyword in (
+        "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "minItems",
+        "maxItems", "minProperties", "maxProperties")},
+}
+
+
+def explain(error: Any, title: str | None) -> str:
+    """The message for one jsonschema error, by the same table as the answers' messages; without a title (a form
+    definition's errors), the value as written is shown too."""
     validator, expected, instance = error.validator, error.validator_value, error.instance
-    if validator == "type":
-        wanted = expected if isinstance(expected, list) else [expected]
-        return f"应为{'或'.join(TYPE_NAMES.get(t, t) for t in wanted)}，实际是 {_literal(instance)}"
-    if validator == "enum":
-        return f"取值 {_literal(instance)} 无效，应为 {'、'.join(_literal(v) for v in expected)} 之一"
     if validator == "required":
-        return f"缺少必需的键：{'、'.join(k for k in expected if k not in instance)}"
+        return "缺少必填项：" + "、".join(k for k in expected if isinstance(instance, dict) and k not in instance)
     if validator in ("additionalProperties", "unevaluatedProperties"):
-        return "含有不认识的键"
-    if validator in ("minimum", "exclusiveMinimum"):
-        return f"不能小于 {show(expected)}"
-    if validator in ("minItems", "minLength", "minProperties"):
-        return f"不能少于 {show(expected)} 项"
-    if validator in ("anyOf", "oneOf"):
-        return f"{_literal(instance)} 不是允许的写法"
-    if validator == "uniqueItems":
-        return "不能有重复项"
-    if validator == "pattern":
-        return f"{_literal(instance)} 的格式不正确"
-    return f"写法不正确（{validator}）"
+        return unknown_field()
+    if validator not in _KEYWORD_KINDS:
+        return f"{'「' + title + '」' if title else '该值'}的写法不正确（{validator}）"
+    kind_name, kind = _KEYWORD_KINDS[validator]
+    message = _describe(kind_name, kind(expected), instance, f"「{title}」" if title else "该值", None)
+    return message if title else f"{message}（实际是 {_literal(instance)}）"
+
+
+def unknown_field() -> str:
+    return "不认识的字段"
 
 
 def _literal(value: Any) -> str:

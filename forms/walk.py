@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from forms.pointers import escape, join, resolve, split
+
 # Keywords whose subschemas apply to the same instance, so their properties are questions too.
 _SAME_INSTANCE = ("allOf", "anyOf", "oneOf")
 _SAME_INSTANCE_ONE = ("then", "else")
@@ -50,40 +52,7 @@ class Question:
 
     @property
     def segments(self) -> list[str]:
-        return split_template(self.template)
-
-
-def escape(name: str) -> str:
-    return name.replace("~", "~0").replace("/", "~1")
-
-
-def unescape(segment: str) -> str:
-    return segment.replace("~1", "/").replace("~0", "~")
-
-
-def split_template(pointer: str) -> list[str]:
-    if pointer == "":
-        return []
-    return [unescape(s) for s in pointer[1:].split("/")]
-
-
-def join_template(segments: list[str] | tuple[str, ...]) -> str:
-    return "".join("/" + escape(str(s)) for s in segments)
-
-
-def resolve_pointer(document: Any, pointer: str) -> Any:
-    """The value at an RFC 6901 pointer; raises LookupError when there is none."""
-    node = document
-    for segment in split_template(pointer):
-        if isinstance(node, dict):
-            if segment not in node:
-                raise LookupError(pointer)
-            node = node[segment]
-        elif isinstance(node, list) and segment.isdigit() and int(segment) < len(node):
-            node = node[int(segment)]
-        else:
-            raise LookupError(pointer)
-    return node
+        return split(self.template)
 
 
 def follow_ref(root: dict, node: Any, pointer: str, seen: frozenset[str]) -> tuple[Any, str, frozenset[str]]:
@@ -93,7 +62,7 @@ def follow_ref(root: dict, node: Any, pointer: str, seen: frozenset[str]) -> tup
         if target in seen:
             return None, pointer, seen  # recursive definition: no further questions
         try:
-            node = resolve_pointer(root, target)
+            node = resolve(root, target)
         except LookupError:
             return None, pointer, seen
         pointer, seen = target, seen | {target}
@@ -149,7 +118,7 @@ def _walk(root: dict, node: Any, pointer: str, data_path: list[str], seen: froze
     if isinstance(props, dict):
         for name, sub in props.items():
             sub_pointer = f"{pointer}/properties/{escape(name)}"
-            template = join_template(data_path + [name])
+            template = join(data_path + [name])
             resolved, resolved_pointer, sub_seen = follow_ref(root, sub, sub_pointer, seen)
             question = found.get(template)
             if question is None:

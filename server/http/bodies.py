@@ -13,8 +13,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from starlette.requests import Request
 
+from forms import messages, pointers
 from forms.formats import FAST_FORMATS, reference_format_checker
-from forms.messages import TYPE_NAMES
 from server.core.problems import FieldProblem, InvalidInput, MalformedRequest, TooLarge, UnsupportedMediaType
 from server.core.text import unstorable
 
@@ -41,7 +41,7 @@ class BodySchema:
 
 
 def obj(properties: dict, required: tuple[str, ...] = (), **extra) -> BodySchema:
-    schema = {"type": "object", "properties": properties, "required": list(required), "additionalProperties": False, **extra}
+    schema = {"type": "object", "title": "请求内容", "properties": properties, "required": list(required), "additionalProperties": False, **extra}
     Draft202012Validator.check_schema(schema)
     return BodySchema(
         schema,
@@ -91,7 +91,7 @@ def _unstorable_strings(value: Any, path: list) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     if isinstance(value, str):
         # The pointer itself must be sendable: a key's lone surrogate is shown as its escape.
-        at = pointer([p.encode("utf-8", "backslashreplace").decode() if isinstance(p, str) else p for p in path])
+        at = pointers.join([p.encode("utf-8", "backslashreplace").decode() if isinstance(p, str) else p for p in path])
         if reason := unstorable(value):
             found.append((at, reason))
     elif isinstance(value, dict):
@@ -128,47 +128,10 @@ def _problems(error: ValidationError) -> list[FieldProblem]:
     path = list(error.absolute_path)
     if error.validator == "additionalProperties":
         extras = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        return [FieldProblem(pointer(path + [name]), "不认识的字段") for name in extras]
+        return [FieldProblem(pointers.join(path + [name]), messages.unknown_field()) for name in extras]
     if error.validator == "required":
         # jsonschema yields one error per missing name, and names it only in its message.
         name = next(n for n in error.validator_value if n not in error.instance and repr(n) in error.message)
         title = error.schema.get("properties", {}).get(name, {}).get("title", name)
-        return [FieldProblem(pointer(path + [name]), f"缺少必填项「{title}」")]
-    return [FieldProblem(pointer(path), _message(error))]
-
-
-def pointer(parts: list) -> str:
-    """RFC 6901: escape ~ and / in each reference token."""
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
-
-
-def _message(error: ValidationError) -> str:
-    title = error.schema.get("title")
-    name = f"「{title}」" if title else "该字段"
-    v, arg = error.validator, error.validator_value
-    if v == "type":
-        wanted = arg if isinstance(arg, list) else [arg]
-        return f"{name}应为{'或'.join(TYPE_NAMES.get(t, t) for t in wanted)}"
-    if v == "minLength":
-        return f"{name}不能为空" if arg == 1 else f"{name}至少 {arg} 个字符"
-    if v == "maxLength":
-        return f"{name}不能超过 {arg} 个字符"
-    if v == "pattern":
-        return f"{name}含有不允许的字符"
-    if v in ("enum", "const"):
-        return f"{name}的取值无效"
-    if v == "format":
-        return f"{name}格式不正确（应为 {arg}）"
-    if v == "minItems":
-        return f"{name}至少需要 {arg} 项"
-    if v == "maxItems":
-        return f"{name}最多 {arg} 项"
-    if v == "uniqueItems":
-        return f"{name}中有重复项"
-    if v in ("minimum", "exclusiveMinimum"):
-        return f"{name}不能小于 {arg}"
-    if v in ("maximum", "exclusiveMaximum"):
-        return f"{name}不能大于 {arg}"
-    if v == "minProperties":
-        return "至少需要修改一项"
-    return f"{name}无效"
+        return [FieldProblem(pointers.join(path + [name]), messages.missing(title))]
+    return [FieldProblem(pointers.join(path), messages.explain(error, error.schema.get("title") or "该字段"))]
