@@ -10,9 +10,8 @@ from __future__ import annotations
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from server.core import audit
+from server.core import audit, canonical
 from server.core.caller import Caller
-from server.core.canonical import body_hash
 from server.core.clock import now
 from server.core.ids import parse_id
 from server.core.problems import HouseholdNotFound, IdInUse
@@ -36,7 +35,7 @@ async def register_household(caller: Caller, household_id: str, body: dict) -> t
     if community is None or community.level != "community":
         # Outside the caller's areas is answered like a community that does not exist.
         raise HouseholdNotFound("该社区（村）不存在，或不在您的管辖范围内。")
-    digest = body_hash(body)
+    digest = canonical.digest(body)
     location = body.get("location") or {}
     stamp = now()
     household = Household(

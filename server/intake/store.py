@@ -14,9 +14,8 @@ from datetime import datetime
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from server.core import audit, sql
+from server.core import audit, canonical, sql
 from server.core.caller import Caller
-from server.core.canonical import body_hash
 from server.core.clock import now
 from server.core.ids import parse_id
 from server.core.permissions import allows
@@ -32,7 +31,7 @@ from server.settings import Settings
 async def put_submission(caller: Caller, settings: Settings, submission_id: str, body: dict) -> tuple[dict, bool]:
     """Store a submission once; returns (its reply, created). Nothing is written unless everything holds."""
     sid = parse_id(submission_id, SubmissionNotFound)
-    digest = body_hash(body)
+    digest = canonical.digest(body)
     if await sql.fetch("SELECT 1 FROM submission WHERE id = $1", [str(sid)]):
         # The common retry, answered without checking anything again.
         return await _replay(caller, await Submission.get(id=sid), digest), False

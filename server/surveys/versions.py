@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import uuid
 from collections import OrderedDict
 
@@ -12,13 +10,13 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 import forms
-from server.core import audit, sql
+from server.core import audit, canonical, sql
 from server.core.caller import Caller
 from server.core.clock import now
 from server.core.ids import INT_MAX, parse_id, parse_slug
 from server.core.pagination import Page, paginate
-from server.core.problems import Conflict, FieldProblem, Forbidden, FormNotFound, InvalidInput, invalid
 from server.core.permissions import allows
+from server.core.problems import Conflict, FieldProblem, Forbidden, FormNotFound, InvalidInput, invalid
 from server.core.scope import forms_visible_to, forms_where, scope_of
 from server.models import Area, CatalogueItem, Form, FormVersion
 
@@ -84,8 +82,7 @@ async def _refusal(caller: Caller, slug: str, number: int) -> InvalidInput:
 
 
 def etag_of(title: str, schema: dict, ui: dict) -> str:
-    canonical = json.dumps([title, schema, ui], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return canonical.digest([title, schema, ui])
 
 
 async def list_forms(caller: Caller, cursor: str | None) -> Page:
