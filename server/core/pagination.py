@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,17 +37,34 @@ async def paginate(
     limit: int = DEFAULT_LIMIT,
 ) -> Page:
     """Order by two fields (the second unique, usually id), both ascending or both descending ("-")."""
-    descending = order[0].startswith("-")
     names = [name.lstrip("-") for name in order]
     if cursor:
-        first, second = _decode(cursor, query.model, names)
-        op = "lt" if descending else "gt"
-        query = query.filter(Q(**{f"{names[0]}__{op}": first}) | Q(**{names[0]: first, f"{names[1]}__{op}": second}))
+        query = after(query, order, _decode(cursor, query.model, names))
     rows = await query.order_by(*order).limit(limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = _encode([getattr(rows[-1], n) for n in names]) if more else None
     return Page([shape(row) for row in rows], next_cursor)
+
+
+async def batches(query: QuerySet, *, order: tuple[str, str], size: int) -> AsyncIterator[list]:
+    """Every row of the query in `order`, `size` at a time: for exports, which hold one batch, never the whole."""
+    last = None
+    while True:
+        page = query if last is None else after(query, order, last)
+        rows = await page.order_by(*order).limit(size)
+        if rows:
+            yield rows
+        if len(rows) < size:
+            return
+        last = [getattr(rows[-1], name.lstrip("-")) for name in order]
+
+
+def after(query: QuerySet, order: tuple[str, str], last: list) -> QuerySet:
+    """The rows that come after the row whose ordering values are `last` (the keyset condition)."""
+    first, second = (name.lstrip("-") for name in order)
+    op = "lt" if order[0].startswith("-") else "gt"
+    return query.filter(Q(**{f"{first}__{op}": last[0]}) | Q(**{first: last[0], f"{second}__{op}": last[1]}))
 
 
 def _encode(values: list) -> str:

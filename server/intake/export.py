@@ -21,12 +21,13 @@ from datetime import datetime
 from typing import Any
 
 import xlsxwriter
-from tortoise.expressions import Q
 
 import forms
+from forms import pointers
 from server.core import audit
 from server.core.caller import Caller
 from server.core.ids import parse_slug
+from server.core.pagination import batches
 from server.core.problems import FormNotFound, invalid
 from server.core.scope import forms_visible_to, visible
 from server.models import Form, FormVersion, Submission
@@ -112,23 +113,9 @@ def _sheet_name(title: str, used: set[str]) -> str:
 
 async def _rows(query, versions: dict, tables: list[Table], base_url: str) -> AsyncIterator[list[list[list[Any]]]]:
     """Batches of rows: for each submission, its rows in each table (one in the main table, n in each group)."""
-    last: tuple[datetime, Any] | None = None
-    while True:
-        page = query
-        if last is not None:
-            page = page.filter(Q(received_at__gt=last[0]) | Q(received_at=last[0], id__gt=last[1]))
-        batch = await page.order_by("received_at", "id").limit(BATCH).select_related(
-            "household__community", "author")
-        if not batch:
-            return
-        last = (batch[-1].received_at, batch[-1].id)
-        out = []
-        for s in batch:
-            version, form = versions[s.form_version_id]
-            out.append([_table_rows(t, s, version, form, base_url) for t in tables])
-        yield out
-        if len(batch) < BATCH:
-            return
+    async for batch in batches(query.select_related("household__community", "author"), order=("received_at", "id"),
+                               size=BATCH):
+        yield [[_table_rows(t, s, *versions[s.form_version_id], base_url) for t in tables] for s in batch]
 
 
 def _table_rows(table: Table, s: Submission, version: FormVersion, form: forms.CompiledForm,
@@ -179,11 +166,10 @@ class Link:
 
 
 def _lookup(data: Any, template: str) -> Any:
-    for part in template.split("/")[1:]:
-        part = part.replace("~1", "/").replace("~0", "~")
-        if not isinstance(data, dict) or part not in data:
+    for key in pointers.split(template):
+        if not isinstance(data, dict) or key not in data:
             return None
-        data = data[part]
+        data = data[key]
     return data
 
 
