@@ -32,11 +32,17 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     commands.add_parser("settings", help="list every setting with its default and help")
+    commands.add_parser("permissions", help="print the permission table (Markdown), as docs/api.md shows it")
     args = parser.parse_args(argv)
 
     if args.command == "settings":
         for name, default, help_text in describe():
             print(f"{name:34} {default or '(空)':28} {help_text}")
+        return 0
+    if args.command == "permissions":
+        from server.core.permissions import as_markdown
+
+        print(as_markdown())
         return 0
     try:
         settings = load_settings()
