@@ -46,7 +46,7 @@ async def render_http_exception(request: Request, exc: HTTPException):
         return problem_response(NotFound("该地址不存在。"))
     if exc.status_code == 405:
         allowed = (exc.headers or {}).get("Allow", "")
-        return problem_response(MethodNotAllowed([m.strip() for m in allowed.split(",") if m.strip()]))
+        return problem_response(MethodNotAllowed(sorted(m.strip() for m in allowed.split(",") if m.strip())))
     return problem_response(HttpError(exc.status_code))
 
 

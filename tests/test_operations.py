@@ -1,12 +1,14 @@
+import json
 import logging
 import re
 
+from starlette.exceptions import HTTPException
 from starlette.routing import Route
 from tortoise import Tortoise
 from tortoise.migrations.autodetector import MigrationAutodetector
 
 from factories import assert_problem, headers_for, make_district, make_user
-from server.app import create_app
+from server.app import create_app, render_http_exception
 from server.core.db import tortoise_config
 
 
@@ -90,3 +92,21 @@ async def test_the_client_address_comes_from_a_trusted_proxy_only(settings, clea
                               headers={"X-Forwarded-For": "203.0.113.9"})
         event = await AuditEvent.filter(action="login.failed").order_by("-at").first()
         assert event.address == expected
+
+
+async def test_a_method_a_path_does_not_serve_is_405_naming_every_method_it_does(client, settings):
+    headers = await headers_for(settings, await make_user("admin"))
+    response = await client.delete("/api/v1/areas", headers=headers)
+    assert_problem(response, 405)
+    assert response.headers["allow"] == "GET, HEAD, POST"
+    response = await client.post("/api/v1/attachments/" + "0" * 64, headers=headers)
+    assert_problem(response, 405)
+    assert response.headers["allow"] == "GET, HEAD, PUT"
+    assert_problem(await client.get("/api/v1/no-such-thing", headers=headers), 404)
+
+
+async def test_the_frameworks_other_http_errors_keep_their_status():
+    response = await render_http_exception(None, HTTPException(416))
+    assert response.status_code == 416
+    assert response.media_type == "application/problem+json"
+    assert json.loads(response.body)["status"] == 416

@@ -21,7 +21,7 @@ from server.core import sql
 from server.core.caller import Caller
 from server.core.ids import parse_id
 from server.core.problems import NotFound
-from server.models import Area, Household, HouseholdConflict, Submission, SubmissionAttachment, UserArea
+from server.models import LEVELS, Area, Household, HouseholdConflict, Submission, SubmissionAttachment, UserArea
 
 M = TypeVar("M", bound=Model)
 
@@ -56,8 +56,7 @@ class Scope:
 
     def _assigned(self) -> list[tuple[str, frozenset[uuid.UUID]]]:
         """(level, ids) of each level with assigned areas."""
-        levels = (("county", self.counties), ("township", self.townships), ("community", self.communities))
-        return [(level, ids) for level, ids in levels if ids]
+        return [(level, ids) for level, ids in zip(LEVELS, (self.counties, self.townships, self.communities)) if ids]
 
     def covers(self, area: Area) -> bool:
         return (
@@ -114,6 +113,12 @@ AREA_PATH: dict[type[Model], str] = {
 async def visible(caller: Caller, model: type[M]) -> QuerySet[M]:
     """The rows of `model` the caller may see."""
     return model.filter((await scope_of(caller)).areas(AREA_PATH[model]))
+
+
+def under(model: type[Model], area_id: uuid.UUID) -> Q:
+    """Filter for rows of `model` in the area `area_id` or below it (a county, township or community)."""
+    via = AREA_PATH[model]
+    return Q(*(Q(**{f"{via}{level}_id": area_id}) for level in LEVELS), join_type=Q.OR)
 
 
 async def get_visible(caller: Caller, model: type[M], raw_id: object, not_found: type[NotFound]) -> M:

@@ -15,11 +15,12 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import aiofiles
 import xlsxwriter
 
 import forms
@@ -61,7 +62,9 @@ class Export:
     chunks: AsyncIterator[bytes]
 
 
-async def export_submissions(caller: Caller, slug: str, fmt: str, table: str | None, base_url: str) -> Export:
+async def export_submissions(caller: Caller, slug: str, fmt: str, table: str | None,
+                             photo_url: Callable[[str], str]) -> Export:
+    """`photo_url` gives the address of a photo by its hash, as the HTTP layer serves it."""
     form = await Form.filter(await forms_visible_to(caller), slug=parse_slug(slug, FormNotFound)).first()
     if form is None or fmt not in ("xlsx", "csv"):
         raise FormNotFound()
@@ -74,7 +77,7 @@ async def export_submissions(caller: Caller, slug: str, fmt: str, table: str | N
             raise invalid("/table", f"没有这张表；可选：{names}")
         tables = [chosen]
     query = (await visible(caller, Submission)).filter(form_id=form.id).exclude(review_state="replaced")
-    rows = _rows(query, versions, tables, base_url)
+    rows = _rows(query, versions, tables, photo_url)
     await audit.record(caller, "submissions.exported", "form", form.slug, format=fmt, table=table)
     stem = f"{form.slug}-submissions"
     if fmt == "csv":
@@ -111,15 +114,16 @@ def _sheet_name(title: str, used: set[str]) -> str:
     return name
 
 
-async def _rows(query, versions: dict, tables: list[Table], base_url: str) -> AsyncIterator[list[list[list[Any]]]]:
+async def _rows(query, versions: dict, tables: list[Table],
+                photo_url: Callable[[str], str]) -> AsyncIterator[list[list[list[Any]]]]:
     """Batches of rows: for each submission, its rows in each table (one in the main table, n in each group)."""
     async for batch in batches(query.select_related("household__community", "author"), order=("received_at", "id"),
                                size=BATCH):
-        yield [[_table_rows(t, s, *versions[s.form_version_id], base_url) for t in tables] for s in batch]
+        yield [[_table_rows(t, s, *versions[s.form_version_id], photo_url) for t in tables] for s in batch]
 
 
 def _table_rows(table: Table, s: Submission, version: FormVersion, form: forms.CompiledForm,
-                base_url: str) -> list[list[Any]]:
+                photo_url: Callable[[str], str]) -> list[list[Any]]:
     photos = set(form.photo_templates())
 
     labelled = form.choice_labels()
@@ -128,7 +132,7 @@ def _table_rows(table: Table, s: Submission, version: FormVersion, form: forms.C
         if value is None:
             return None
         if template in photos:
-            return Link([f"{base_url}/api/v1/attachments/{sha}" for sha in (value if isinstance(value, list) else [value])])
+            return Link([photo_url(sha) for sha in (value if isinstance(value, list) else [value])])
         if isinstance(value, list):
             return "、".join(form.label_for(template, v) for v in value)
         if template in labelled:
@@ -234,15 +238,17 @@ def _write_cell(sheet, row: int, col: int, value: Any) -> None:
 
 
 async def _stream(path: str) -> AsyncIterator[bytes]:
+    # Closing and removing are shielded: when the supervisor's browser goes away mid-download the whole request is
+    # cancelled, these awaits too, and the file would be left in the temporary folder.
     try:
-        f = await asyncio.to_thread(open, path, "rb")
+        f = await aiofiles.open(path, "rb")
         try:
-            while chunk := await asyncio.to_thread(f.read, CHUNK):
+            while chunk := await f.read(CHUNK):
                 yield chunk
         finally:
-            f.close()
+            await asyncio.shield(f.close())
     finally:
-        await asyncio.to_thread(_remove, path)
+        await asyncio.shield(asyncio.to_thread(_remove, path))
 
 
 def _remove(path: str) -> None:

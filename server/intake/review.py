@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from server.core import audit
@@ -11,7 +10,7 @@ from server.core.clock import now, parse_time
 from server.core.ids import parse_id, parse_slug
 from server.core.pagination import Page, paginate
 from server.core.problems import Conflict, SubmissionNotFound, invalid
-from server.core.scope import get_visible, visible
+from server.core.scope import get_visible, under, visible
 from server.intake import replies
 from server.models import Review, Submission
 
@@ -32,8 +31,7 @@ async def list_submissions(caller: Caller, filters: dict, cursor: str | None) ->
         query = query.filter(household_id=parse_id(filters["household"], pointer="/household"))
     if filters.get("area"):
         area_id = parse_id(filters["area"], pointer="/area")
-        query = query.filter(Q(household__community__county_id=area_id) | Q(household__community__township_id=area_id)
-                             | Q(household__community_id=area_id))
+        query = query.filter(under(Submission, area_id))
     if filters.get("since"):
         since = parse_time(filters["since"])
         if since is None:

@@ -72,9 +72,10 @@ async def review_submission(request: Request, body: dict) -> Response:
 async def export_submissions(request: Request) -> Response:
     """Every current submission of a form across its versions, as XLSX (a sheet per repeated group) or CSV
     (`?table=members` for a group's rows), labelled by question titles and choice labels."""
+    base = str(request.base_url).rstrip("/")
     export = await submission_export.export_submissions(
         request.user, request.path_params["slug"], request.path_params["format"], request.query_params.get("table"),
-        str(request.base_url).rstrip("/"),
+        lambda sha256: f"{base}/api/v1/attachments/{sha256}",
     )
     disposition = f'attachment; filename="{export.filename}"'
     return StreamingResponse(export.chunks, media_type=export.media_type, headers={"Content-Disposition": disposition})
