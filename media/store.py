@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+import aiofiles
+import aiofiles.os
+
 from media.errors import InvalidHash, PhotoNotFound, UnknownVariant
 
 # Derived images the server makes of each photo; the pixel sizes belong to `media.images`.
@@ -73,6 +76,7 @@ class PhotoStore(ABC):
         Called at start, before uploads are accepted. With several processes sharing one store, pass `older_than`
         (seconds) larger than any upload takes, so that another process's upload in progress is left alone.
         """
+        # One hop for the whole folder, not two or three per file as aiofiles would take.
         return await asyncio.to_thread(_remove_files_older_than, self.temp_dir, older_than)
 
     @abstractmethod
@@ -139,7 +143,7 @@ class LocalPhotoStore(PhotoStore):
             os.close(fd)
             os.unlink(path)
 
-        await asyncio.to_thread(probe)
+        await asyncio.to_thread(probe)  # create, close, remove: one hop (aiofiles has no mkstemp)
 
     def original_path(self, sha256: str) -> Path:
         sha256 = normalize_sha256(sha256)
@@ -151,13 +155,14 @@ class LocalPhotoStore(PhotoStore):
 
     async def put(self, sha256: str, source_path: str) -> bool:
         dest = self.original_path(sha256)
+        # One hop for the sequence whose order makes it crash-safe (sync, link, sync the folder), not one per call.
         return await asyncio.to_thread(_move_into_place, Path(source_path), dest)
 
     async def open(self, sha256: str) -> PhotoStream:
         return await _open_file(self.original_path(sha256))
 
     async def exists(self, sha256: str) -> bool:
-        return await asyncio.to_thread(self.original_path(sha256).is_file)
+        return await aiofiles.os.path.isfile(self.original_path(sha256))
 
     async def size(self, sha256: str) -> int:
         return (await _stat(self.original_path(sha256))).st_size
@@ -168,17 +173,17 @@ class LocalPhotoStore(PhotoStore):
 
     async def delete(self, sha256: str) -> bool:
         paths = [self.original_path(sha256)] + [self.derived_path(sha256, v) for v in sorted(VARIANTS)]
-        return await asyncio.to_thread(_unlink_all, paths)
+        return await asyncio.to_thread(_unlink_all, paths)  # three files, one hop
 
     async def put_derived(self, sha256: str, variant: str, data: bytes) -> None:
         dest = self.derived_path(sha256, variant)
-        await asyncio.to_thread(self._write_derived, dest, data)
+        await asyncio.to_thread(self._write_derived, dest, data)  # write, sync, rename, sync the folder: one hop
 
     async def open_derived(self, sha256: str, variant: str) -> PhotoStream:
         return await _open_file(self.derived_path(sha256, variant))
 
     async def exists_derived(self, sha256: str, variant: str) -> bool:
-        return await asyncio.to_thread(self.derived_path(sha256, variant).is_file)
+        return await aiofiles.os.path.isfile(self.derived_path(sha256, variant))
 
     async def list_hashes(self) -> AsyncIterator[str]:
         # One thread hop per first-level shard: at most 256 hops, each listing a bounded number of folders.
@@ -265,7 +270,7 @@ def _ensure_dir(path: Path) -> None:
 
 async def _stat(path: Path) -> os.stat_result:
     try:
-        return await asyncio.to_thread(path.stat)
+        return await aiofiles.os.stat(path)
     except FileNotFoundError:
         raise PhotoNotFound() from None
 
@@ -276,14 +281,15 @@ async def _open_file(path: Path) -> PhotoStream:
     async def chunks() -> AsyncIterator[bytes]:
         # Opened on first read, not before: a stream that is never read leaves no file handle behind.
         try:
-            f = await asyncio.to_thread(open, path, "rb")
+            f = await aiofiles.open(path, "rb")
         except FileNotFoundError:
             raise PhotoNotFound() from None
         try:
-            while chunk := await asyncio.to_thread(f.read, CHUNK_SIZE):
+            while chunk := await f.read(CHUNK_SIZE):
                 yield chunk
         finally:
-            f.close()
+            # Shielded: when a phone goes away mid-download the whole request is cancelled, this await too.
+            await asyncio.shield(f.close())
 
     return PhotoStream(size=size, chunks=chunks)
 

@@ -4,15 +4,17 @@ import asyncio
 import copy
 import csv
 import io
+import os
 import uuid
 
+import anyio
 import pytest
 from openpyxl import load_workbook
 
 import forms
 from factories import (assert_problem, economic_survey, headers_for, home_visit, jpeg, make_district, make_field,
                        make_form_version, make_household, make_user, sha256_of, submission_body, upload)
-from server.intake.export import BATCH
+from server.intake.export import BATCH, CHUNK, _stream
 
 
 @pytest.fixture
@@ -159,3 +161,26 @@ async def test_a_csv_export_is_sent_batch_by_batch_as_it_is_read(client, app, se
     rows = list(csv.reader(io.StringIO(b"".join(pieces).decode("utf-8-sig"))))
     assert len(rows) == 1 + BATCH + 1
     assert len(pieces) == 3  # the header, then one piece per batch read
+
+
+async def test_a_finished_xlsx_file_is_removed_once_sent_abandoned_or_cancelled(tmp_path):
+    # An XLSX is a ZIP, written whole to a temporary file before its first byte is sent; nothing may leave it there.
+    def finished(name: str) -> str:
+        path = tmp_path / name
+        path.write_bytes(os.urandom(3 * CHUNK))
+        return str(path)
+
+    sent = finished("sent.xlsx")
+    assert len(b"".join([chunk async for chunk in _stream(sent)])) == 3 * CHUNK
+    abandoned = _stream(finished("abandoned.xlsx"))
+    assert len(await anext(abandoned)) == CHUNK
+    await abandoned.aclose()
+    with anyio.CancelScope() as download:
+        async for _ in _stream(finished("cancelled.xlsx")):
+            download.cancel()  # the browser went away: every await from here on is cancelled, clean-up's too
+    assert download.cancelled_caught
+    for _ in range(200):  # the shielded clean-up finishes on its own
+        if not any(tmp_path.iterdir()):
+            break
+        await asyncio.sleep(0.01)
+    assert list(tmp_path.iterdir()) == []

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import errno
 import os
 import stat
 import time
 
+import anyio
 import pytest
 
 from media import store as store_module
@@ -104,3 +107,27 @@ async def test_stray_files_in_the_shards_are_not_listed_as_photos(local_store: L
     (local_store.original_path(sha).parent / "notes.txt").write_text("left by an operator")
 
     assert [s async for s in local_store.list_hashes()] == [sha]
+
+
+def open_paths() -> set[str]:
+    paths = set()
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(FileNotFoundError):  # closed meanwhile
+            paths.add(os.readlink(f"/proc/self/fd/{fd}"))
+    return paths
+
+
+async def test_a_download_cancelled_half_way_leaves_the_photo_closed(local_store: LocalPhotoStore) -> None:
+    data = os.urandom(3 * store_module.CHUNK_SIZE)
+    sha = sha256_of(data)
+    await local_store.put(sha, write_temp(local_store, data))
+    path = str(local_store.original_path(sha))
+    with anyio.CancelScope() as download:
+        async for _ in await local_store.open(sha):
+            download.cancel()  # the phone went away: every await from here on is cancelled, clean-up's too
+    assert download.cancelled_caught
+    for _ in range(200):  # the shielded close finishes on its own
+        if path not in open_paths():
+            break
+        await asyncio.sleep(0.01)
+    assert path not in open_paths()
