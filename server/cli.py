@@ -61,23 +61,25 @@ async def _run(settings, args) -> int:
         return 0
     if args.command == "makemigrations":
         return await _makemigrations(settings, args.name)
-    from server.ops import setup  # imports the models; keep `doorstep settings` free of them
+    # These import the models; keep `doorstep settings` free of them.
+    from server.ops import accounts, areas_file, builtins, demo
+    from server.ops.errors import SetupError
 
     await db.connect(settings)
     try:
         if args.command == "create-admin":
-            return await _create_admin(setup, args.username, args.if_missing)
+            return await _create_admin(accounts, args.username, args.if_missing)
         if args.command == "load-areas":
-            created, kept = await setup.load_areas(args.file)
+            created, kept = await areas_file.load_areas(args.file)
             print(f"区域：新增 {created} 个，已有 {kept} 个未改动。")
         elif args.command == "load-builtins":
-            print(await setup.load_builtins())
+            print(await builtins.load_builtins())
         elif args.command == "load-demo":
-            print(await setup.load_demo())
+            print(await demo.load_demo())
         elif args.command == "orphans":
             return await _report_orphans(settings, args.hours)
         return 0
-    except setup.SetupError as exc:
+    except SetupError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 1
     finally:
@@ -105,10 +107,10 @@ async def _report_orphans(settings, hours: int | None) -> int:
     return 0
 
 
-async def _create_admin(setup, username: str, if_missing: bool) -> int:
+async def _create_admin(accounts, username: str, if_missing: bool) -> int:
     import os
 
-    if if_missing and await setup.any_admin():
+    if if_missing and await accounts.any_admin():
         print("已有管理员账号，未作改动。")
         return 0
     password = os.environ.get("DOORSTEP_ADMIN_PASSWORD")
@@ -117,7 +119,7 @@ async def _create_admin(setup, username: str, if_missing: bool) -> int:
         password, generated = secrets.token_urlsafe(12), True
     elif not password:
         password = getpass.getpass("新管理员密码：") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
-    await setup.create_admin(username, password)
+    await accounts.create_admin(username, password)
     print(f"已创建管理员 {username}。")
     if generated:
         print(f"初始密码（只显示这一次，请登录后修改）：{password}")

@@ -4,7 +4,7 @@ import pytest
 
 import forms
 from factories import assert_problem, headers_for, make_district, make_user
-from server.ops import setup
+from server.ops import builtins
 from server.models import Form, FormVersion
 
 SCHEMA = {
@@ -204,9 +204,9 @@ async def test_a_retired_form_takes_no_drafts_or_versions_but_stays_readable(cli
 
 async def test_built_in_forms_and_the_catalogue_load_once_and_everyone_may_fill_them(client, settings, east):
     district, _ = east
-    first = await setup.load_builtins()
+    first = await builtins.load_builtins()
     assert "发布了" in first
-    assert "均已是最新" in await setup.load_builtins()
+    assert "均已是最新" in await builtins.load_builtins()
     assert await FormVersion.all().count() == 6
     worker = await headers_for(settings, await make_user("worker", district.west_a))
     slugs = {f["slug"] for f in (await client.get("/api/v1/forms", headers=worker)).json()["items"]}
@@ -220,10 +220,10 @@ async def test_built_in_forms_and_the_catalogue_load_once_and_everyone_may_fill_
 
 
 async def test_a_built_in_form_changed_by_an_upgrade_is_published_again_by_the_system(client, settings, east):
-    await setup.load_builtins()
+    await builtins.load_builtins()
     # As if version 1 came from an older Doorstep whose home-visit form read differently.
     await FormVersion.filter(form__slug="home_visit", version=1).update(etag="from-an-older-release")
-    said = await setup.load_builtins()
+    said = await builtins.load_builtins()
     assert "第 2 版" in said and said.count("版") == 1
     assert await FormVersion.filter(form__slug="home_visit").count() == 2
     admin = await headers_for(settings, await make_user("admin"))
@@ -231,4 +231,4 @@ async def test_a_built_in_form_changed_by_an_upgrade_is_published_again_by_the_s
     published = sorted((e["target_id"], e["detail"]["version"]) for e in events)
     assert published == sorted([(f["slug"], 1) for f in forms.builtin_forms()] + [("home_visit", 2)])
     assert {(e["actor"], e["actor_name"]) for e in events} == {(None, "系统")}
-    assert "均已是最新" in await setup.load_builtins()
+    assert "均已是最新" in await builtins.load_builtins()

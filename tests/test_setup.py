@@ -7,8 +7,10 @@ import sys
 import pytest
 from openpyxl import Workbook
 
-from server.ops import setup
 from server.models import Area, User
+from server.ops import demo
+from server.ops.areas_file import load_areas
+from server.ops.errors import SetupError
 
 AREAS_CSV = "code,name,level,parent_code\n430602,巴陵区,county,\n430602001,城东街道,township,430602\n430602001001,白竹亭社区,community,430602001\n"
 
@@ -18,8 +20,8 @@ async def test_areas_load_from_csv_and_a_second_load_changes_nothing(tmp_path, c
     # Children before parents, and a BOM as Excel writes it: the loader copes with both.
     lines = AREAS_CSV.splitlines()
     path.write_text("\ufeff" + "\n".join([lines[0], lines[3], lines[2], lines[1]]) + "\n", encoding="utf-8")
-    assert await setup.load_areas(path) == (3, 0)
-    assert await setup.load_areas(path) == (0, 3)
+    assert await load_areas(path) == (3, 0)
+    assert await load_areas(path) == (0, 3)
     community = await Area.get(code="430602001001")
     township = await Area.get(code="430602001")
     assert community.township_id == township.id and community.parent_id == township.id
@@ -30,7 +32,7 @@ async def test_areas_load_from_xlsx(tmp_path, clean_database):
     for row in [line.split(",") for line in AREAS_CSV.splitlines()]:
         book.active.append(row)
     book.save(tmp_path / "areas.xlsx")
-    assert await setup.load_areas(tmp_path / "areas.xlsx") == (3, 0)
+    assert await load_areas(tmp_path / "areas.xlsx") == (3, 0)
 
 
 @pytest.mark.parametrize(
@@ -45,17 +47,17 @@ async def test_areas_load_from_xlsx(tmp_path, clean_database):
 async def test_a_bad_area_file_loads_nothing(tmp_path, clean_database, content):
     path = tmp_path / "areas.csv"
     path.write_text(content, encoding="utf-8")
-    with pytest.raises(setup.SetupError):
-        await setup.load_areas(path)
+    with pytest.raises(SetupError):
+        await load_areas(path)
     assert await Area.all().count() == 0
 
 
 async def test_the_demo_district_loads_once(clean_database):
-    first = await setup.load_demo()
+    first = await demo.load_demo()
     assert "密码" in first
     assert await Area.filter(name="白竹亭社区").exists()
     assert {u.role for u in await User.all()} == {"bureau", "supervisor", "worker", "provider"}
-    assert "未作改动" in await setup.load_demo()
+    assert "未作改动" in await demo.load_demo()
 
 
 def doorstep(*args, env=None, input=None):
