@@ -6,7 +6,7 @@ import hashlib
 import io
 import itertools
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -151,6 +151,13 @@ class Field:
     worker: User
     headers: dict
     photos: list[str]  # their sha256
+    photo_bytes: dict[str, bytes] = field(default_factory=dict)
+
+    async def share_photos(self, client, headers: dict) -> None:
+        """Another user sends the same photos' bytes, as a phone that holds them does: knowing a hash is not enough
+        to use a photo."""
+        for data in self.photo_bytes.values():
+            assert (await upload(client, headers, data)).status_code == 200
 
 
 async def make_field(client, settings, photos: int = 1) -> Field:
@@ -159,12 +166,12 @@ async def make_field(client, settings, photos: int = 1) -> Field:
     household = await make_household(district.east_a)
     worker = await make_user("worker", district.east_a)
     headers = await headers_for(settings, worker)
-    shas = []
+    stored = {}
     for _ in range(photos):
         data = jpeg()
         assert (await upload(client, headers, data)).status_code == 201
-        shas.append(sha256_of(data))
-    return Field(district, household, worker, headers, shas)
+        stored[sha256_of(data)] = data
+    return Field(district, household, worker, headers, list(stored), stored)
 
 
 def home_visit(door: str, photos: list[str], **changes) -> dict:

@@ -17,6 +17,7 @@ TUESDAY = ("2025-03-18T15:00:00+08:00", "2025-03-18T15:30:00+08:00")
 async def two_workers(client, settings):
     field = await make_field(client, settings)
     b = await headers_for(settings, await make_user("worker", field.district.east_a))
+    await field.share_photos(client, b)
     return field.district, field.household, field.headers, b, field.photos[0]
 
 

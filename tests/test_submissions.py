@@ -359,9 +359,10 @@ async def test_a_photo_that_cannot_be_decoded_is_kept_but_has_no_thumbnail(clien
     assert_problem(await client.get(f"/api/v1/attachments/{sha}?size=thumb", headers=headers), 404)
 
 
-async def test_who_may_submit_for_a_household_and_with_which_form(client, settings, field):
+async def test_who_may_submit_for_a_household_and_with_which_form(client, settings, app, field):
     """Every role against a household of east_a, with a built-in form and with forms of the townships east and west."""
     district, household, worker, headers, shas = field
+    photos = [b"".join([chunk async for chunk in await app.state.photos.open(sha)]) for sha in shas]
     for township in (district.east, district.west):
         await make_form_version("home_visit", as_slug=f"visit-{township.code}", area=township)
     east_form, west_form = f"visit-{district.east.code}", f"visit-{district.west.code}"
@@ -378,6 +379,8 @@ async def test_who_may_submit_for_a_household_and_with_which_form(client, settin
     ]
     for role, area, form, status, pointer in cases:
         h = await headers_for(settings, await make_user(role, *([area] if area else [])))
+        for data in photos:  # each sends the photos' bytes, as its phone would: a hash alone opens nothing
+            await upload(client, h, data)
         body = submission_body(household, home_visit(shas[0], shas), form=form)
         response = await client.put(f"/api/v1/submissions/{uuid.uuid4()}", json=body, headers=h)
         if status == 201:

@@ -67,7 +67,7 @@ def _table() -> list[Operation]:
         op("GET", f"{API}/households/{{id}}/conflicts", households.list_conflicts, "household.read"),
         op("POST", f"{API}/conflicts/{{id}}/resolve", households.resolve_conflict, "conflict.resolve"),
         op("PUT", f"{API}/attachments/{{sha256}}", attachments.put_attachment, "photo.upload"),
-        op("HEAD", f"{API}/attachments/{{sha256}}", attachments.head_attachment, "photo.upload"),
+        op("HEAD", f"{API}/attachments/{{sha256}}", attachments.head_attachment, "photo.read"),
         op("GET", f"{API}/attachments/{{sha256}}", attachments.get_attachment, "photo.read"),
         op("GET", f"{API}/orphan-photos", attachments.list_orphans, "photo.orphans"),
         op("GET", f"{API}/submissions", submissions.list_submissions, "submission.read"),

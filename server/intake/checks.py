@@ -51,7 +51,7 @@ async def check(caller: Caller, sid: uuid.UUID, household_id: uuid.UUID, body: d
     if errors:
         raise InvalidInput(errors=[FieldProblem(f"/data{e.pointer}", e.detail) for e in errors])
     photos = _photos(form, data, body.get("attachments", []))
-    stored, reused = await evidence.stored_photos(sorted({sha for _, sha in photos}), household_id, chain)
+    stored, reused = await evidence.usable_photos(caller, sorted({sha for _, sha in photos}), household_id, chain)
     _require_stored(photos, stored, body.get("attachments", []))
     changes = forms.binding_changes(form, data)
     await _check_members(changes.members, household_id, original.original_id if original else sid)

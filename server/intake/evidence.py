@@ -13,6 +13,8 @@ import uuid
 from datetime import datetime, timedelta
 
 from server.core import sql
+from server.core.caller import Caller
+from server.core.scope import scope_of
 from server.models import Attachment, Household
 from server.settings import Settings
 
@@ -26,21 +28,28 @@ def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, h)))
 
 
-async def stored_photos(shas: list[str], household_id: uuid.UUID,
+async def usable_photos(caller: Caller, shas: list[str], household_id: uuid.UUID,
                         chain: set[uuid.UUID]) -> tuple[dict[str, Attachment], set[str]]:
-    """The stored photos among `shas`, and those of them already used in another household's visit (not counting
-    the submissions `chain` a correction replaces), in one statement."""
+    """The photos among `shas` the caller may use: stored, and either sent by the caller or used by a submission the
+    caller may see (a correction's). Also those of them already used in another household's visit (not counting the
+    submissions `chain` a correction replaces). One statement."""
     if not shas:
         return {}, set()
-    params: list = [str(household_id)]
+    params: list = [str(household_id), str(caller.id)]
     others = f"AND s.id NOT IN ({sql.placeholders(sorted(map(str, chain)), params)})" if chain else ""
-    # Not scoped on purpose: the check spans the county, and the flag names no other household.
+    in_scope = (await scope_of(caller)).where("a", params)
+    # The reuse check is not scoped on purpose: it spans the county, and the flag names no other household.
     rows = await sql.fetch(f"""
         SELECT {sql.columns(Attachment, "p")}, EXISTS (
             SELECT 1 FROM submission_attachment l JOIN submission s ON s.id = l.submission_id
             WHERE l.attachment_id = p.sha256 AND s.household_id <> $1 {others}
         ) AS reused
-        FROM attachment p WHERE p.sha256 IN ({sql.placeholders(sorted(shas), params)})""", params)
+        FROM attachment p
+        WHERE p.sha256 IN ({sql.placeholders(sorted(shas), params)}) AND (
+            EXISTS (SELECT 1 FROM photo_holder k WHERE k.attachment_id = p.sha256 AND k.user_id = $2)
+            OR EXISTS (SELECT 1 FROM submission_attachment l JOIN submission s ON s.id = l.submission_id
+                       JOIN household h ON h.id = s.household_id JOIN area a ON a.id = h.community_id
+                       WHERE l.attachment_id = p.sha256 AND {in_scope}))""", params)
     return ({row["sha256"]: sql.load(Attachment, row) for row in rows},
             {row["sha256"] for row in rows if row["reused"]})
 
@@ -53,7 +62,7 @@ def flags_for(
     started_at: datetime | None,
     finished_at: datetime | None,
 ) -> list[dict]:
-    """Warnings for the photos (pointer, attachment) of one submission; `reused` as `stored_photos` found them."""
+    """Warnings for the photos (pointer, attachment) of one submission; `reused` as `usable_photos` found them."""
     flags: list[dict] = []
     seen: set[tuple[str, str]] = set()
 

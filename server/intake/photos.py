@@ -8,6 +8,7 @@ uploaded again by the phone (HEAD says it is not there) and recorded then.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,7 +27,7 @@ from server.core.clock import now
 from server.core.problems import (AttachmentNotFound, FieldProblem, PhotoRejected, ThumbnailUnavailable, TooLarge,
                                   UnsupportedMediaType, invalid)
 from server.core.scope import visible
-from server.models import Attachment, SubmissionAttachment
+from server.models import Attachment, PhotoHolder, SubmissionAttachment
 from server.settings import Settings
 
 SIZES = {"thumb": "thumb", "large": "large"}
@@ -84,9 +85,15 @@ async def upload(caller: Caller, settings: Settings, store: PhotoStore, workers:
     thumbnails.make_later(sha256)  # a retry too: its first attempt may have ended before they were made
     try:
         await row.save(force_create=True)
+        created = True
     except IntegrityError:
-        return await Attachment.get(sha256=sha256), False
-    return row, True
+        row, created = await Attachment.get(sha256=sha256), False
+    try:
+        # The bytes prove possession: from now on this caller may use and open the photo, as its first sender may.
+        await PhotoHolder.create(attachment_id=sha256, user_id=caller.id, at=now())
+    except IntegrityError:
+        pass  # held already
+    return row, created
 
 
 def _too_large(limit: int) -> TooLarge:
@@ -94,15 +101,28 @@ def _too_large(limit: int) -> TooLarge:
 
 
 async def recorded(caller: Caller, store: PhotoStore, name: str) -> Attachment:
-    """For HEAD: the photo is stored and recorded, so the phone need not send it again; else AttachmentNotFound."""
+    """For HEAD: the photo is stored and this caller may use it in a submission (it sent the bytes, or may see a
+    submission that uses it), so the phone need not send it again. Anyone else, who may know only the hash, gets
+    AttachmentNotFound and sends the bytes."""
+    row, household_id = await _known(caller, name)
+    if household_id is None and not await PhotoHolder.exists(attachment_id=row.sha256, user_id=caller.id):
+        raise AttachmentNotFound()
+    if not await store.exists(row.sha256):
+        raise AttachmentNotFound()
+    return row
+
+
+async def _known(caller: Caller, name: str) -> tuple[Attachment, uuid.UUID | None]:
+    """The recorded photo, and the household of a submission using it that the caller may see (None if none)."""
     try:
         sha256 = normalize_sha256(name)
     except media_errors.InvalidHash:
         raise AttachmentNotFound() from None
     row = await Attachment.get_or_none(sha256=sha256)
-    if row is None or not await store.exists(sha256):
+    if row is None:
         raise AttachmentNotFound()
-    return row
+    used = (await visible(caller, SubmissionAttachment)).filter(attachment_id=sha256)
+    return row, await used.first().values_list("submission__household_id", flat=True)
 
 
 @dataclass
@@ -115,18 +135,14 @@ class OpenedPhoto:
 
 async def open_photo(caller: Caller, store: PhotoStore, thumbnails: Thumbnails, name: str,
                      size: str | None) -> OpenedPhoto:
-    """The original (or a thumbnail) for a caller who may see a submission that uses it; anyone else gets 404."""
-    try:
-        sha256 = normalize_sha256(name)
-    except media_errors.InvalidHash:
-        raise AttachmentNotFound() from None
+    """The original (or a thumbnail) for a caller who may see a submission that uses it; anyone else gets 404, its
+    uploader too until a submission uses it (Doorstep keeps visit photos, not files)."""
     if size is not None and size not in SIZES:
         raise invalid("/size", "尺寸应为 thumb 或 large")
-    used = (await visible(caller, SubmissionAttachment)).filter(attachment_id=sha256)
-    row = await Attachment.get_or_none(sha256=sha256)
-    household_id = await used.first().values_list("submission__household_id", flat=True)
-    if row is None or household_id is None:
+    row, household_id = await _known(caller, name)
+    if household_id is None:
         raise AttachmentNotFound()
+    sha256 = row.sha256
     try:
         if size is None:
             stream = await store.open(sha256)

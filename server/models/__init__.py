@@ -2,8 +2,8 @@
 them "models.X"). The schema itself is built only by the migrations in migrations/."""
 
 from server.models.households import Household, HouseholdChange, HouseholdConflict, Member
-from server.models.intake import Attachment, Review, Submission, SubmissionAttachment, Visit
+from server.models.intake import Attachment, PhotoHolder, Review, Submission, SubmissionAttachment, Visit
 from server.models.people import LEVELS, ROLES, AccessToken, Area, AuditEvent, LoginFailure, Provider, User, UserArea
 from server.models.surveys import CatalogueCategory, CatalogueItem, Form, FormVersion
 
-__all__ = ["LEVELS", "ROLES", "Area", "Provider", "User", "UserArea", "AccessToken", "LoginFailure", "AuditEvent", "Form", "FormVersion", "CatalogueCategory", "CatalogueItem", "Household", "Member", "HouseholdChange", "HouseholdConflict", "Attachment", "Visit", "Submission", "SubmissionAttachment", "Review"]
+__all__ = ["LEVELS", "ROLES", "Area", "Provider", "User", "UserArea", "AccessToken", "LoginFailure", "AuditEvent", "Form", "FormVersion", "CatalogueCategory", "CatalogueItem", "Household", "Member", "HouseholdChange", "HouseholdConflict", "Attachment", "PhotoHolder", "Visit", "Submission", "SubmissionAttachment", "Review"]

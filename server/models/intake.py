@@ -29,6 +29,24 @@ class Attachment(Model):
         table = "attachment"
 
 
+class PhotoHolder(Model):
+    """A user who has sent a photo's bytes, and so may use and open it.
+
+    Content addressing names a photo by its hash, but knowing the hash (from a screenshot, an export, a log) must not
+    open it: only sending the bytes, or seeing a submission that uses the photo, does. Photos stored before this
+    table existed have no holders: a phone still holding one is told it is missing, uploads it again and is recorded.
+    """
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    attachment = fields.ForeignKeyField("models.Attachment", related_name="holders", on_delete=fields.CASCADE)
+    user = fields.ForeignKeyField("models.User", related_name="photos_held", on_delete=fields.CASCADE)
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "photo_holder"
+        unique_together = (("attachment", "user"),)
+
+
 class Visit(Model):
     """One contact between a worker and a household, carrying one or more submissions.
 
