@@ -9,6 +9,7 @@ from tortoise.expressions import Subquery
 from server.core import sql
 from server.core.caller import Caller
 from server.core.clock import now
+from server.core.ids import parse_id
 from server.core.pagination import Page, paginate
 from server.core.problems import invalid
 from server.core.scope import scope_of, users_visible_to
@@ -49,10 +50,7 @@ async def list_events(caller: Caller, filters: dict, cursor: str | None) -> Page
         query = query.filter(actor_id__in=Subquery(User.filter(await users_visible_to(caller)).values("id")))
     for name in ("actor", "household"):
         if value := filters.get(name):
-            try:
-                query = query.filter(**{f"{name}_id": uuid.UUID(value)})
-            except ValueError:
-                raise invalid(f"/{name}", "不是有效的编号") from None
+            query = query.filter(**{f"{name}_id": parse_id(value, pointer=f"/{name}")})
     if action := filters.get("action"):
         if len(action) > ACTION_LENGTH or not action.isprintable():
             raise invalid("/action", f"操作名称应为不超过 {ACTION_LENGTH} 个可见字符")

@@ -14,6 +14,7 @@ from jsonschema.exceptions import ValidationError
 from starlette.requests import Request
 
 from forms import messages, pointers
+from forms.depth import BODY_DEPTH, TOO_DEEP, too_deep
 from forms.formats import FAST_FORMATS, reference_format_checker
 from server.core.problems import FieldProblem, InvalidInput, MalformedRequest, TooLarge, UnsupportedMediaType
 from server.core.text import unstorable
@@ -72,6 +73,9 @@ async def read_json(request: Request, validator: BodySchema | None = None) -> An
         raise MalformedRequest(f"请求体不是有效的 JSON：{exc}") from None
     except RecursionError:
         raise MalformedRequest("JSON 嵌套层数过多。") from None
+    # Before anything walks the body (the string scan below, the schema check, the form engine): one bound.
+    if (at := too_deep(body, BODY_DEPTH)) is not None:
+        raise InvalidInput(errors=[FieldProblem(at.encode("utf-8", "backslashreplace").decode(), TOO_DEEP)])
     if _ESCAPED_UNSTORABLE.search(raw):  # rare: only then is every string looked at
         errors = [FieldProblem(at, detail) for at, detail in _unstorable_strings(body, [])]
         if errors:
@@ -108,12 +112,19 @@ def _reject_constant(name: str):
     raise ValueError(f"不允许 {name}")
 
 
-def _finite(text: str) -> float:
-    # 1e400 reads as infinity, which no JSON column can hold and no reply can carry.
+def _finite(text: str) -> float | int:
+    """A JSON number written with a fraction or exponent. 1e400 reads as infinity, which no JSON column can hold and
+    no reply can carry. One that is whole (1.0, 1e2) is the same number as 1 or 100 in JSON and in JSON Schema, so it
+    is read as that integer: a retry spelling it otherwise is the same body, and every reply spells it alike."""
     value = float(text)
     if not math.isfinite(value):
         raise ValueError(f"数字 {text[:20]} 超出范围")
+    if value.is_integer() and abs(value) <= _EXACT:
+        return int(value)
     return value
+
+
+_EXACT = 2**53  # beyond it a float no longer holds every integer: such a number is left as it was read
 
 
 def check_body(validator: BodySchema, body: Any) -> None:
