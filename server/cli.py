@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     areas = commands.add_parser("load-areas", help="load areas from CSV or XLSX: code,name,level,parent_code")
     areas.add_argument("file")
     commands.add_parser("load-builtins", help="load the built-in forms and the service catalogue")
-    commands.add_parser("load-demo", help="load a demo district with a supervisor and workers")
+    commands.add_parser("load-demo", help="load a demo district: accounts of each role, households, visits, photos")
     orphans = commands.add_parser("orphans", help="report stored photos that no submission refers to (deletes nothing)")
     orphans.add_argument("--hours", type=_hours, default=None,
                          help="older than this (default DOORSTEP_ORPHAN_REPORT_AFTER_HOURS)")
@@ -75,7 +75,7 @@ async def _run(settings, args) -> int:
         elif args.command == "load-builtins":
             print(await builtins.load_builtins())
         elif args.command == "load-demo":
-            print(await demo.load_demo())
+            print(await demo.load_demo(settings))
         elif args.command == "orphans":
             return await _report_orphans(settings, args.hours)
         return 0

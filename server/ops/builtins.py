@@ -12,7 +12,13 @@ from server.surveys.versions import etag_of, latest_etag, publish_draft
 
 
 async def load_builtins() -> str:
-    """The service catalogue and the built-in forms; a form is published again only when its definition changed."""
+    """The service catalogue and the built-in forms, and what changed in words."""
+    added, published = await publish_builtins()
+    return f"服务目录：新增 {added} 项；内置表单：" + ("发布了 " + "、".join(published) if published else "均已是最新")
+
+
+async def publish_builtins() -> tuple[int, list[str]]:
+    """(catalogue items added, forms published); a form is published again only when its definition changed."""
     added = await load_catalogue(forms.catalogue())
     published = []
     for builtin in forms.builtin_forms():
@@ -26,4 +32,4 @@ async def load_builtins() -> str:
         except InvalidInput as exc:
             raise SetupError(f"内置表单 {builtin['slug']} 有误：{exc.errors[0].pointer} {exc.errors[0].detail}") from None
         published.append(f"{builtin['title']}（第 {form.latest_version} 版）")
-    return f"服务目录：新增 {added} 项；内置表单：" + ("发布了 " + "、".join(published) if published else "均已是最新")
+    return added, published
