@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 def setting(default, help: str):
@@ -29,15 +30,16 @@ class Settings:
     max_image_pixels: int = setting(50_000_000, "Largest photo, in pixels, that will be decoded")
     image_workers: int = setting(2, "Threads that may decode and resize photos at once")
     login_window_seconds: int = setting(15 * 60, "Window in which failed logins are counted")
-    login_max_failures_user: int = setting(5, "Failed logins for one username before 429")
-    login_max_failures_address: int = setting(30, "Failed logins from one address before 429")
+    login_max_failures_user: int = setting(5, "Failed logins for one username from one address before it must wait")
+    login_max_failures_address: int = setting(30, "Failed logins from one address, any username, before it must wait")
+    login_delay_seconds: int = setting(30, "The first wait after too many failed logins; each further failure doubles it")
     trusted_proxies: tuple[str, ...] = setting((), "Comma-separated proxy addresses whose X-Forwarded-For is believed")
     log_level: str = setting("INFO", "Python log level")
     temp_cleanup_after_seconds: int = setting(0, "At start, remove upload temp files older than this; raise it when several processes share one photo folder")
     orphan_report_after_hours: int = setting(48, "Report a stored photo that no submission refers to after this many hours")
     evidence_max_distance_m: int = setting(1000, "Flag a visit photo taken farther than this from the household's location")
     evidence_time_slack_minutes: int = setting(120, "Flag a visit photo taken this long before the visit began or after it ended")
-    photo_timezone: str = setting("Asia/Shanghai", "Time zone of photo capture times written without an offset")
+    station_timezone: str = setting("Asia/Shanghai", "Time zone of the stations: exports show times on its clock; camera times without an offset are read in it")
     visit_clock_skew_minutes: int = setting(24 * 60, "How far in the future a phone's visit time may lie before it is refused")
 
     @property
@@ -47,6 +49,11 @@ class Settings:
     @property
     def resolved_media_dir(self) -> Path:
         return self.media_dir or self.data_dir / "media"
+
+    @property
+    def photo_timezone(self) -> str:
+        # The old name, for server/intake/photos.py until it reads station_timezone: one zone, not two that must agree.
+        return self.station_timezone
 
     @property
     def is_production(self) -> bool:
@@ -79,6 +86,10 @@ def load_settings(environ: Mapping[str, str] = os.environ, **overrides) -> Setti
     settings = Settings(**values)
     if settings.env not in {"development", "production"}:
         raise SettingsError("DOORSTEP_ENV must be development or production")
+    try:
+        ZoneInfo(settings.station_timezone)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise SettingsError(f"DOORSTEP_STATION_TIMEZONE: no time zone {settings.station_timezone!r}") from None
     if settings.is_production and len(settings.secret) < 32:
         raise SettingsError("DOORSTEP_SECRET (32+ characters) is required in production")
     return settings

@@ -42,6 +42,7 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     _action("user.create", ("admin", "supervisor"), "创建用户（督导只能为本乡镇（街道）创建社工）"),
     _action("user.update", EVERYONE, "修改用户（本人只能改姓名和密码；督导管理本乡镇（街道）的社工）"),
     _action("user.assign_roles", ("admin",), "创建任意角色的用户，修改用户的角色和服务机构"),
+    _action("login.lift_throttle", ("admin",), "查看登录限制，解除某账号或某地址的登录限制"),
     _action("audit.read", ("admin", "bureau"), "查看操作日志（民政局限本区（县）人员的操作）"),
     _action("catalogue.read", EVERYONE, "查看服务项目目录"),
     _action("form.read", EVERYONE, "查看可填写的表单和已发布的版本"),

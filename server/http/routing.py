@@ -43,6 +43,8 @@ def _table() -> list[Operation]:
         op("POST", f"{API}/auth/token", auth.issue_token, PUBLIC),
         op("POST", f"{API}/auth/logout", auth.logout, "account.self"),
         op("GET", f"{API}/me", auth.me, "account.self"),
+        op("GET", f"{API}/login-throttles", auth.list_throttles, "login.lift_throttle"),
+        op("DELETE", f"{API}/login-throttles", auth.lift_throttle, "login.lift_throttle"),
         op("GET", f"{API}/areas", areas.list_areas, "area.read"),
         op("POST", f"{API}/areas", areas.create_area, "area.manage"),
         op("GET", f"{API}/areas/{{id}}", areas.get_area, "area.read"),
@@ -74,6 +76,8 @@ def _table() -> list[Operation]:
         op("PUT", f"{API}/submissions/{{id}}", submissions.put_submission, "submission.create"),
         op("GET", f"{API}/submissions/{{id}}", submissions.get_submission, "submission.read"),
         op("POST", f"{API}/submissions/{{id}}/review", submissions.review_submission, "submission.review"),
+        op("GET", f"{API}/forms/{{slug}}/submissions.zip", submissions.export_submissions_with_photos,
+           "submission.export"),
         op("GET", f"{API}/forms/{{slug}}/submissions.{{format}}", submissions.export_submissions,
            "submission.export"),
     ]

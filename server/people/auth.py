@@ -14,9 +14,10 @@ from tortoise.transactions import in_transaction
 from server.core import audit, sql
 from server.core.caller import Caller
 from server.core.clock import now
-from server.core.problems import BadCredentials, NotAuthenticated, TooManyAttempts
+from server.core.problems import BadCredentials, NotAuthenticated
 from server.core.scope import scope_from
-from server.models import AccessToken, Area, LoginFailure, User
+from server.models import AccessToken, Area, User
+from server.people import throttle
 from server.people.passwords import verify_password
 from server.settings import Settings
 
@@ -26,17 +27,17 @@ def token_hash(settings: Settings, token: str) -> str:
 
 
 async def login(settings: Settings, username: str, password: str, address: str) -> tuple[str, User]:
-    """Check the password and issue a token; throttle repeated failures per username and per address."""
-    await _refuse_if_throttled(settings, username, address)
+    """Check the password and issue a token; repeated failures are throttled (see `throttle`)."""
+    await throttle.refuse_if_throttled(settings, username, address)
     user = await User.get_or_none(username=username)
     ok = await verify_password(user.password_hash if user else None, password)
     if not (ok and user.is_active):
-        await LoginFailure.create(username=username, address=address, at=now())
         await audit.record(None, "login.failed", "user", user.id if user else None, address=address, actor_name=username)
+        await throttle.record_failure(settings, username, address)
         raise BadCredentials()
     async with in_transaction():
         token = await issue_token(settings, user)
-        await LoginFailure.filter(username=username).delete()
+        await throttle.clear(username, address)
         await audit.record(Caller(user, address), "login", "user", user.id)
     return token, user
 
@@ -53,15 +54,6 @@ async def issue_token(settings: Settings, user: User) -> str:
     )
     return token
 
-
-async def _refuse_if_throttled(settings: Settings, username: str, address: str) -> None:
-    since = now() - timedelta(seconds=settings.login_window_seconds)
-    recent = LoginFailure.filter(at__gte=since)
-    if (
-        await recent.filter(username=username).count() >= settings.login_max_failures_user
-        or await recent.filter(address=address).count() >= settings.login_max_failures_address
-    ):
-        raise TooManyAttempts(retry_after=settings.login_window_seconds)
 
 
 @functools.cache

@@ -3,8 +3,8 @@ from starlette.responses import Response
 
 from server.http.bodies import obj, text
 from server.http.responses import ApiResponse
-from server.http.routes import accepts
-from server.people import auth, users
+from server.http.routes import accepts, query
+from server.people import auth, throttle, users
 
 LOGIN = obj({"username": text("用户名", 64), "password": text("密码", 128)}, ("username", "password"))
 
@@ -31,3 +31,15 @@ async def me(request: Request) -> Response:
     """The logged-in user, with role and assigned areas."""
     user = await users.get_user(request.user, str(request.user.id))
     return ApiResponse(users.as_api(user))
+
+
+async def list_throttles(request: Request) -> Response:
+    """Login throttles: each username and address with recent failed logins, and until when it must wait."""
+    items = await throttle.list_throttles(request.app.state.settings)
+    return ApiResponse({"items": items, "next_cursor": None})
+
+
+async def lift_throttle(request: Request) -> Response:
+    """Lift a login throttle: the failures of `?username=`, of `?address=`, or of the pair are forgiven."""
+    await throttle.lift(request.user, **query(request, "username", "address"))
+    return Response(status_code=204)
