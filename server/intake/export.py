@@ -1,44 +1,61 @@
-"""Data export of one form: every current submission across its versions, as XLSX or CSV, streamed.
+"""Data export of one form: every current submission across its versions, as XLSX, CSV, or a ZIP of the XLSX and
+the photos its rows use; streamed.
 
 Columns are the questions, titled as the form titles them, answers written as their choice labels; each repeated
-group (family members, needs) is a table of its own joined by the submission id; photos are links to the API.
-Rows are read from the database in batches and written as they come: an export of a township's year holds one
-batch in memory, never the whole of it. XLSX is written with xlsxwriter's constant-memory mode to a temporary
-file (the format is a ZIP, it cannot be sent before it is finished), then streamed and removed.
+group (family members, needs) is a table of its own joined by the submission id. The files are for people, opened
+in Excel on a station's PC: times are date-times on the station's clock (`station_timezone`), dates are dates, and
+every cell goes through `core.sheets`, which keeps a worker's answer from becoming a formula. A photo cell of the XLSX
+or CSV holds the photo's hash and no link, since a link to the API would only answer 401 to Excel, which has no
+token; in the ZIP it links to the photo's file in the `photos/` folder beside the workbook.
+
+Rows are read in batches and written as they come: an export of a township's year holds one batch in memory, never
+the whole of it (a ZIP also keeps the names of the photos to pack). XLSX is written in xlsxwriter's constant-memory
+mode to a temporary file (a ZIP itself, it cannot be sent before it is finished), then streamed and removed; the
+photos of a ZIP are read through the photo store as they are sent.
 """
 
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import json
+import logging
 import os
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiofiles
-import xlsxwriter
+import aiofiles.os
 
 import forms
 from forms import pointers
-from server.core import audit
+from media.errors import PhotoNotFound
+from media.store import PhotoStore
+from server.core import audit, sheets, zips
 from server.core.caller import Caller
 from server.core.ids import parse_slug
 from server.core.pagination import batches
 from server.core.problems import FormNotFound, invalid
 from server.core.scope import forms_visible_to, visible
-from server.models import Form, FormVersion, Submission
+from server.models import Form, FormVersion, Submission, SubmissionAttachment
+from server.settings import Settings
 from server.surveys.versions import compiled
+
+log = logging.getLogger("doorstep.export")
 
 BATCH = 200
 STATES = {"pending": "待审核", "approved": "已通过", "returned": "已退回", "replaced": "已更正"}
 FIXED = ["提交编号", "户编号", "社区（村）", "户主", "社工", "表单版本", "走访开始", "走访结束", "接收时间", "审核状态",
          "证据提示"]
 CHUNK = 256 * 1024
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PHOTO_FOLDER = "photos"
+EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/heic": "heic"}
+# Windows opens a ZIP like a folder, and Excel a workbook in it from a temporary copy, whose links lead nowhere.
+README = ("说明.txt", "\ufeff请先把这个压缩包全部解压，再打开其中的表格：表格里照片的链接指向同一文件夹下 photos 文件夹中的照片。\r\n")
 
 
 @dataclass
@@ -62,14 +79,32 @@ class Export:
     chunks: AsyncIterator[bytes]
 
 
-async def export_submissions(caller: Caller, slug: str, fmt: str, table: str | None,
-                             photo_url: Callable[[str], str]) -> Export:
-    """`photo_url` gives the address of a photo by its hash, as the HTTP layer serves it."""
+@dataclass
+class Version:
+    """A form version as the export reads its answers."""
+
+    row: FormVersion
+    form: forms.CompiledForm
+    photos: frozenset[str]
+    labelled: frozenset[str]
+    times: dict[str, str]  # template → "date" or "date-time", the questions whose answers become Excel dates
+
+    @classmethod
+    def of(cls, row: FormVersion) -> Version:
+        form = compiled(row)
+        times = {t: q.schema["format"] for t, q in form.questions.items()
+                 if isinstance(q.schema, dict) and q.schema.get("format") in ("date", "date-time")}
+        return cls(row, form, frozenset(form.photo_templates()), frozenset(form.choice_labels()), times)
+
+
+async def export_submissions(caller: Caller, settings: Settings, store: PhotoStore, slug: str, fmt: str,
+                             table: str | None) -> Export:
+    """`fmt` is xlsx, csv (`table` names a group, or none for the main table) or zip (the XLSX and its photos)."""
     form = await Form.filter(await forms_visible_to(caller), slug=parse_slug(slug, FormNotFound)).first()
-    if form is None or fmt not in ("xlsx", "csv"):
+    if form is None or fmt not in ("xlsx", "csv", "zip"):
         raise FormNotFound()
-    versions = {v.id: (v, compiled(v)) for v in await FormVersion.filter(form_id=form.id).order_by("-version")}
-    tables = _tables([c for _, c in versions.values()])
+    versions = {v.id: Version.of(v) for v in await FormVersion.filter(form_id=form.id).order_by("-version")}
+    tables = _tables([v.form for v in versions.values()])
     if fmt == "csv":
         chosen = next((t for t in tables if (t.group or "").lstrip("/") == (table or "")), None)
         if chosen is None:
@@ -77,14 +112,17 @@ async def export_submissions(caller: Caller, slug: str, fmt: str, table: str | N
             raise invalid("/table", f"没有这张表；可选：{names}")
         tables = [chosen]
     query = (await visible(caller, Submission)).filter(form_id=form.id).exclude(review_state="replaced")
-    rows = _rows(query, versions, tables, photo_url)
+    photos = Photos(packed=fmt == "zip")
+    rows = _rows(query, versions, tables, ZoneInfo(settings.station_timezone), photos)
     await audit.record(caller, "submissions.exported", "form", form.slug, format=fmt, table=table)
     stem = f"{form.slug}-submissions"
     if fmt == "csv":
         suffix = f"-{table}" if table else ""
         return Export(f"{stem}{suffix}.csv", "text/csv; charset=utf-8", _csv(tables[0], rows))
     path = await _xlsx(tables, rows)
-    return Export(f"{stem}.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", _stream(path))
+    if fmt == "xlsx":
+        return Export(f"{stem}.xlsx", XLSX, _stream(path))
+    return Export(f"{stem}.zip", "application/zip", zips.stream_zip(_archive(f"{stem}.xlsx", path, photos, store)))
 
 
 def _tables(versions: list[forms.CompiledForm]) -> list[Table]:
@@ -96,58 +134,71 @@ def _tables(versions: list[forms.CompiledForm]) -> list[Table]:
     templates = list(titles)
     groups = [t for t in templates if "*" not in t and any(o.startswith(t + "/*/") for o in templates)]
     leaves = [t for t in templates if not any(o.startswith(t + "/") for o in templates)]
-    main = Table("提交", None, [(t, titles[t]) for t in leaves if "*" not in t])
-    result = [main]
-    used = {main.name}
+    result = [Table("提交", None, [(t, titles[t]) for t in leaves if "*" not in t])]
     for group in groups:
-        name = _sheet_name(titles[group], used)
         columns = [(t, titles[t]) for t in leaves if t.startswith(group + "/*/") and "*" not in t[len(group) + 3:]]
-        result.append(Table(name, group, columns))
+        result.append(Table(titles[group], group, columns))  # the workbook makes a sheet name of the title
     return result
 
 
-def _sheet_name(title: str, used: set[str]) -> str:
-    name = "".join(c for c in title if c not in "[]:*?/\\")[:28] or "表"
-    while name in used:
-        name += "_"
-    used.add(name)
-    return name
+@dataclass
+class Photos:
+    """How photo cells are written: the hashes as text, or (`packed`, for the ZIP) a link to the files beside the
+    workbook, whose names are kept to be packed: only the photos the exported rows use, as their submissions
+    recorded them."""
+
+    packed: bool
+    files: dict[str, str] = field(default_factory=dict)  # sha256 → path in the archive
+    _recorded: dict[tuple[str, str], str] = field(default_factory=dict)  # (submission, sha256) → media type
+
+    async def learn(self, submissions: list[Submission]) -> None:
+        if self.packed:
+            links = await SubmissionAttachment.filter(submission_id__in=[s.id for s in submissions]).values_list(
+                "submission_id", "attachment_id", "attachment__media_type")
+            self._recorded = {(str(sid), sha): media_type for sid, sha, media_type in links}
+
+    def cell(self, submission: Submission, shas: list[str]) -> Any:
+        names = []
+        for sha in shas:
+            media_type = self._recorded.get((str(submission.id), sha))
+            if media_type is not None:
+                extension = EXTENSIONS.get(media_type, media_type.rpartition("/")[2])
+                names.append(self.files.setdefault(sha, f"{PHOTO_FOLDER}/{sha}.{extension}"))
+        if not names:
+            return "\n".join(shas)
+        return sheets.Link("\n".join(names), names[0])  # one link a cell: the first photo, the others listed
 
 
-async def _rows(query, versions: dict, tables: list[Table],
-                photo_url: Callable[[str], str]) -> AsyncIterator[list[list[list[Any]]]]:
+async def _rows(query, versions: dict[Any, Version], tables: list[Table], zone: tzinfo,
+                photos: Photos) -> AsyncIterator[list[list[list[Any]]]]:
     """Batches of rows: for each submission, its rows in each table (one in the main table, n in each group)."""
     async for batch in batches(query.select_related("household__community", "author"), order=("received_at", "id"),
                                size=BATCH):
-        yield [[_table_rows(t, s, *versions[s.form_version_id], photo_url) for t in tables] for s in batch]
+        await photos.learn(batch)
+        yield [[_table_rows(t, s, versions[s.form_version_id], zone, photos) for t in tables] for s in batch]
 
 
-def _table_rows(table: Table, s: Submission, version: FormVersion, form: forms.CompiledForm,
-                photo_url: Callable[[str], str]) -> list[list[Any]]:
-    photos = set(form.photo_templates())
-
-    labelled = form.choice_labels()
-
+def _table_rows(table: Table, s: Submission, version: Version, zone: tzinfo, photos: Photos) -> list[list[Any]]:
     def cell(template: str, value: Any) -> Any:
         if value is None:
             return None
-        if template in photos:
-            return Link([photo_url(sha) for sha in (value if isinstance(value, list) else [value])])
+        if template in version.photos:
+            return photos.cell(s, [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)])
         if isinstance(value, list):
-            return "、".join(form.label_for(template, v) for v in value)
-        if template in labelled:
-            return form.label_for(template, value)
-        if isinstance(value, bool):
-            return "是" if value else "否"
-        if isinstance(value, (int, float, str)):
+            return "、".join(version.form.label_for(template, v) for v in value)
+        if template in version.labelled:
+            return version.form.label_for(template, value)
+        if template in version.times and isinstance(value, str):
+            return sheets.time_answer(value, version.times[template], zone)
+        if isinstance(value, (bool, int, float, str)):
             return value
         return json.dumps(value, ensure_ascii=False)
 
     if table.group is None:
         fixed = [
             str(s.id), str(s.household_id), s.household.community.name, s.household.head,
-            s.author.display_name if s.author else "", version.version, _iso(s.started_at), _iso(s.finished_at),
-            _iso(s.received_at), STATES.get(s.review_state, s.review_state),
+            s.author.display_name if s.author else "", version.row.version, _clock(s.started_at, zone),
+            _clock(s.finished_at, zone), _clock(s.received_at, zone), STATES.get(s.review_state, s.review_state),
             "；".join(f["detail"] for f in s.flags),  # exporters are supervisors and the bureau
         ]
         return [fixed + [cell(t, _lookup(s.data, t)) for t, _ in table.columns]]
@@ -161,14 +212,6 @@ def _table_rows(table: Table, s: Submission, version: FormVersion, form: forms.C
     ]
 
 
-@dataclass(frozen=True)
-class Link:
-    urls: list[str]
-
-    def __str__(self) -> str:
-        return "\n".join(self.urls)
-
-
 def _lookup(data: Any, template: str) -> Any:
     for key in pointers.split(template):
         if not isinstance(data, dict) or key not in data:
@@ -177,64 +220,63 @@ def _lookup(data: Any, template: str) -> Any:
     return data
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+def _clock(value: datetime | None, zone: tzinfo) -> datetime | None:
+    return sheets.wall_time(value, zone) if value else None
 
 
 async def _csv(table: Table, rows) -> AsyncIterator[bytes]:
-    # A BOM, so that Excel on the stations' PCs opens the file as UTF-8 rather than GBK.
-    yield "\ufeff".encode() + _csv_line(table.header)
+    yield sheets.BOM + sheets.csv_rows([table.header])
     async for batch in rows:
-        yield b"".join(_csv_line([_text(v) for v in row]) for per_table in batch for row in per_table[0])
-
-
-def _csv_line(values: list) -> bytes:
-    out = io.StringIO()
-    csv.writer(out).writerow(values)
-    return out.getvalue().encode()
-
-
-def _text(value: Any) -> Any:
-    return "" if value is None else str(value)
+        yield sheets.csv_rows(row for per_table in batch for row in per_table[0])
 
 
 async def _xlsx(tables: list[Table], rows) -> str:
     fd, path = tempfile.mkstemp(prefix="doorstep-export-", suffix=".xlsx")
     os.close(fd)
+    book = None
     try:
-        book = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_urls": False})
-        sheets = [book.add_worksheet(t.name) for t in tables]
-        bold = book.add_format({"bold": True})
-        for sheet, table in zip(sheets, tables):
-            sheet.write_row(0, 0, table.header, bold)
-        next_row = [1] * len(tables)
+        book = sheets.Book(path)
+        out = [book.add_sheet(t.name, t.header) for t in tables]
         async for batch in rows:
-            await asyncio.to_thread(_write_batch, sheets, next_row, batch)
+            await asyncio.to_thread(_write_batch, out, batch)
         await asyncio.to_thread(book.close)
     except BaseException:
-        await asyncio.to_thread(_remove, path)
+        await asyncio.shield(asyncio.to_thread(_give_up, book, path))  # shielded as in _stream
         raise
     return path
 
 
-def _write_batch(sheets, next_row: list[int], batch) -> None:
+def _give_up(book: sheets.Book | None, path: str) -> None:
+    if book is not None:
+        book.discard()
+    _remove(path)
+
+
+def _write_batch(out: list[sheets.Sheet], batch) -> None:
     for per_table in batch:
-        for i, rows in enumerate(per_table):
+        for sheet, rows in zip(out, per_table):
             for row in rows:
-                for col, value in enumerate(row):
-                    _write_cell(sheets[i], next_row[i], col, value)
-                next_row[i] += 1
+                sheet.append(row)
 
 
-def _write_cell(sheet, row: int, col: int, value: Any) -> None:
-    if value is None:
-        return
-    if isinstance(value, Link):
-        sheet.write_url(row, col, value.urls[0], string=str(value))
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        sheet.write_number(row, col, value)
-    else:
-        sheet.write_string(row, col, str(value))
+async def _archive(name: str, workbook: str, photos: Photos, store: PhotoStore) -> AsyncIterator[zips.Entry]:
+    """The ZIP's entries: the note, the workbook (removed once sent), then each photo the rows use, once."""
+    try:
+        note = README[1].encode()
+        yield zips.Entry(README[0], len(note), zips.one_chunk(note))
+        size = (await aiofiles.os.stat(workbook)).st_size
+        yield zips.Entry(name, size, _stream(workbook))
+    finally:
+        # The workbook's stream removes it once read; if the download ends before it is read, nothing else would.
+        await asyncio.shield(asyncio.to_thread(_remove, workbook))
+    for sha, path in photos.files.items():
+        try:
+            stream = await store.open(sha)
+        except PhotoNotFound:
+            # Recorded but gone from the store (a restore that missed it): the link leads nowhere, say so in the log.
+            log.warning("photo %s of an export is missing from the store", sha)
+            continue
+        yield zips.Entry(path, stream.size, stream)
 
 
 async def _stream(path: str) -> AsyncIterator[bytes]:
@@ -256,4 +298,3 @@ def _remove(path: str) -> None:
         os.unlink(path)
     except FileNotFoundError:
         pass
-

@@ -72,10 +72,18 @@ async def review_submission(request: Request, body: dict) -> Response:
 async def export_submissions(request: Request) -> Response:
     """Every current submission of a form across its versions, as XLSX (a sheet per repeated group) or CSV
     (`?table=members` for a group's rows), labelled by question titles and choice labels."""
-    base = str(request.base_url).rstrip("/")
+    return await _export(request, request.path_params["format"])
+
+
+async def export_submissions_with_photos(request: Request) -> Response:
+    """The XLSX export in a ZIP, with the photos its rows use beside it; photo cells link to them."""
+    return await _export(request, "zip")
+
+
+async def _export(request: Request, fmt: str) -> Response:
     export = await submission_export.export_submissions(
-        request.user, request.path_params["slug"], request.path_params["format"], request.query_params.get("table"),
-        lambda sha256: f"{base}/api/v1/attachments/{sha256}",
+        request.user, request.app.state.settings, request.app.state.photos, request.path_params["slug"], fmt,
+        request.query_params.get("table"),
     )
     disposition = f'attachment; filename="{export.filename}"'
     return StreamingResponse(export.chunks, media_type=export.media_type, headers={"Content-Disposition": disposition})
