@@ -51,11 +51,6 @@ class Settings:
         return self.media_dir or self.data_dir / "media"
 
     @property
-    def photo_timezone(self) -> str:
-        # The old name, for server/intake/photos.py until it reads station_timezone: one zone, not two that must agree.
-        return self.station_timezone
-
-    @property
     def is_production(self) -> bool:
         return self.env == "production"
 

@@ -76,7 +76,7 @@ async def upload(caller: Caller, settings: Settings, store: PhotoStore, workers:
     taken_at = info.taken_at
     if taken_at is not None and taken_at.tzinfo is None:
         # Cameras mostly write local time without an offset: read it in the stations' time zone.
-        taken_at = taken_at.replace(tzinfo=ZoneInfo(settings.photo_timezone))
+        taken_at = taken_at.replace(tzinfo=ZoneInfo(settings.station_timezone))
     row = Attachment(
         sha256=sha256, media_type=info.media_type, size=stored.size, width=info.width, height=info.height,
         taken_at=taken_at, latitude=info.gps[0] if info.gps else None, longitude=info.gps[1] if info.gps else None,
