@@ -153,7 +153,11 @@ def _serve(settings, host: str, port: int) -> int:
     print(f"Doorstep 已启动：http://{host}:{port}/")
     print(f"  接口说明：http://{host}:{port}/api/docs")
     print(f"  登录：POST http://{host}:{port}/api/v1/auth/token  {{\"username\": \"admin\", \"password\": \"…\"}}")
-    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=False, log_level=settings.log_level.lower())
+    # h11 reads a request's head up to this size and resets the connection past it: room enough for a URL past
+    # DOORSTEP_MAX_URL_BYTES to reach the app, which answers it with a 414 a client can read.
+    head_limit = max(1024 * 1024, 4 * settings.max_url_bytes)
+    uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=False, log_level=settings.log_level.lower(),
+                h11_max_incomplete_event_size=head_limit)
     return 0
 
 

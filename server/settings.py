@@ -26,6 +26,7 @@ class Settings:
     media_dir: Path | None = setting(None, "Folder of the local photo store; empty means DATA_DIR/media")
     token_ttl_seconds: int = setting(7 * 24 * 3600, "How long an access token lives (phones stay offline for days)")
     max_body_bytes: int = setting(1024 * 1024, "Largest JSON request body accepted")
+    max_url_bytes: int = setting(8192, "Longest path and query string accepted; a longer one is answered 414")
     max_photo_bytes: int = setting(20 * 1024 * 1024, "Largest photo upload accepted")
     max_image_pixels: int = setting(50_000_000, "Largest photo, in pixels, that will be decoded")
     image_workers: int = setting(2, "Threads that may decode and resize photos at once")

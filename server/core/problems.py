@@ -122,6 +122,11 @@ class TooLarge(Problem):
     default_detail = "请求体超过了允许的大小。"
 
 
+class UriTooLong(Problem):
+    status, type, title = 414, "uri-too-long", "请求地址过长"
+    default_detail = "请求地址（含查询参数）超过了允许的长度。"
+
+
 class UnsupportedMediaType(Problem):
     status, type, title = 415, "unsupported-media-type", "不支持的内容类型"
     default_detail = "请求的 Content-Type 不受支持。"

@@ -8,7 +8,7 @@ import time
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from server.core.problems import Problem
+from server.core.problems import Problem, UriTooLong
 from server.http.responses import problem_response
 from server.people.auth import authenticate
 
@@ -29,7 +29,8 @@ def client_address(scope: Scope, trusted_proxies: tuple[str, ...]) -> str:
 
 
 class RequestContext:
-    """Gives each request an id, logs it, and turns any unexpected exception into a bare 500."""
+    """Gives each request an id, logs it, refuses a URL past its limit, and turns any unexpected exception into a
+    bare 500."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -50,6 +51,8 @@ class RequestContext:
             await send(message)
 
         try:
+            if len(scope.get("raw_path") or b"") + len(scope.get("query_string", b"")) > _url_limit(scope):
+                return await problem_response(UriTooLong(), request_id)(scope, receive, send_with_id)
             await self.app(scope, receive, send_with_id)
         except Exception:
             log.exception("request %s failed: %s %s", request_id, scope["method"], scope["path"])
@@ -61,6 +64,10 @@ class RequestContext:
                 "%s %s %s %d %.1fms",
                 request_id, scope["method"], scope["path"], status, (time.perf_counter() - started) * 1000,
             )
+
+
+def _url_limit(scope: Scope) -> int:
+    return scope["app"].state.settings.max_url_bytes
 
 
 class Authentication:
