@@ -10,6 +10,7 @@ from typing import Any
 
 from forms.bindings import Changes
 from forms.definition import check_definition
+from forms.depth import TOO_DEEP, too_deep
 from forms.engine import CompiledForm
 from forms.errors import FieldError, FormDefinitionError
 from forms.library import builtin_forms, catalogue
@@ -31,6 +32,8 @@ def compile_form(schema: dict, ui: dict) -> CompiledForm:
 
 def check(form: CompiledForm, data: Any) -> list[FieldError]:
     """Every error in `data`, pointers relative to the data root; [] when it may be accepted."""
+    if (at := too_deep(data)) is not None:  # before the validator or any walk meets it
+        return [FieldError(at, TOO_DEEP)]
     try:
         if form.is_valid(data):
             return []

@@ -20,6 +20,7 @@ from referencing.jsonschema import DRAFT202012
 
 from forms.bindings import KEYWORDS
 from forms.consistency import check_hints
+from forms.depth import TOO_DEEP, too_deep
 from forms.errors import FieldError
 from forms.messages import explain
 from forms.ui import UI_SCHEMA
@@ -29,7 +30,6 @@ from forms.walk import find_questions
 MAX_BYTES = 512 * 1024
 MAX_PROPERTIES = 2000
 MAX_QUESTION_DEPTH = 12
-MAX_JSON_DEPTH = 64
 DRAFT_URI = "https://json-schema.org/draft/2020-12/schema"
 _BASE = "https://doorstep.invalid/form.json"
 # Values of these keywords are data, not subschemas: never look for keywords inside them.
@@ -89,22 +89,10 @@ def _nodes(document: Any, pointer: str = "") -> Iterator[tuple[dict, str]]:
             stack += [(v, f"{at}/{i}") for i, v in enumerate(node)]
 
 
-def _depth(document: Any) -> int:
-    deepest, stack = 0, [(document, 1)]
-    while stack:
-        node, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if depth > MAX_JSON_DEPTH:
-            break
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
-        stack += [(child, depth + 1) for child in children]
-    return deepest
-
-
 def _check_limits(schema: dict, ui: dict) -> Iterator[FieldError]:
     for name, part in (("schema", schema), ("ui", ui)):
-        if _depth(part) > MAX_JSON_DEPTH:
-            yield FieldError(f"/{name}", f"嵌套层数超过 {MAX_JSON_DEPTH} 层，请简化表单")
+        if (at := too_deep(part)) is not None:
+            yield FieldError(f"/{name}{at}", f"{TOO_DEEP}，请简化表单")
             return
     try:
         size = len(json.dumps({"schema": schema, "ui": ui}, ensure_ascii=False).encode())

@@ -108,7 +108,7 @@ BAD_DEFINITIONS = [
      form({"a": {**NAME, "x-situation": "phone"}, "b": {**NAME, "title": "电话", "x-situation": "phone"}}), {},
      "/schema/properties/b/x-situation", "已由「户主姓名」使用"),
     ("too_deeply_nested_questions", deep(13), {}, "/schema" + "/properties/x" * 13, "嵌套超过 12 层"),
-    ("too_deeply_nested_json", form(**{"$defs": {"d": nested_lists(100)}}), {}, "/schema", "嵌套层数"),
+    ("too_deeply_nested_json", form(**{"$defs": {"d": nested_lists(100)}}), {}, "/schema/$defs/d" + "/0" * 63, "嵌套层数超过 64 层"),
     ("too_many_questions", form({f"q{i}": {"type": "string", "title": f"题{i}"} for i in range(2001)}), {}, "/schema", "题目过多"),
     ("too_big", form({"name": {**NAME, "description": "很长" * 300_000}}), {}, "", "过大"),
 ]
