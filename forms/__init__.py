@@ -24,6 +24,9 @@ def compile_form(schema: dict, ui: dict) -> CompiledForm:
 
     Expects a definition check_definition accepted; raises FormDefinitionError if it cannot compile.
     """
+    for name, part in (("schema", schema), ("ui", ui)):
+        if (at := too_deep(part)) is not None:  # a version stored before the bound: refused before it is walked
+            raise FormDefinitionError([FieldError(f"/{name}{at}", TOO_DEEP)])
     try:
         return CompiledForm(schema, ui)
     except (ValueError, TypeError, KeyError, LookupError) as e:

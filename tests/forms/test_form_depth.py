@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from forms import FieldError, check, check_definition, compile_form
+from forms import FieldError, FormDefinitionError, check, check_definition, compile_form
 from forms.depth import MAX_DEPTH, TOO_DEEP, too_deep
 
 
@@ -96,3 +96,10 @@ def test_definitions_are_checked_for_depth_before_anything_walks_them(case, sche
         compile_form(schema, ui)
     else:
         assert errors == [FieldError(pointer, f"{TOO_DEEP}，请简化表单")]
+
+
+@pytest.mark.parametrize("case, schema, ui, pointer", [d for d in DEFINITIONS if d[3]], ids=[d[0] for d in DEFINITIONS if d[3]])
+def test_compile_form_refuses_a_definition_past_the_bound_before_walking_it(case, schema, ui, pointer):
+    with pytest.raises(FormDefinitionError) as refused:
+        compile_form(schema, ui)
+    assert refused.value.errors == [FieldError(pointer, TOO_DEEP)]
