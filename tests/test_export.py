@@ -18,7 +18,8 @@ from openpyxl import load_workbook
 import forms
 from factories import (assert_problem, economic_survey, headers_for, home_visit, jpeg, make_district, make_field,
                        make_form_version, make_household, make_user, sha256_of, submission_body, upload)
-from server.intake.export import BATCH, CHUNK, _stream
+from server.core import zips
+from server.intake.export import BATCH, CHUNK, Photos, _archive, _stream
 from server.settings import SettingsError, load_settings
 
 
@@ -349,3 +350,16 @@ async def test_workers_and_providers_may_not_export_photos(client, settings, pho
     for user in (await make_user("worker", district.east_a), await make_user("provider")):
         response = await client.get("/api/v1/forms/home_visit/submissions.zip", headers=await headers_for(settings, user))
         assert_problem(response, 403)
+
+
+async def test_a_zip_download_abandoned_before_its_workbook_leaves_no_workbook_behind(tmp_path):
+    workbook = tmp_path / "home_visit-submissions.xlsx"
+    workbook.write_bytes(os.urandom(3 * CHUNK))
+    download = zips.stream_zip(_archive(workbook.name, str(workbook), Photos(packed=True), store=None))
+    assert await anext(download)  # the note comes first; the browser goes away before the workbook
+    await download.aclose()
+    for _ in range(200):  # the shielded clean-up finishes on its own
+        if not workbook.exists():
+            break
+        await asyncio.sleep(0.01)
+    assert not workbook.exists()
