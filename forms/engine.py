@@ -20,6 +20,7 @@ from forms.errors import FieldError
 from forms.formats import FAST_FORMATS
 from forms.ui import IMAGE_WIDGETS, choice_key
 from forms.pointers import escape, join, resolve, split
+from forms.references import BASE
 from forms.walk import Question, find_questions
 
 # A `required` written inside these is the author's own condition and stays where it is.
@@ -27,10 +28,11 @@ _CONDITIONAL_KEYWORDS = {"if", "then", "else", "anyOf", "oneOf", "not", "depende
 
 
 def compile_validator(schema: dict) -> Any:
+    """The validator of answers. The publishing checks compile each pattern with it too, and resolve references
+    against the same base (forms/references.py), so that they judge a schema as it will be judged."""
     return jsonschema_rs.Draft202012Validator(
-        schema, formats=FAST_FORMATS, validate_formats=True, offline=True
+        schema, formats=FAST_FORMATS, validate_formats=True, offline=True, base_uri=BASE
     )
-
 
 
 def _template(path: list) -> str:
