@@ -14,6 +14,7 @@ from server.core.scope import get_visible
 from server.households.observations import Meta, restore, unbox
 from server.households.registry import get_household
 from server.models import HouseholdConflict
+from server.settings import Settings
 
 
 async def list_conflicts(caller: Caller, household_id: str, state: str | None, cursor: str | None) -> Page:
@@ -26,7 +27,7 @@ async def list_conflicts(caller: Caller, household_id: str, state: str | None, c
     return await paginate(query, cursor, order=("created_at", "id"), shape=conflict_as_api)
 
 
-async def resolve_conflict(caller: Caller, conflict_id: str, body: dict) -> HouseholdConflict:
+async def resolve_conflict(caller: Caller, settings: Settings, conflict_id: str, body: dict) -> HouseholdConflict:
     """A supervisor confirms the value that won ("kept") or puts the other one back ("lost"); either way closed."""
     cid = (await get_visible(caller, HouseholdConflict, conflict_id, ConflictNotFound)).id
     async with in_transaction():
@@ -35,7 +36,7 @@ async def resolve_conflict(caller: Caller, conflict_id: str, body: dict) -> Hous
         if conflict.state != "open":
             raise Conflict("该冲突已处理。")
         if body["keep"] == "lost":
-            await restore(caller, conflict.household_id, conflict.member_id, conflict.field, unbox(conflict.lost_value),
+            await restore(caller, settings, conflict.household_id, conflict.member_id, conflict.field, unbox(conflict.lost_value),
                           Meta.parse(conflict.lost_meta), conflict.id)
         conflict.state, conflict.resolution, conflict.comment = "resolved", body["keep"], body.get("comment")
         conflict.resolved_by_id, conflict.resolved_at = caller.id, now()

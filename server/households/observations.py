@@ -18,10 +18,14 @@ from typing import Any
 
 from server.core.caller import Caller
 from server.core.clock import now
+from server.households import search
 from server.models import Household, HouseholdChange, HouseholdConflict, Member
+from server.settings import Settings
 
 # Member ids of rows a phone sent without one: derived from the first submission of the chain and the row's
 # pointer, so that a correction of that submission names the same member again instead of adding a new one.
+# The situation targets that `q` searches besides the household's own columns and its members' names.
+SEARCHED_TARGETS = {"head_name", "address", "phone"}
 MEMBER_NAMESPACE = uuid.UUID("6f1c7a52-33c4-4c0e-9b7e-4a1f0d2c9e11")
 
 
@@ -104,7 +108,7 @@ class _Slot:
             self.metas[self.name] = meta.as_json()
 
 
-async def apply(caller: Caller, household: Household, changes: dict, obs: Observation,
+async def apply(caller: Caller, settings: Settings, household: Household, changes: dict, obs: Observation,
                 original_id: uuid.UUID) -> Outcome:
     """Apply a submission's binding changes (situation, members) to the household and its members; saves them."""
     out = Outcome()
@@ -117,12 +121,23 @@ async def apply(caller: Caller, household: Household, changes: dict, obs: Observ
             if target not in changes.get("situation", {}):
                 await _revert(out, hid, _Slot(household.situation, household.situation_meta, target, None), obs, caller, stamp)
     household.updated_at = stamp
-    await household.save(update_fields=("situation", "situation_meta", "updated_at"))
-
+    saved = ["situation", "situation_meta", "updated_at"]
     member_rows = changes.get("members", [])
-    if not member_rows and not obs.replacing:
-        await _save_history(out)
-        return out
+    if member_rows or obs.replacing:
+        members = await _apply_members(caller, settings, hid, member_rows, obs, original_id, out, stamp)
+        search.index(household, members)
+        saved += ["search_text", "search_pinyin"]
+    elif SEARCHED_TARGETS & set(changes.get("situation", {})):
+        search.index(household, await Member.filter(household_id=hid, removed_at__isnull=True))
+        saved += ["search_text", "search_pinyin"]
+    await household.save(update_fields=saved)
+    await _save_history(out)
+    return out
+
+
+async def _apply_members(caller: Caller, settings: Settings, hid: uuid.UUID, member_rows: list[dict],
+                         obs: Observation, original_id: uuid.UUID, out: Outcome, stamp) -> list[Member]:
+    """Merge the members' rows of a submission into the household's members and save them; returns them all."""
     members = {m.id: m for m in await Member.filter(household_id=hid)}
     seen: set[uuid.UUID] = set()
     for row in member_rows:
@@ -141,6 +156,7 @@ async def apply(caller: Caller, household: Household, changes: dict, obs: Observ
                 if name not in fields:
                     await _revert(out, hid, _Slot(member.data, member.meta, name, mid), obs, caller, stamp)
         member.updated_at = stamp
+        _key_id_number(settings, member)
         await member.save()
     if obs.replacing:
         # A member only the replaced submissions brought in, and the correction no longer lists, goes away.
@@ -150,8 +166,12 @@ async def apply(caller: Caller, household: Household, changes: dict, obs: Observ
                 await member.save()
                 out.history.append(_change(hid, mid, "member", "reverted", member.data, None, None, None, obs, caller,
                                            stamp))
-    await _save_history(out)
-    return out
+    return list(members.values())
+
+
+def _key_id_number(settings: Settings, member: Member) -> None:
+    number = member.data.get("id_number")
+    member.id_number_key = search.id_number_key(settings, number) if isinstance(number, str) and number else None
 
 
 async def _save_history(out: Outcome) -> None:
@@ -161,12 +181,13 @@ async def _save_history(out: Outcome) -> None:
         await HouseholdConflict.bulk_create(out.conflicts)
 
 
-async def restore(caller: Caller, household_id: uuid.UUID, member_id: uuid.UUID | None, name: str, value: Any,
-                  meta: Meta, conflict_id: uuid.UUID) -> None:
+async def restore(caller: Caller, settings: Settings, household_id: uuid.UUID, member_id: uuid.UUID | None, name: str,
+                  value: Any, meta: Meta, conflict_id: uuid.UUID) -> None:
     """Put back a value that lost a conflict, on a supervisor's decision (inside its transaction)."""
     stamp = now()
+    household = await Household.filter(id=household_id).select_for_update().first()
     if member_id is None:
-        owner = await Household.filter(id=household_id).select_for_update().first()
+        owner = household
         slot = _Slot(owner.situation, owner.situation_meta, name, None)
     else:
         owner = await Member.filter(id=member_id).select_for_update().first()
@@ -174,7 +195,11 @@ async def restore(caller: Caller, household_id: uuid.UUID, member_id: uuid.UUID 
     old_value, old_meta = slot.value, slot.meta
     slot.set(value, meta)
     owner.updated_at = stamp
+    if member_id is not None:
+        _key_id_number(settings, owner)
     await owner.save()
+    search.index(household, await Member.filter(household_id=household_id, removed_at__isnull=True))
+    await household.save(update_fields=("search_text", "search_pinyin"))
     await HouseholdChange.create(
         household_id=household_id, member_id=member_id, field=name, kind="resolved", old_value=box(old_value),
         old_meta=old_meta.as_json() if old_meta else None, new_value=box(value), new_meta=meta.as_json(),

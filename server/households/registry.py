@@ -16,6 +16,7 @@ from server.core.clock import now
 from server.core.ids import parse_id
 from server.core.problems import HouseholdNotFound, IdInUse
 from server.core.scope import get_visible, visible
+from server.households import search
 from server.models import Area, Household, HouseholdConflict, Member
 
 
@@ -43,6 +44,7 @@ async def register_household(caller: Caller, household_id: str, body: dict) -> t
         latitude=location.get("lat"), longitude=location.get("lon"), body_hash=digest, created_by_id=caller.id,
         created_at=stamp, updated_at=stamp,
     )
+    search.index(household, [])
     try:
         async with in_transaction():
             await household.save(force_create=True)

@@ -64,6 +64,7 @@ def _table() -> list[Operation]:
         op("POST", f"{API}/forms/{{slug}}/retire", forms.retire, "form.design"),
         op("GET", f"{API}/forms/{{slug}}/versions/{{version:int}}", forms.get_version, "form.read"),
         # Households, photos and submissions from the field
+        op("GET", f"{API}/households", households.find_households, "household.read"),
         op("PUT", f"{API}/households/{{id}}", households.register_household, "household.register"),
         op("GET", f"{API}/households/{{id}}", households.get_household, "household.read"),
         op("GET", f"{API}/households/{{id}}/conflicts", households.list_conflicts, "household.read"),

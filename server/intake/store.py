@@ -94,7 +94,7 @@ async def _store(caller: Caller, settings: Settings, sid: uuid.UUID, digest: str
             raise Conflict("要更正的提交已被审核通过或已被更正。")
     meta = observations.Meta(observed_at, stamp, str(sid), str(caller.id))
     observation = observations.Observation(meta, started_at or observed_at, frozenset(str(i) for i in checked.chain))
-    await observations.apply(caller, household, submission.changes, observation, original_id)
+    await observations.apply(caller, settings, household, submission.changes, observation, original_id)
     await audit.record(caller, "submission.created", "submission", sid, household_id=household.id,
                        form=body["form"], version=body["version"], replaces=body.get("replaces"))
     return submission

@@ -26,6 +26,10 @@ class Household(Model):
     situation = fields.JSONField(default=dict)
     situation_meta = fields.JSONField(default=dict)
     body_hash = fields.CharField(max_length=64)
+    # What `q` searches, kept in columns of their own (neither database searches inside JSON alike): the names,
+    # address and phone in lower case, and the names' pinyin, full and initials, each word after a space.
+    search_text = fields.TextField(default="", db_default="")
+    search_pinyin = fields.TextField(default="", db_default="")
     created_by = fields.ForeignKeyField("models.User", null=True, related_name="households_created", on_delete=fields.SET_NULL)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
@@ -44,6 +48,9 @@ class Member(Model):
     household = fields.ForeignKeyField("models.Household", related_name="members", on_delete=fields.RESTRICT)
     data = fields.JSONField(default=dict)
     meta = fields.JSONField(default=dict)
+    # A keyed hash (HMAC with the installation's secret) of the ID number: a full number finds its person, and the
+    # index holds no number in clear.
+    id_number_key = fields.CharField(max_length=64, null=True, db_index=True)
     created_by_submission_id = fields.UUIDField(null=True)
     removed_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()

@@ -1,7 +1,7 @@
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.households import conflicts, registry
+from server.households import conflicts, registry, search
 from server.http.bodies import obj, text, uuid_field
 from server.http.responses import ApiResponse
 from server.http.routes import accepts, query
@@ -48,6 +48,14 @@ async def get_household(request: Request) -> Response:
     return ApiResponse(registry.as_api(household, members, open_conflicts))
 
 
+async def find_households(request: Request) -> Response:
+    """Households the caller may see, by area and by `q`: a name or part of one (also as pinyin, full or initials),
+    the address, the phone, or a full ID number."""
+    page = await search.find(request.user, request.app.state.settings, query(request, "area", "q"),
+                             request.query_params.get("cursor"))
+    return ApiResponse(page.as_api())
+
+
 async def list_conflicts(request: Request) -> Response:
     """Offline conflicts on a household's file: which value won, which lost, and whether a supervisor settled it."""
     page = await conflicts.list_conflicts(request.user, request.path_params["id"], **query(request, "state", "cursor"))
@@ -57,5 +65,6 @@ async def list_conflicts(request: Request) -> Response:
 @accepts(RESOLVE)
 async def resolve_conflict(request: Request, body: dict) -> Response:
     """A supervisor confirms the value that won ("kept") or puts back the other one ("lost")."""
-    conflict = await conflicts.resolve_conflict(request.user, request.path_params["id"], body)
+    conflict = await conflicts.resolve_conflict(request.user, request.app.state.settings, request.path_params["id"],
+                                                body)
     return ApiResponse(conflicts.conflict_as_api(conflict))

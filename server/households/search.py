@@ -1,0 +1,100 @@
+"""Finding households: by area and by text, as workers type it on phones.
+
+`q` is matched three ways. A full ID number finds its person by a keyed hash (the index holds no number in clear).
+Latin letters are pinyin: full (`zhangsan`) or initials (`zs`), each matching the start of a word, with the common
+polyphones of surnames read as surnames (单 shan, 曾 zeng). Anything else is a substring of the household head's and
+members' names, the address or the phone, on both databases alike. What is searched lives in columns of its own,
+kept up to date whenever the file changes (`index`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Iterable
+
+from pypinyin import lazy_pinyin
+from tortoise.expressions import Q, Subquery
+
+from forms.formats import is_cn_id_number
+from server.core.caller import Caller
+from server.core.ids import parse_id
+from server.core.pagination import Page, paginate
+from server.core.problems import invalid
+from server.core.scope import under, visible
+from server.models import Household, Member
+from server.settings import Settings
+
+# Surnames read otherwise than the same character in a word (pypinyin reads 单 dan, 曾 ceng, 解 jie…), by syllable;
+# the compound ones first, so that they are found before their first character.
+SURNAMES = {
+    "万俟": "mo qi", "尉迟": "yu chi", "长孙": "zhang sun", "单于": "chan yu", "澹台": "tan tai",
+    "单": "shan", "曾": "zeng", "解": "xie", "仇": "qiu", "区": "ou", "朴": "piao", "查": "zha", "盖": "ge",
+    "覃": "qin", "翟": "zhai", "缪": "miao", "召": "shao", "繁": "po", "员": "yun", "种": "chong", "秘": "bi",
+    "能": "nai", "句": "gou", "隗": "wei", "祭": "zhai", "眭": "sui", "訾": "zi", "乜": "nie", "谌": "chen",
+    "郇": "xun", "冼": "xian", "折": "she", "厍": "she", "粘": "nian", "相": "xiang", "应": "ying", "薄": "bo",
+    "重": "chong", "宿": "su", "过": "guo", "参": "shen",
+}
+_Q_LENGTH = 50
+_LATIN = re.compile(r"^[a-z]+$")
+_HAN = re.compile(r"[\u3400-\u9fff\U00020000-\U0002ffff]")
+
+
+def id_number_key(settings: Settings, id_number: str) -> str:
+    """The keyed hash an ID number is found by (the check letter upper-cased, as the number is written)."""
+    return hmac.new(settings.secret.encode(), id_number.strip().upper().encode(), hashlib.sha256).hexdigest()
+
+
+def name_pinyin(name: str) -> list[str]:
+    """The words a name is found by: its full pinyin and its initials, its surname read as a surname."""
+    name = "".join(name.split())
+    if not _HAN.search(name):
+        return []
+    surname = next((s for s in SURNAMES if name.startswith(s)), "")
+    syllables = (SURNAMES[surname].split() if surname else []) + lazy_pinyin(name[len(surname):], errors="ignore")
+    return ["".join(syllables), "".join(s[0] for s in syllables)]
+
+
+def index(household: Household, members: Iterable[Member]) -> None:
+    """Set the household's search columns from its head, address, phone and living members (not saved here)."""
+    names = [household.head, household.situation.get("head_name") or ""]
+    names += [m.data.get("name") or "" for m in members if m.removed_at is None and isinstance(m.data.get("name"), str)]
+    names = [n for n in dict.fromkeys(n.strip() for n in names if isinstance(n, str)) if n]
+    texts = names + [household.address, household.phone or "", str(household.situation.get("address") or ""),
+                     str(household.situation.get("phone") or "")]
+    household.search_text = "\n".join(t.lower() for t in texts if t)
+    household.search_pinyin = "".join(f" {word}" for name in names for word in name_pinyin(name))
+
+
+async def find(caller: Caller, settings: Settings, filters: dict, cursor: str | None) -> Page:
+    """The households the caller may see, filtered by `area` and `q`, oldest first."""
+    query = await visible(caller, Household)
+    if filters.get("area"):
+        query = query.filter(under(Household, parse_id(filters["area"], pointer="/area")))
+    if text := (filters.get("q") or "").strip():
+        query = query.filter(_matching(settings, text))
+    return await paginate(query, cursor, order=("created_at", "id"), shape=summary)
+
+
+def _matching(settings: Settings, text: str) -> Q:
+    if len(text) > _Q_LENGTH or not text.isprintable():
+        raise invalid("/q", f"搜索内容应为不超过 {_Q_LENGTH} 个可见字符")
+    if is_cn_id_number(text.upper()) and len(text) == 18:
+        people = Member.filter(id_number_key=id_number_key(settings, text), removed_at__isnull=True)
+        return Q(id__in=Subquery(people.values("household_id")))
+    lowered = text.lower().replace(" ", "")
+    if _LATIN.match(lowered):
+        return Q(search_pinyin__contains=f" {lowered}")
+    return Q(search_text__contains=text.lower())
+
+
+def summary(household: Household) -> dict:
+    return {
+        "id": str(household.id),
+        "community": str(household.community_id),
+        "head": household.head,
+        "address": household.address,
+        "phone": household.phone,
+        "updated_at": household.updated_at.isoformat(),
+    }

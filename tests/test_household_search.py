@@ -1,0 +1,173 @@
+"""Finding households as workers type on phones: part of a name or a village, pinyin in full or initials (surnames
+read as surnames), a full ID number by its keyed hash; scoped, paged."""
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from factories import (assert_problem, headers_for, make_district, make_form_version, make_user,
+                       submission_body)
+from form_samples import sample
+from server.households.search import id_number_key, name_pinyin
+from server.models import Household, Member
+
+ID_OF_WANG = "43060219530315003X"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def register(client, headers, community, head, address, phone=None) -> str:
+    hid = str(uuid.uuid4())
+    body = {"community": str(community.id), "address": address, "head": head, "phone": phone}
+    assert (await client.put(f"/api/v1/households/{hid}", json=body, headers=headers)).status_code == 201
+    return hid
+
+
+async def find(client, headers, **params) -> list[str]:
+    response = await client.get("/api/v1/households", params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    return [h["head"] for h in response.json()["items"]]
+
+
+@pytest.fixture
+async def village(client, settings):
+    district = await make_district()
+    worker = await headers_for(settings, await make_user("worker", district.east_a, district.east_b))
+    await register(client, worker, district.east_a, "张三", "白竹亭社区 3 组 12 号", "13807312456")
+    await register(client, worker, district.east_a, "单雄信", "白竹亭社区 5 组 2 号")
+    await register(client, worker, district.east_b, "曾国藩", "凌云社区 1 组 8 号")
+    wang = await register(client, worker, district.east_b, "李桂兰", "凌云社区 2 组 5 号")
+    # A member comes from a visit: the elderly ledger lists the old people of the household with their ID numbers.
+    await make_form_version("elderly_ledger")
+    data = sample("elderly_ledger")
+    data["elders"][0] |= {"id": str(uuid.uuid4()), "name": "王小明", "id_number": ID_OF_WANG}
+    body = submission_body(await Household.get(id=wang), data, form="elderly_ledger")
+    response = await client.put(f"/api/v1/submissions/{uuid.uuid4()}", json=body, headers=worker)
+    assert response.status_code == 201, response.text
+    return district, worker
+
+
+@pytest.mark.parametrize("q, heads", [
+    ("张", ["张三"]),
+    ("竹亭", ["张三", "单雄信"]),  # part of a village's name
+    ("凌云社区 2 组", ["李桂兰"]),
+    ("小明", ["李桂兰"]),  # a member's name
+    ("zs", ["张三"]),
+    ("zhangsan", ["张三"]),
+    ("ZhangS", ["张三"]),
+    ("shan", ["单雄信"]),  # 单 as a surname is shan, not dan
+    ("dan", []),
+    ("zgf", ["曾国藩"]),  # 曾 as a surname is zeng
+    ("zeng", ["曾国藩"]),
+    ("wxm", ["李桂兰"]),
+    ("1380731", ["张三"]),
+    (ID_OF_WANG, ["李桂兰"]),
+    (ID_OF_WANG.lower(), ["李桂兰"]),
+    ("430602195303150013", []),  # a valid number of nobody here
+    ("%", []),
+    ("_", []),
+])
+async def test_q_finds_what_a_worker_types(client, village, q, heads):
+    district, worker = village
+    assert sorted(await find(client, worker, q=q)) == sorted(heads)
+
+
+async def test_the_id_number_is_not_stored_in_clear_in_the_index(client, settings, village):
+    member = await Member.get(id_number_key=id_number_key(settings, ID_OF_WANG))
+    assert member.id_number_key != ID_OF_WANG and ID_OF_WANG not in member.id_number_key
+    household = await Household.get(id=member.household_id)
+    assert ID_OF_WANG not in household.search_text and "430602" not in household.search_text
+
+
+async def test_search_is_scoped_and_filtered_by_area(client, settings, village):
+    district, worker = village
+    assert sorted(await find(client, worker, area=str(district.east_a.id))) == ["单雄信", "张三"]
+    other = await headers_for(settings, await make_user("worker", district.west_a))
+    assert await find(client, other, q="张") == []
+    assert await find(client, other, q=ID_OF_WANG) == []
+    assert await find(client, other) == []
+    supervisor = await headers_for(settings, await make_user("supervisor", district.east))
+    assert len(await find(client, supervisor)) == 4
+    provider = await headers_for(settings, await make_user("provider"))
+    assert await find(client, provider) == []
+
+
+async def test_pages_hold_every_household_once(client, settings, village):
+    district, worker = village
+    seen, cursor = [], None
+    while True:
+        params = {"cursor": cursor} if cursor else {}
+        page = (await client.get("/api/v1/households", params=params | {"limit": 2}, headers=worker)).json()
+        seen += [h["id"] for h in page["items"]]
+        if not (cursor := page["next_cursor"]):
+            break
+    assert len(seen) == len(set(seen)) == 4
+
+
+@pytest.mark.parametrize("params, pointer", [
+    ({"q": "张" * 51}, "/q"),
+    ({"q": "张\x00"}, "/q"),
+    ({"area": "not-an-id"}, "/area"),
+    ({"cursor": "bm90IGEgY3Vyc29y"}, "/cursor"),
+])
+async def test_bad_filters_are_refused_at_their_parameter(client, village, params, pointer):
+    district, worker = village
+    assert_problem(await client.get("/api/v1/households", params=params, headers=worker), 422, pointer)
+
+
+def test_surnames_are_read_as_surnames():
+    assert name_pinyin("单雄信") == ["shanxiongxin", "sxx"]
+    assert name_pinyin("长孙无忌") == ["zhangsunwuji", "zswj"]
+    assert name_pinyin("解缙") == ["xiejin", "xj"]
+    assert name_pinyin("吕 绿") == ["lvlv", "ll"]
+    assert name_pinyin("Tom") == []
+
+
+MIGRATE_OLD_DATA = """
+import asyncio, json, sys, uuid
+from tortoise import Tortoise, connections
+from tortoise.migrations.api import migrate
+from server.core.db import tortoise_config
+
+async def main(url):
+    config = tortoise_config(url)
+    await migrate(config=config, target="models.0005_photo_holders")
+    await Tortoise.init(config=config)
+    conn = connections.get("default")
+    county = str(uuid.uuid4())
+    await conn.execute_query(
+        "INSERT INTO area (id, code, name, level, county_id, created_at, updated_at) "
+        "VALUES (?, 'C1', '巴陵区', 'county', ?, '2025-01-01', '2025-01-01')", [county, county])
+    await conn.execute_query(
+        "INSERT INTO household (id, community_id, address, head, situation, situation_meta, body_hash, created_at, "
+        "updated_at) VALUES ('h1', ?, '凌云社区 2 组', '曾国藩', '{}', '{}', '', '2025-01-01', '2025-01-01')", [county])
+    await conn.execute_query(
+        "INSERT INTO member (id, household_id, data, meta, created_at, updated_at) "
+        "VALUES ('m1', 'h1', ?, '{}', '2025-01-01', '2025-01-01')", [json.dumps({"name": "王小明", "id_number": "%s"})])
+    await Tortoise.close_connections()
+    await migrate(config=config)
+    await Tortoise.init(config=config)
+    conn = connections.get("default")
+    print(json.dumps([await conn.execute_query_dict("SELECT search_text, search_pinyin FROM household"),
+                      await conn.execute_query_dict("SELECT id_number_key FROM member")]))
+    await Tortoise.close_connections()
+
+asyncio.run(main(sys.argv[1]))
+""" % ID_OF_WANG
+
+
+def test_households_stored_before_search_are_indexed_by_the_migration(tmp_path, settings):
+    """The migration that adds the search columns fills them for what is already stored (on SQLite: the migration's
+    SQL is the same on both)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOORSTEP_")} | {"DOORSTEP_SECRET": settings.secret}
+    done = subprocess.run([sys.executable, "-c", MIGRATE_OLD_DATA, f"sqlite://{tmp_path / 'old.sqlite3'}"], env=env,
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    households, members = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "王小明" in households[0]["search_text"] and "凌云社区" in households[0]["search_text"]
+    assert " zengguofan zgf" in households[0]["search_pinyin"] and " wxm" in households[0]["search_pinyin"]
+    assert members[0]["id_number_key"] == id_number_key(settings, ID_OF_WANG)
