@@ -120,3 +120,6 @@ async def test_a_cursor_holding_what_no_row_could_is_not_one_of_ours(client, peo
         assert_problem(response, 422, "/cursor")
     assert_problem(await client.get(path, params={"cursor": cursor("2025-01-01T00:00:00+00:00", "x")},
                                     headers=admin), 422, "/cursor")
+    # Nested 3,000 deep, a forged cursor was a RecursionError in the JSON decoder: a 500.
+    deep = base64.urlsafe_b64encode(b"[" * 3000).decode()
+    assert_problem(await client.get(path, params={"cursor": deep}, headers=admin), 422, "/cursor")

@@ -17,6 +17,7 @@ from server.core.problems import invalid
 from server.core.text import unstorable
 
 DEFAULT_LIMIT = 100
+MAX_CURSOR = 512  # two values of at most a few hundred characters, in base64
 
 
 @dataclass
@@ -74,6 +75,8 @@ def _encode(values: list) -> str:
 
 def _decode(cursor: str, model, names: list[str]) -> list:
     try:
+        if len(cursor) > MAX_CURSOR:  # longer than any we make: refused before it is decoded and walked
+            raise ValueError("too long")
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not (isinstance(raw, list) and len(raw) == len(names) and all(isinstance(v, str) for v in raw)):
             raise ValueError
