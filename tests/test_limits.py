@@ -21,8 +21,6 @@ async def server(tmp_path):
         "DOORSTEP_LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(REPO),
     }
-    if os.environ.get("DOORSTEP_TEST_DATABASE_URL"):
-        env["DOORSTEP_DATABASE_URL"] = os.environ["DOORSTEP_TEST_DATABASE_URL"]
     server = Server(env)
     ready = server.helper("setup")
     await server.start()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from server.core.caller import Caller
 from server.core.permissions import allows
@@ -46,7 +47,7 @@ def as_api(s: Submission, context: Context, show_flags: bool) -> dict:
         "household": str(s.household_id),
         "visit": str(s.visit_id),
         "author": str(s.author_id) if s.author_id else None,
-        "data": s.data,
+        "data": _in_key_order(s.data),
         "attachments": [{"sha256": sha, "pointer": pointer} for sha, pointer in sorted(context.photos, key=lambda x: x[1])],
         "started_at": _iso(s.started_at),
         "finished_at": _iso(s.finished_at),
@@ -70,3 +71,13 @@ def as_api(s: Submission, context: Context, show_flags: bool) -> dict:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def _in_key_order(value: Any) -> Any:
+    """The answers with their keys sorted at every level. PostgreSQL's jsonb keeps keys in an order of its own, so the
+    answers read back for a retry would otherwise differ, byte for byte, from the first reply built from the body."""
+    if isinstance(value, dict):
+        return {key: _in_key_order(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_in_key_order(item) for item in value]
+    return value
