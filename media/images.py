@@ -17,7 +17,7 @@ import pillow_heif
 from PIL import ExifTags, Image, ImageOps
 
 from media.errors import ImageRejected, UnsupportedType
-from media.structure import is_whole
+from media.structure import is_whole, png_chunk
 
 # iPhones send HEIC; registering is idempotent and only adds a decoder.
 pillow_heif.register_heif_opener()
@@ -99,7 +99,7 @@ def inspect(path: str, declared_type: str, *, max_pixels: int = DEFAULT_MAX_PIXE
         if not is_whole(f, media_type):
             raise ImageRejected(_CUT_SHORT)
     with _open_image(path, media_type, max_pixels) as im:
-        exif = _exif(im)
+        exif = _exif(im, path)
         # pillow-heif applies a HEIC's rotation while decoding and resets its EXIF orientation to 1.
         orientation = exif.get(_TAG_ORIENTATION, 1) if exif is not None else 1
         if orientation not in range(1, 9):
@@ -188,8 +188,16 @@ def _load(im: Image.Image) -> None:
         raise ImageRejected(_CUT_SHORT) from e
 
 
-def _exif(im: Image.Image) -> Image.Exif | None:
+def _exif(im: Image.Image, path: str) -> Image.Exif | None:
     try:
+        if im.format == "PNG" and "exif" not in im.info:
+            # Pillow's PNG plugin decodes every pixel to look for EXIF placed after them (196 MB for a 7000x7000
+            # RGBA picture of 200 KB); the chunk walk finds it without decoding, and the base class reads the rest.
+            with open(path, "rb") as f:
+                data = png_chunk(f, b"eXIf")
+            if data is not None:
+                im.info["exif"] = b"Exif\x00\x00" + data
+            return Image.Image.getexif(im)
         return im.getexif()
     except Exception:
         return None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import os
+import struct
+import zlib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -97,6 +99,28 @@ def test_a_capture_time_written_in_the_main_exif_block_is_found(tmp_path: Path) 
     exif = Image.Exif()
     exif[0x9003] = "2025:03:14 09:30:00"
     assert inspect(write(tmp_path, "a.jpg", jpeg_bytes(exif=exif)), "image/jpeg").taken_at == datetime(2025, 3, 14, 9, 30)
+
+
+def with_chunk_after_the_pixels(png: bytes, kind: bytes, body: bytes) -> bytes:
+    """The PNG with one more chunk just before IEND (the last 12 bytes), where EXIF may also be written."""
+    chunk = struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    return png[:-12] + chunk + png[-12:]
+
+
+def test_a_pngs_exif_is_read_without_decoding_a_pixel(tmp_path: Path) -> None:
+    exif = Image.Exif()
+    exif[0x9003] = "2024:05:01 10:20:30"
+    exif[0x0112] = 6  # turned a quarter
+    whole = with_chunk_after_the_pixels(encoded(Image.new("RGB", (40, 20)), "PNG"), b"eXIf", exif.tobytes()[6:])
+    # The same structure with its pixel data spoiled: Pillow's own getexif() decodes the pixels to look for EXIF
+    # after them, and fails. A check that decodes nothing (a 200 KB PNG can decode to 196 MB) still finds it.
+    start = whole.index(b"IDAT") + 4
+    spoiled = whole[:start] + bytes(8) + whole[start + 8 :]
+
+    info = inspect(write(tmp_path, "a.png", spoiled), "image/png")
+
+    assert (info.taken_at, info.orientation, info.width, info.height) == (datetime(2024, 5, 1, 10, 20, 30), 6, 20, 40)
+    assert opened(make_thumbnail(whole, 320)).size == (20, 40)  # turned too
 
 
 def test_a_photo_without_exif_has_no_time_and_no_place(tmp_path: Path) -> None:
