@@ -1,6 +1,7 @@
-"""Pillow work on photos: type from the bytes, safe opening, EXIF evidence (time, place), thumbnails without EXIF.
+"""Pillow work on photos: type from the bytes, safe opening, EXIF evidence (time, place). Thumbnails are drawn in
+`media.shrinking` with what is opened here.
 
-Every function here is synchronous and may take a second on a large photo: call them through `media.workers`.
+Every function here is synchronous: call them through `media.workers`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import BinaryIO
 
 import pillow_heif
-from PIL import ExifTags, Image, ImageOps
+from PIL import ExifTags, Image
 
 from media.errors import ImageRejected, UnsupportedType
 from media.structure import is_whole, png_chunk
@@ -28,9 +29,6 @@ TYPE_ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "image/h
 
 # A 48 MP phone sensor is the largest the stations are expected to meet; decoding 50 MP RGB takes about 150 MB.
 DEFAULT_MAX_PIXELS = 50_000_000
-# Long side in pixels of each derived image (names as in `media.store.VARIANTS`).
-VARIANT_SIDES = {"thumb": 320, "large": 1280}
-THUMBNAIL_QUALITY = 82
 # How many leading bytes `sniff_type` needs.
 SNIFF_BYTES = 64
 
@@ -90,7 +88,7 @@ def inspect(path: str, declared_type: str, *, max_pixels: int = DEFAULT_MAX_PIXE
     EXIF that cannot be parsed is not a reason to refuse a photo; it just gives no time or place.
     """
     media_type = normalize_media_type(declared_type)
-    sniffed = _sniff_file(path)
+    sniffed = sniff_file(path)
     if sniffed is None:
         raise ImageRejected("文件不是可识别的图片")
     if sniffed != media_type:
@@ -98,12 +96,10 @@ def inspect(path: str, declared_type: str, *, max_pixels: int = DEFAULT_MAX_PIXE
     with open(path, "rb") as f:
         if not is_whole(f, media_type):
             raise ImageRejected(_CUT_SHORT)
-    with _open_image(path, media_type, max_pixels) as im:
-        exif = _exif(im, path)
+    with open_image(path, media_type, max_pixels) as im:
+        exif = read_exif(im, path)
         # pillow-heif applies a HEIC's rotation while decoding and resets its EXIF orientation to 1.
-        orientation = exif.get(_TAG_ORIENTATION, 1) if exif is not None else 1
-        if orientation not in range(1, 9):
-            orientation = 1
+        orientation = orientation_of(exif)
         width, height = im.size
         if orientation >= 5:  # 5 to 8 turn the picture by a quarter
             width, height = height, width
@@ -117,41 +113,8 @@ def inspect(path: str, declared_type: str, *, max_pixels: int = DEFAULT_MAX_PIXE
         )
 
 
-def make_thumbnail(photo: str | bytes, max_side: int, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> bytes:
-    """A JPEG of at most `max_side` on its long side, the right way up, with no EXIF (so no GPS) at all.
-    `photo` is a path or the photo's bytes."""
-    return make_thumbnails(photo, {"thumbnail": max_side}, max_pixels=max_pixels)["thumbnail"]
-
-
-def make_thumbnails(
-    photo: str | bytes, sides: dict[str, int], *, max_pixels: int = DEFAULT_MAX_PIXELS
-) -> dict[str, bytes]:
-    """Thumbnails by name, each a JPEG of at most its side in `sides`, from one decoding of the photo."""
-    media_type = _sniff_file(photo)
-    if media_type is None:
-        raise ImageRejected("文件不是可识别的图片")
-    largest = max(sides.values())
-    with _open_image(photo, media_type, max_pixels) as im:
-        icc_profile = im.info.get("icc_profile")
-        if media_type == "image/jpeg":
-            # Decode at 1/2, 1/4 or 1/8 scale straight from the DCT: a 12 MP photo in ~30 ms instead of ~115 ms.
-            im.draft("RGB", (largest, largest))
-        _load(im)
-        # The box is square, so shrinking before turning gives the same result, on fewer pixels.
-        im.thumbnail((largest, largest))
-        im = _flattened(_oriented(im))
-        made = {}
-        # Largest first, each smaller one shrunk from the one before: the photo is decoded only once.
-        for name, side in sorted(sides.items(), key=lambda item: -item[1]):
-            im.thumbnail((side, side))
-            out = io.BytesIO()
-            # No exif= (nor xmp=): Pillow writes only what is passed here, which is how GPS stays out of thumbnails.
-            im.save(out, "JPEG", quality=THUMBNAIL_QUALITY, icc_profile=icc_profile)
-            made[name] = out.getvalue()
-        return made
-
-
-def _sniff_file(photo: str | bytes) -> str | None:
+def sniff_file(photo: str | bytes) -> str | None:
+    """`sniff_type` of a photo given by its path or its bytes."""
     with _opened(photo) as f:
         return sniff_type(f.read(SNIFF_BYTES))
 
@@ -161,7 +124,9 @@ def _opened(photo: str | bytes) -> BinaryIO:
 
 
 @contextmanager
-def _open_image(photo: str | bytes, media_type: str, max_pixels: int) -> Iterator[Image.Image]:
+def open_image(photo: str | bytes, media_type: str, max_pixels: int) -> Iterator[Image.Image]:
+    """The photo opened by its type's decoder alone, its header read and its pixels not yet decoded; ImageRejected
+    for a file that decoder cannot open or for more than `max_pixels` pixels."""
     with _opened(photo) as f:
         try:
             im = Image.open(f, formats=[PIL_FORMATS[media_type]])
@@ -181,19 +146,21 @@ def _too_many_pixels(max_pixels: int) -> str:
     return f"照片像素过多，无法安全打开（上限 {max_pixels // 1_000_000} 百万像素）"
 
 
-def _load(im: Image.Image) -> None:
+def decode(im: Image.Image) -> None:
+    """Decode the pixels of an opened photo; ImageRejected if they are cut short or damaged."""
     try:
         im.load()
     except Exception as e:
         raise ImageRejected(_CUT_SHORT) from e
 
 
-def _exif(im: Image.Image, path: str) -> Image.Exif | None:
+def read_exif(im: Image.Image, photo: str | bytes) -> Image.Exif | None:
+    """The EXIF of the photo opened from `photo` (its path or bytes), without decoding it; None if unreadable."""
     try:
         if im.format == "PNG" and "exif" not in im.info:
             # Pillow's PNG plugin decodes every pixel to look for EXIF placed after them (196 MB for a 7000x7000
             # RGBA picture of 200 KB); the chunk walk finds it without decoding, and the base class reads the rest.
-            with open(path, "rb") as f:
+            with _opened(photo) as f:
                 data = png_chunk(f, b"eXIf")
             if data is not None:
                 im.info["exif"] = b"Exif\x00\x00" + data
@@ -243,23 +210,7 @@ def _degrees(dms: tuple, ref: str | None, negative_ref: str) -> float:
     return -value if isinstance(ref, str) and ref.strip("\x00 ").upper() == negative_ref else value
 
 
-def _oriented(im: Image.Image) -> Image.Image:
-    try:
-        return ImageOps.exif_transpose(im)
-    except Exception:  # unreadable orientation: show the picture as stored
-        return im
-
-
-def _flattened(im: Image.Image) -> Image.Image:
-    """RGB or L for JPEG; transparent areas become white, as on the paper forms."""
-    if im.mode in ("RGB", "L"):
-        return im
-    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
-        rgba = im.convert("RGBA")
-        background = Image.new("RGB", rgba.size, (255, 255, 255))
-        background.paste(rgba, mask=rgba.getchannel("A"))
-        return background
-    if im.mode.startswith("I"):
-        # 16-bit greyscale (some PNGs): scale to 8 bits, which a plain convert("L") would clip instead.
-        return im.point(lambda v: v / 256).convert("L")
-    return im.convert("RGB")
+def orientation_of(exif: Image.Exif | None) -> int:
+    """EXIF orientation, 1 (as stored) to 8; 1 when there is none or it is nonsense."""
+    orientation = exif.get(_TAG_ORIENTATION, 1) if exif is not None else 1
+    return orientation if orientation in range(1, 9) else 1

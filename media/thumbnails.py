@@ -37,7 +37,7 @@ class Thumbnails:
         self.store = store
         self.max_pixels = max_pixels
         self._asked = workers  # someone is waiting for these
-        self._background = ImageWorkers(background_workers)
+        self._background = ImageWorkers(background_workers, workers.budget)  # one memory budget for both
         self._pending: set[asyncio.Task] = set()
         self._making: set[asyncio.Task] = set()  # past waiting: writing files, not to be cut off
         self._closing = False
@@ -64,8 +64,8 @@ class Thumbnails:
         """A thumbnail, made now if it was not made yet. Raises ImageRejected if the photo cannot be decoded."""
         check_variant(variant)
         if not await self.store.exists_derived(sha256, variant):
-            async with self._asked.slot() as run:
-                await make_derived(self.store, sha256, run, max_pixels=self.max_pixels)
+            async with self._asked.slot() as slot:
+                await make_derived(self.store, sha256, slot, max_pixels=self.max_pixels)
         return await self.store.open_derived(sha256, variant)
 
     @property
@@ -97,13 +97,13 @@ class Thumbnails:
 
     async def _make_quietly(self, sha256: str) -> None:
         await self._quiet_moment()
-        async with self._background.slot() as run:
+        async with self._background.slot() as slot:
             if self._closing:
                 return
             task = asyncio.current_task()
             self._making.add(task)
             try:
-                await make_derived(self.store, sha256, run, max_pixels=self.max_pixels)
+                await make_derived(self.store, sha256, slot, max_pixels=self.max_pixels)
             except ImageRejected:
                 log.warning("photo %s cannot be decoded: no thumbnails", sha256)
             except Exception:

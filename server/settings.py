@@ -30,6 +30,7 @@ class Settings:
     max_photo_bytes: int = setting(20 * 1024 * 1024, "Largest photo upload accepted")
     max_image_pixels: int = setting(50_000_000, "Largest photo, in pixels, that will be decoded")
     image_workers: int = setting(2, "Threads that may decode and resize photos at once")
+    image_memory_mb: int = setting(192, "Memory in MB that decoding photos may hold at once (uploads and thumbnails together); a photo needing more is decoded alone")
     login_window_seconds: int = setting(15 * 60, "Window in which failed logins are counted")
     login_max_failures_user: int = setting(5, "Failed logins for one username from one address before it must wait")
     login_max_failures_address: int = setting(30, "Failed logins from one address, any username, before it must wait")
@@ -82,6 +83,8 @@ def load_settings(environ: Mapping[str, str] = os.environ, **overrides) -> Setti
     settings = Settings(**values)
     if settings.env not in {"development", "production"}:
         raise SettingsError("DOORSTEP_ENV must be development or production")
+    if settings.image_memory_mb < 1:
+        raise SettingsError("DOORSTEP_IMAGE_MEMORY_MB must be 1 or more")
     try:
         ZoneInfo(settings.station_timezone)
     except (ValueError, ZoneInfoNotFoundError):

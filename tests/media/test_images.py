@@ -13,7 +13,8 @@ import pytest
 from PIL import Image, ImageChops, ImageOps, ImageStat, TiffImagePlugin
 
 from media.errors import ImageRejected, UnsupportedType
-from media.images import DEFAULT_MAX_PIXELS, VARIANT_SIDES, inspect, make_thumbnail, sniff_type
+from media.images import DEFAULT_MAX_PIXELS, inspect, sniff_type
+from media.shrinking import VARIANT_SIDES, make_thumbnail
 from photo_factories import GPS_PHOTO, GPS_PHOTOS, ORIENTATION_PHOTOS, PHOTOS, jpeg_bytes, png_of_zeros
 
 

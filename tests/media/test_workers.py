@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from media.errors import ImageRejected
-from media.images import inspect, make_thumbnail
+from media.images import inspect
+from media.shrinking import make_thumbnail
 from media.workers import ImageWorkers, configure_image_workers, run_image_job, shutdown_image_workers
 from photo_factories import GPS_PHOTO
 
