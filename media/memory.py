@@ -1,4 +1,4 @@
-"""Memory for decoding photos: one budget shared by every image job.
+"""Memory for decoding photos: one budget shared by every image job, and handing freed memory back to the system.
 
 A count of threads does not bound memory: a 200 KB PNG can decode to 196 MB, a phone's photo to 36 MB. So each job
 says what it will hold (worked out from the header, before a pixel is decoded) and waits, in asyncio, until the
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
 import threading
 from collections import deque
 from collections.abc import AsyncIterator
@@ -112,3 +114,30 @@ def _wake(future: asyncio.Future) -> None:
     if not future.done():
         future.set_result(None)
 
+
+# --- handing memory back ------------------------------------------------------------------------------------------
+
+_M_MMAP_THRESHOLD = -3  # glibc's malloc.h
+LARGE_BLOCK = MB
+
+
+def free_large_blocks_at_once() -> bool:
+    """Have glibc map every allocation of LARGE_BLOCK or more on its own, so that freeing it unmaps it: the memory
+    goes back to the system when a photo's pixels are freed. False where this is not glibc (nothing to do there).
+
+    By default glibc raises that threshold to the size of the largest block freed so far (up to 32 MB): once one
+    decoded photo is freed, Pillow's 16 MB blocks come from the heaps of per-thread arenas instead, and a freed block
+    in the middle of a heap stays with the process. Measured with bench/image_memory.py (eight 7000x7000 PNGs, ten
+    seconds after): the server kept 180 MB above idle for good; with this, 1 to 6 MB. MALLOC_ARENA_MAX=2 kept 23 MB.
+    malloc_trim(0) after each decoding did as well as this, but is one more call after every job, and takes each
+    arena's lock while it walks them. The price is mapping fresh pages for each photo: ~0.2 s more for a 196 MB
+    RGBA picture (~1 s to decode), nothing measurable beside a 12 MP photo.
+    """
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+    except OSError:
+        return False
+    if libc is None or not hasattr(libc, "mallopt") or not hasattr(libc, "gnu_get_libc_version"):
+        return False
+    return bool(libc.mallopt(_M_MMAP_THRESHOLD, LARGE_BLOCK))

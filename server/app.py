@@ -11,7 +11,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.routing import Route
 
-from media.memory import MemoryBudget
+from media.memory import MemoryBudget, free_large_blocks_at_once
 from media.thumbnails import Thumbnails
 from media.workers import ImageWorkers
 from server.core import db
@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     app.state.settings = settings
     app.state.operations = OPERATIONS
     app.state.photos = photo_store(settings)
+    free_large_blocks_at_once()  # decoded photos' memory goes back to the system when they are freed
     app.state.image_workers = ImageWorkers(settings.image_workers, MemoryBudget.megabytes(settings.image_memory_mb))
     app.state.thumbnails = Thumbnails(app.state.photos, app.state.image_workers, max_pixels=settings.max_image_pixels)
     return app
