@@ -47,18 +47,61 @@ async def test_openapi_describes_every_api_route(client, app):
     spec = (await client.get("/api/openapi.json")).json()
     assert spec["openapi"].startswith("3.1")
     described = {(path, method.upper()) for path, ops in spec["paths"].items() for method in ops}
-    # Every method a route serves, HEAD where it is more than the GET without a body; paths as OpenAPI writes them.
+    # Every method a route serves, HEAD too (Starlette answers it wherever there is a GET); paths as OpenAPI writes
+    # them.
     routed = {
         (re.sub(r"{(\w+):\w+}", r"{\1}", route.path), method)
         for route in app.routes
         if route.include_in_schema
         for method in route.methods
-        if method != "HEAD" or method in route.endpoint.operations
     }
     assert described == routed
     assert ("/api/v1/attachments/{sha256}", "HEAD") in described
     assert not [path for path, _ in described if ":" in path]
     assert spec["paths"]["/api/v1/users"]["post"]["requestBody"]["content"]["application/json"]["schema"]["required"]
+
+
+async def test_every_operation_says_in_chinese_what_it_answers(client):
+    spec = (await client.get("/api/openapi.json")).json()
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            where = f"{method.upper()} {path}"
+            assert re.search(r"[\u4e00-\u9fff]", operation["summary"]), where
+            successes = [status for status in operation["responses"] if status[0] in "23"]
+            assert successes and "2XX" not in successes, f"{where}: declare its replies (server.http.routes.replies)"
+            for status in successes:
+                reply = operation["responses"][status]
+                assert reply["description"] and reply["headers"]["X-Request-Id"]["required"], where
+                for media_type, content in reply.get("content", {}).items():
+                    assert "$ref" in content["schema"] or content["schema"].get("format") == "binary", where
+            for status in ("4XX", "5XX"):
+                problem = operation["responses"][status]["content"]["application/problem+json"]["schema"]
+                assert problem == {"$ref": "#/components/schemas/Problem"}, where
+            for parameter in operation.get("parameters", []):
+                assert parameter["schema"] and parameter["in"] in ("path", "query", "header"), where
+    public = {(path, method) for path, item in spec["paths"].items() for method, op in item.items()
+              if op.get("security") == []}
+    assert {("/healthz", "get"), ("/readyz", "get"), ("/api/v1/auth/token", "post")} <= public
+    assert not [p for p in public if p[0].startswith("/api/v1/") and p[0] != "/api/v1/auth/token"]
+    upload = spec["paths"]["/api/v1/attachments/{sha256}"]["put"]["requestBody"]["content"]
+    assert set(upload) == {"image/jpeg", "image/png", "image/webp", "image/heic"}
+    assert all(c["schema"] == {"type": "string", "format": "binary"} for c in upload.values())
+    listed = spec["paths"]["/api/v1/submissions"]["get"]["parameters"]
+    assert {p["name"] for p in listed} == {"form", "household", "area", "since", "state", "cursor"}
+    export = spec["paths"]["/api/v1/forms/{slug}/submissions.{format}"]["get"]["parameters"]
+    assert next(p for p in export if p["name"] == "format")["schema"] == {"enum": ["xlsx", "csv"]}
+
+
+async def test_a_query_parameter_is_checked_against_its_description(client, settings):
+    headers = await headers_for(settings, await make_user("admin"))
+    for query, pointer in (("hours=-1", "/hours"), ("hours=1e3", "/hours"), ("hours=" + "9" * 5000, "/hours"),
+                           ("actor=nobody", "/actor"), ("action=" + "x" * 65, "/action")):
+        url = "/api/v1/orphan-photos" if query.startswith("hours") else "/api/v1/audit"
+        assert_problem(await client.get(f"{url}?{query}", headers=headers), 422, pointer)
+    # Left empty, a filter is not set.
+    assert (await client.get("/api/v1/audit?actor=&household=&action=", headers=headers)).status_code == 200
+    response = await client.delete("/api/v1/login-throttles?address=" + "0" * 65, headers=headers)
+    assert_problem(response, 422, "/address")
 
 
 async def test_the_api_page_is_served_without_outside_assets(client):

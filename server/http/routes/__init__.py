@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.http.bodies import BodySchema, read_json
+from server.core.problems import InvalidInput
+from server.http.bodies import BodySchema, check_body, obj, read_json
 
 
 def accepts(validator: BodySchema):
@@ -23,6 +25,62 @@ def accepts(validator: BodySchema):
         return endpoint
 
     return decorate
+
+
+def replies(responses: dict[int, dict], *, params: tuple[dict, ...] = (), takes: tuple[str, ...] = ()):
+    """Describe the handler for /api/openapi.json: its successful replies by status (`schemas.reply`, …), its
+    parameters (`schemas.query`), and the media types of a raw body it reads itself (photos). The query parameters
+    are checked against their schemas before the handler runs, as bodies are: what the description says is taken
+    is what is taken."""
+    queries = [p for p in params if p["in"] == "query"]
+    checker = obj({p["name"]: p["schema"] | {"title": p["name"]} for p in queries}, additionalProperties=True)
+
+    def decorate(handler: Callable[..., Awaitable[Response]]):
+        endpoint = _checking_query(handler, queries, checker) if queries else handler
+        endpoint.replies = responses
+        endpoint.params = params
+        endpoint.raw_body = takes
+        return endpoint
+
+    return decorate
+
+
+def _checking_query(handler: Callable[..., Awaitable[Response]], declared: list[dict], checker: BodySchema):
+    @functools.wraps(handler)
+    async def endpoint(request: Request) -> Response:
+        try:
+            check_body(checker, _query_values(request, declared))
+        except InvalidInput as problem:
+            # One complaint per parameter: "too short" and "wrong characters" about one slug say one thing.
+            first = {}
+            for error in problem.errors:
+                first.setdefault(error.pointer, error)
+            raise InvalidInput(errors=list(first.values())) from None
+        return await handler(request)
+
+    return endpoint
+
+
+def _query_values(request: Request, declared: list[dict]) -> dict:
+    """The declared parameters that were given, read as their schemas' types."""
+    values = {}
+    for parameter in declared:
+        value = request.query_params.get(name := parameter["name"])
+        if value is None or (value == "" and parameter.get("allowEmptyValue")):
+            continue
+        schema = parameter["schema"]
+        if schema.get("type") == "integer" and _DIGITS.fullmatch(value):
+            # Past 18 digits a number is only "too large" (and int() of thousands of digits is refused).
+            value = int(value) if len(value) <= 18 else 10**18
+        elif schema.get("format") == "date-time":
+            # A "+" the client left unencoded in the query string arrives as a space: "…T09:00:00 08:00".
+            value = _OFFSET_AS_SPACE.sub("+", value)
+        values[name] = value
+    return values
+
+
+_DIGITS = re.compile(r"[0-9]+")
+_OFFSET_AS_SPACE = re.compile(r" (?=\d\d:\d\d$)")
 
 
 def query(request: Request, *names: str) -> dict:

@@ -3,7 +3,8 @@ from starlette.responses import Response
 
 from server.http.bodies import obj, text, uuid_field
 from server.http.responses import ApiResponse
-from server.http.routes import accepts
+from server.http.routes import accepts, replies
+from server.http.schemas import CURSOR, reply
 from server.models import LEVELS
 from server.people import areas
 
@@ -20,27 +21,31 @@ CREATE = obj(
 UPDATE = obj({"name": text("区域名称", 100), "parent": uuid_field("上级区域")}, minProperties=1)
 
 
+@replies({200: reply("AreaPage")}, params=(CURSOR,))
 async def list_areas(request: Request) -> Response:
-    """The areas the caller may see, parents before children."""
+    """查看可见的区域（按代码排序，上级在前）"""
     page = await areas.list_areas(request.user, request.query_params.get("cursor"))
     return ApiResponse(page.as_api())
 
 
+@replies({201: reply("Area", "已新增的区域")})
 @accepts(CREATE)
 async def create_area(request: Request, body: dict) -> Response:
-    """Add a county, township or community."""
+    """新增区（县）、乡镇（街道）或社区（村）"""
     area = await areas.create_area(request.user, body)
     return ApiResponse(areas.as_api(area), status_code=201)
 
 
+@replies({200: reply("Area")})
 async def get_area(request: Request) -> Response:
-    """One area."""
+    """查看一个区域"""
     area = await areas.get_area(request.user, request.path_params["id"])
     return ApiResponse(areas.as_api(area))
 
 
+@replies({200: reply("Area", "修改后的区域")})
 @accepts(UPDATE)
 async def update_area(request: Request, body: dict) -> Response:
-    """Rename an area or move it under another parent."""
+    """改名区域，或调整其上级"""
     area = await areas.update_area(request.user, request.path_params["id"], body)
     return ApiResponse(areas.as_api(area))

@@ -5,7 +5,8 @@ from server.core.ids import SLUG_CHARACTERS, SLUG_LENGTH
 from server.http.bodies import obj, text, uuid_field
 from server.http.conditional import not_modified
 from server.http.responses import ApiResponse
-from server.http.routes import accepts
+from server.http.routes import accepts, replies
+from server.http.schemas import CURSOR, IF_NONE_MATCH, IMMUTABLE, NOT_MODIFIED, reply
 from server.surveys import catalogue, versions as form_versions
 
 SLUG = text("表单代号", SLUG_LENGTH[1], SLUG_LENGTH[0], pattern=SLUG_CHARACTERS)
@@ -18,51 +19,59 @@ CREATE = obj({"slug": SLUG, "area": uuid_field("所属区域"), **DEFINITION}, (
 DRAFT = obj(DEFINITION, ("title", "schema"))
 
 
+@replies({200: reply("Catalogue")})
 async def get_catalogue(request: Request) -> Response:
-    """The service catalogue: categories and their items."""
+    """查看服务项目目录：类别及其项目（一页即全部）"""
     return ApiResponse({"items": await catalogue.get_catalogue(), "next_cursor": None})
 
 
+@replies({200: reply("FormPage")}, params=(CURSOR,))
 async def list_forms(request: Request) -> Response:
-    """Forms the caller may fill or design."""
+    """查看可填写（设计者：可设计）的表单"""
     page = await form_versions.list_forms(request.user, request.query_params.get("cursor"))
     return ApiResponse(page.as_api())
 
 
+@replies({201: reply("Form", "已新建的表单及其草稿")})
 @accepts(CREATE)
 async def create_form(request: Request, body: dict) -> Response:
-    """Create a form with a draft."""
+    """新建表单（带草稿）"""
     form = await form_versions.create_form(request.user, body)
     return ApiResponse(form_versions.as_api(form, request.user), status_code=201)
 
 
+@replies({200: reply("Form")})
 async def get_form(request: Request) -> Response:
-    """A form: its draft (for designers) and its latest version."""
+    """查看表单：最新版本号，设计者另见草稿"""
     form = await form_versions.get_form(request.user, request.path_params["slug"])
     return ApiResponse(form_versions.as_api(form, request.user))
 
 
+@replies({200: reply("Form", "草稿已替换的表单")})
 @accepts(DRAFT)
 async def replace_draft(request: Request, body: dict) -> Response:
-    """Replace the draft."""
+    """替换表单草稿"""
     form = await form_versions.replace_draft(request.user, request.path_params["slug"], body)
     return ApiResponse(form_versions.as_api(form, request.user))
 
 
+@replies({201: reply("Published")})
 async def publish(request: Request) -> Response:
-    """Publish the draft as the next version, which never changes again."""
+    """发布草稿为下一个版本（发布后永不改变）"""
     version = await form_versions.publish(request.user, request.path_params["slug"])
     return ApiResponse({"version": version.version}, status_code=201)
 
 
+@replies({200: reply("Form", "已停用的表单")})
 async def retire(request: Request) -> Response:
-    """Retire a form: no new submissions, old ones stay readable."""
+    """停用表单：不再接收新提交，已有提交仍可查看"""
     form = await form_versions.retire(request.user, request.path_params["slug"])
     return ApiResponse(form_versions.as_api(form, request.user))
 
 
+@replies({200: reply("FormVersion", headers=IMMUTABLE), 304: NOT_MODIFIED}, params=(IF_NONE_MATCH,))
 async def get_version(request: Request) -> Response:
-    """One published version, with an ETag (a version never changes, so it may be cached for good)."""
+    """查看一个已发布的版本（带 ETag，永不改变，可长期缓存）"""
     version = await form_versions.get_version(request.user, request.path_params["slug"], request.path_params["version"])
     etag = f'"{version.etag}"'
     headers = {"ETag": etag, "Cache-Control": "private, max-age=31536000, immutable"}

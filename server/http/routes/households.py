@@ -2,9 +2,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.households import conflicts, registry, search
-from server.http.bodies import obj, text, uuid_field
+from server.http.bodies import PRINTABLE, obj, text, uuid_field
 from server.http.responses import ApiResponse
-from server.http.routes import accepts, query
+from server.http.routes import accepts, query, replies
+from server.http.schemas import CURSOR, UUID, query as param, reply
 
 LOCATION = {
     "type": ["object", "null"],
@@ -35,36 +36,50 @@ RESOLVE = obj(
 )
 
 
+@replies({201: reply("Household", "已登记"), 200: reply("Household", "同一内容此前已登记，未重复写入")})
 @accepts(REGISTER)
 async def register_household(request: Request, body: dict) -> Response:
-    """Register a household met in the field, under the id its phone made; the same body again confirms it."""
+    """登记入户遇到的新户（编号由手机生成）；重发同一内容即确认"""
     household, created = await registry.register_household(request.user, request.path_params["id"], body)
     return ApiResponse(registry.as_api(household), status_code=201 if created else 200)
 
 
+@replies({200: reply("HouseholdFile")})
 async def get_household(request: Request) -> Response:
-    """A household: its situation as last seen and its members."""
+    """查看户档案：最近观察到的情况和家庭成员"""
     household, members, open_conflicts = await registry.read_file(request.user, request.path_params["id"])
     return ApiResponse(registry.as_api(household, members, open_conflicts))
 
 
+@replies({200: reply("HouseholdPage")}, params=(
+    param("area", "只看此区（县）、乡镇（街道）或社区（村）的户", UUID, empty_is_absent=True),
+    param("q", "姓名或其一部分（也可用拼音全拼或首字母）、住址、电话，或完整的身份证号",
+          {"type": "string", "maxLength": search._Q_LENGTH, "pattern": PRINTABLE}, empty_is_absent=True),
+    CURSOR,
+))
 async def find_households(request: Request) -> Response:
-    """Households the caller may see, by area and by `q`: a name or part of one (also as pinyin, full or initials),
-    the address, the phone, or a full ID number."""
+    """查找可见的户：按区域，按姓名（可用拼音）、住址、电话或身份证号
+
+    A name or part of one (also as pinyin, full or initials), the address, the phone, or a full ID number."""
     page = await search.find(request.user, request.app.state.settings, query(request, "area", "q"),
                              request.query_params.get("cursor"))
     return ApiResponse(page.as_api())
 
 
+@replies({200: reply("ConflictPage")}, params=(
+    param("state", "只看未处理（open）或已处理（resolved）的冲突", {"enum": ["open", "resolved"]}, empty_is_absent=True),
+    CURSOR,
+))
 async def list_conflicts(request: Request) -> Response:
-    """Offline conflicts on a household's file: which value won, which lost, and whether a supervisor settled it."""
+    """查看户档案的离线冲突：哪个值保留、哪个被覆盖，督导是否已处理"""
     page = await conflicts.list_conflicts(request.user, request.path_params["id"], **query(request, "state", "cursor"))
     return ApiResponse(page.as_api())
 
 
+@replies({200: reply("Conflict", "已处理的冲突")})
 @accepts(RESOLVE)
 async def resolve_conflict(request: Request, body: dict) -> Response:
-    """A supervisor confirms the value that won ("kept") or puts back the other one ("lost")."""
+    """处理冲突：确认保留的值（kept），或恢复被覆盖的值（lost）"""
     conflict = await conflicts.resolve_conflict(request.user, request.app.state.settings, request.path_params["id"],
                                                 body)
     return ApiResponse(conflicts.conflict_as_api(conflict))

@@ -6,6 +6,8 @@ from starlette.responses import FileResponse, Response
 from server.core.problems import NotFound
 from server.http import openapi
 from server.http.responses import ApiResponse
+from server.http.routes import replies
+from server.http.schemas import reply
 from server.ops import readiness
 
 STATIC = Path(__file__).parent.parent / "static"
@@ -14,13 +16,15 @@ STATIC = Path(__file__).parent.parent / "static"
 FORM_GUIDE = Path(__file__).resolve().parents[3] / "docs" / "forms.md"
 
 
+@replies({200: reply("Health")})
 async def healthz(request: Request) -> Response:
-    """The process is alive."""
+    """进程存活检查"""
     return ApiResponse({"status": "ok"})
 
 
+@replies({200: reply("Ready")})
 async def readyz(request: Request) -> Response:
-    """The database and the photo store are reachable."""
+    """就绪检查：数据库和照片存储均可访问（否则 503）"""
     return ApiResponse(await readiness.check(request.app.state))
 
 

@@ -3,7 +3,8 @@ from starlette.responses import Response
 
 from server.http.bodies import obj, text, uuid_field
 from server.http.responses import ApiResponse
-from server.http.routes import accepts
+from server.http.routes import accepts, replies
+from server.http.schemas import CURSOR, reply
 from server.models import ROLES
 from server.people import users
 
@@ -36,27 +37,31 @@ UPDATE = obj(
 )
 
 
+@replies({200: reply("UserPage")}, params=(CURSOR,))
 async def list_users(request: Request) -> Response:
-    """The users the caller may see."""
+    """查看可见的用户（按用户名排序）"""
     page = await users.list_users(request.user, request.query_params.get("cursor"))
     return ApiResponse(page.as_api())
 
 
+@replies({201: reply("User", "已创建的用户")})
 @accepts(CREATE)
 async def create_user(request: Request, body: dict) -> Response:
-    """Create a user with a role and assigned areas."""
+    """创建用户，指定角色和负责的区域"""
     user = await users.create_user(request.user, body)
     return ApiResponse(users.as_api(user), status_code=201)
 
 
+@replies({200: reply("User")})
 async def get_user(request: Request) -> Response:
-    """One user."""
+    """查看一个用户"""
     user = await users.get_user(request.user, request.path_params["id"])
     return ApiResponse(users.as_api(user))
 
 
+@replies({200: reply("User", "修改后的用户")})
 @accepts(UPDATE)
 async def update_user(request: Request, body: dict) -> Response:
-    """Change a user's name, password, role or areas, or disable them."""
+    """修改用户的姓名、密码、角色或区域，或停用该用户"""
     user = await users.update_user(request.user, request.path_params["id"], body)
     return ApiResponse(users.as_api(user))
