@@ -5,6 +5,7 @@ that drifts from what `as_api` builds fails there, not in a client."""
 from __future__ import annotations
 
 from server.core.ids import INT_MAX, SLUG_CHARACTERS, SLUG_LENGTH
+from server.households.ledger_rules import KINDS as LEDGER_KINDS
 from server.models import LEVELS, ROLES
 
 REF = "#/components/schemas/"
@@ -33,6 +34,7 @@ def _page(title: str, item: str) -> dict:
 
 UUID = {"type": "string", "format": "uuid"}
 TIME = {"type": "string", "format": "date-time"}
+DATE = {"type": "string", "format": "date"}
 TEXT = {"type": "string"}
 COUNT = {"type": "integer", "minimum": 0}
 SHA256 = {"type": "string", "pattern": SHA256_PATTERN}
@@ -44,7 +46,8 @@ OBSERVED = {"type": "object", "additionalProperties": TIME}  # field → when it
 SIDE = _record("冲突的一方", {"value": {}, "observed_at": TIME, "received_at": TIME, "submission": _nullable(UUID)})
 
 FORM = {"slug": SLUG, "title": TEXT, "area": _nullable(UUID),
-        "latest_version": _nullable({"type": "integer", "minimum": 1, "maximum": INT_MAX}), "retired": {"type": "boolean"}}
+        "latest_version": _nullable({"type": "integer", "minimum": 1, "maximum": INT_MAX}),
+        "retired": {"type": "boolean"}}
 HOUSEHOLD = {"id": UUID, "community": UUID, "address": TEXT, "head": TEXT, "phone": _nullable(TEXT),
              "location": _nullable(LOCATION), "situation": {"type": "object"}, "situation_observed_at": OBSERVED,
              "created_at": TIME}
@@ -104,8 +107,9 @@ COMPONENTS: dict[str, dict] = {
     "Member": _record("家庭成员", {"id": UUID, "observed_at": OBSERVED}, open_ended=True),
     "Conflict": _record("离线冲突", {
         "id": UUID, "household": UUID, "member": _nullable(UUID), "field": TEXT, "kept": SIDE, "lost": SIDE,
-        "submission": UUID, "state": {"enum": ["open", "resolved"]}, "resolution": _nullable({"enum": ["kept", "lost"]}),
-        "comment": _nullable(TEXT), "resolved_by": _nullable(UUID), "resolved_at": _nullable(TIME), "created_at": TIME}),
+        "submission": UUID, "state": {"enum": ["open", "resolved"]},
+        "resolution": _nullable({"enum": ["kept", "lost"]}), "comment": _nullable(TEXT),
+        "resolved_by": _nullable(UUID), "resolved_at": _nullable(TIME), "created_at": TIME}),
     "ConflictPage": _page("冲突列表", "Conflict"),
     "Photo": _record("照片", {"id": SHA256, "sha256": SHA256, "media_type": {"enum": list(PHOTO_TYPES)},
                             "size": {"type": "integer", "minimum": 1}, "width": COUNT, "height": COUNT,
@@ -129,6 +133,25 @@ COMPONENTS: dict[str, dict] = {
         "flags": {"type": "array", "items": ref("Flag")},
     }, optional=("flags",)),
     "SubmissionPage": _page("提交列表", "Submission"),
+    # A ledger line's other fields are its ledger's columns (server.households.ledger_columns), by kind.
+    "LedgerLine": _record("台账的一行", {"id": UUID, "kind": {"enum": list(LEDGER_KINDS)}, "household": UUID,
+                                      "member": _nullable(UUID), "community": UUID}, open_ended=True),
+    "LedgerPage": _page("台账", "LedgerLine"),
+    "DueVisit": _record("应探访的对象", {
+        "id": UUID, "kind": {"enum": list(LEDGER_KINDS)}, "household": UUID, "member": _nullable(UUID),
+        "name": _nullable(TEXT), "id_number": _nullable(TEXT), "community": UUID, "community_name": TEXT,
+        "address": TEXT, "phone": _nullable(TEXT),
+        "plan": _record("探访要求", {"code": TEXT, "reason": _nullable(TEXT),
+                                    "every_days": {"type": "integer", "minimum": 1}}),
+        "last_visit_at": _nullable(TIME), "last_visit_on": _nullable(DATE), "due_on": DATE, "days_overdue": COUNT}),
+    "DuePage": _page("应探访的对象列表", "DueVisit"),
+    "OverdueCounts": _record("逾期未探访统计", {
+        "as_of": DATE, "overdue": COUNT, "due_today": COUNT,
+        "communities": {"type": "array", "items": _record("社区（村）", {
+            "id": UUID, "code": TEXT, "name": TEXT, "township": UUID, "overdue": COUNT, "due_today": COUNT})},
+        "workers": {"type": "array", "items": _record("社工", {
+            "id": UUID, "username": TEXT, "display_name": TEXT, "communities": {"type": "array", "items": UUID},
+            "overdue": COUNT, "due_today": COUNT})}}),
 }
 
 

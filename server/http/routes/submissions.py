@@ -52,7 +52,8 @@ EXPORTED = {"Content-Disposition": header("下载的文件名", {"type": "string
 @accepts(PUT)
 async def put_submission(request: Request, body: dict) -> Response:
     """提交为某户填写的表单（编号由手机生成）：新存为 201，重发同一内容为 200"""
-    answer, created = await store.put_submission(request.user, request.app.state.settings, request.path_params["id"], body)
+    answer, created = await store.put_submission(request.user, request.app.state.settings, request.path_params["id"],
+                                                 body)
     return ApiResponse(answer, status_code=201 if created else 200)
 
 
