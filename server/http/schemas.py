@@ -5,7 +5,6 @@ that drifts from what `as_api` builds fails there, not in a client."""
 from __future__ import annotations
 
 from server.core.ids import INT_MAX, SLUG_CHARACTERS, SLUG_LENGTH
-from server.households.ledger_rules import KINDS as LEDGER_KINDS
 from server.models import LEVELS, ROLES
 
 REF = "#/components/schemas/"
@@ -34,7 +33,6 @@ def _page(title: str, item: str) -> dict:
 
 UUID = {"type": "string", "format": "uuid"}
 TIME = {"type": "string", "format": "date-time"}
-DATE = {"type": "string", "format": "date"}
 TEXT = {"type": "string"}
 COUNT = {"type": "integer", "minimum": 0}
 SHA256 = {"type": "string", "pattern": SHA256_PATTERN}
@@ -133,25 +131,6 @@ COMPONENTS: dict[str, dict] = {
         "flags": {"type": "array", "items": ref("Flag")},
     }, optional=("flags",)),
     "SubmissionPage": _page("提交列表", "Submission"),
-    # A ledger line's other fields are its ledger's columns (server.households.ledger_columns), by kind.
-    "LedgerLine": _record("台账的一行", {"id": UUID, "kind": {"enum": list(LEDGER_KINDS)}, "household": UUID,
-                                      "member": _nullable(UUID), "community": UUID}, open_ended=True),
-    "LedgerPage": _page("台账", "LedgerLine"),
-    "DueVisit": _record("应探访的对象", {
-        "id": UUID, "kind": {"enum": list(LEDGER_KINDS)}, "household": UUID, "member": _nullable(UUID),
-        "name": _nullable(TEXT), "id_number": _nullable(TEXT), "community": UUID, "community_name": TEXT,
-        "address": TEXT, "phone": _nullable(TEXT),
-        "plan": _record("探访要求", {"code": TEXT, "reason": _nullable(TEXT),
-                                    "every_days": {"type": "integer", "minimum": 1}}),
-        "last_visit_at": _nullable(TIME), "last_visit_on": _nullable(DATE), "due_on": DATE, "days_overdue": COUNT}),
-    "DuePage": _page("应探访的对象列表", "DueVisit"),
-    "OverdueCounts": _record("逾期未探访统计", {
-        "as_of": DATE, "overdue": COUNT, "due_today": COUNT,
-        "communities": {"type": "array", "items": _record("社区（村）", {
-            "id": UUID, "code": TEXT, "name": TEXT, "township": UUID, "overdue": COUNT, "due_today": COUNT})},
-        "workers": {"type": "array", "items": _record("社工", {
-            "id": UUID, "username": TEXT, "display_name": TEXT, "communities": {"type": "array", "items": UUID},
-            "overdue": COUNT, "due_today": COUNT})}}),
 }
 
 
