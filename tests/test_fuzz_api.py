@@ -192,6 +192,7 @@ def config(world: World) -> schemathesis.Config:
             {"include-path-regex": "^/api/v1/audit",
              "parameters": bind({"query.actor": "users", "query.household": "households"})},
             {"include-path-regex": "^/api/v1/login-throttles", "parameters": bind({"query.username": "usernames"})},
+            {"include-path-regex": "^/api/v1/(ledgers|visit-plans)", "parameters": bind({"query.area": "areas"})},
         ],
     })
 
@@ -267,6 +268,9 @@ KNOWN_GOOD = {
         "supervisor", {"path_parameters": {"slug": "home_visit"}}, 200),
     ("GET", "/api/v1/forms/{slug}/submissions.{format}"): lambda w: (
         "bureau", {"path_parameters": {"slug": "home_visit", "format": "csv"}, "query": {"table": ""}}, 200),
+    ("GET", "/api/v1/ledgers/{kind}"): lambda w: (
+        "worker", {"path_parameters": {"kind": "elderly"}, "query": {"area": w.areas["east_a"]}}, 200),
+    ("GET", "/api/v1/ledgers/{kind}.xlsx"): lambda w: ("bureau", {"path_parameters": {"kind": "assistance"}}, 200),
 }
 # The ones that answer a second way worth checking: a copy the client already has.
 NOT_MODIFIED = {

@@ -60,6 +60,7 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     _action("submission.review", ("admin", "supervisor"), "审核提交：通过或退回"),
     _action("submission.see_flags", ("admin", "bureau", "supervisor"), "查看提交的证据提示（评价者可见，被评价者不可见）"),
     _action("submission.export", ("admin", "bureau", "supervisor"), "导出表单数据（XLSX、CSV）"),
+    _action("ledger.read", ("admin", "bureau", "supervisor", "worker"), "查看和导出辖区内的台账（老年人、儿童、残疾人、低保和特困家庭）"),
 )}
 
 

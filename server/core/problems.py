@@ -98,6 +98,11 @@ class ConflictNotFound(NotFound):
     default_detail = "该冲突记录不存在，或不在您的管辖范围内。"
 
 
+class LedgerNotFound(NotFound):
+    type, title = "ledger-not-found", "没有这种台账"
+    default_detail = "台账只有 elderly（老年人）、children（儿童）、disability（残疾人）和 assistance（低保、特困家庭）四种。"
+
+
 class MethodNotAllowed(Problem):
     status, type, title = 405, "method-not-allowed", "不支持该请求方法"
     default_detail = "该地址不支持此请求方法。"

@@ -21,7 +21,8 @@ from server.core import sql
 from server.core.caller import Caller
 from server.core.ids import parse_id
 from server.core.problems import NotFound
-from server.models import LEVELS, Area, Household, HouseholdConflict, Submission, SubmissionAttachment, UserArea
+from server.models import (LEVELS, Area, Household, HouseholdConflict, LedgerEntry, Submission, SubmissionAttachment,
+                           UserArea)
 
 M = TypeVar("M", bound=Model)
 
@@ -106,6 +107,7 @@ AREA_PATH: dict[type[Model], str] = {
     Household: "community__",
     Submission: "household__community__",
     HouseholdConflict: "household__community__",
+    LedgerEntry: "household__community__",
     SubmissionAttachment: "submission__household__community__",
 }
 

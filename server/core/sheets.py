@@ -175,6 +175,14 @@ class Sheet:
         self._sheet = worksheet
         self.rows = 0
 
+    def layout(self, widths: Sequence[float], freeze_header: bool = True) -> None:
+        """Column widths in characters (Excel counts a Chinese character as two), and the header row kept in view
+        while a long sheet is scrolled."""
+        for col, width in enumerate(widths):
+            self._sheet.set_column(col, col, width)
+        if freeze_header:
+            self._sheet.freeze_panes(1, 0)
+
     def append(self, values: Sequence[Any], style: str = "text") -> None:
         for col, value in enumerate(values):
             self._write(self.rows, col, value, style)

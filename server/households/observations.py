@@ -18,7 +18,7 @@ from typing import Any
 
 from server.core.caller import Caller
 from server.core.clock import now
-from server.households import search
+from server.households import ledgers, search
 from server.models import Household, HouseholdChange, HouseholdConflict, Member
 from server.settings import Settings
 
@@ -123,6 +123,7 @@ async def apply(caller: Caller, settings: Settings, household: Household, change
     household.updated_at = stamp
     saved = ["situation", "situation_meta", "updated_at"]
     member_rows = changes.get("members", [])
+    members = None
     if member_rows or obs.replacing:
         members = await _apply_members(caller, settings, hid, member_rows, obs, original_id, out, stamp)
         search.index(household, members)
@@ -132,6 +133,7 @@ async def apply(caller: Caller, settings: Settings, household: Household, change
         saved += ["search_text", "search_pinyin"]
     await household.save(update_fields=saved)
     await _save_history(out)
+    await ledgers.sync(settings, household, members)  # a visit, and maybe new tags or situation: the ledgers follow
     return out
 
 
@@ -200,6 +202,7 @@ async def restore(caller: Caller, settings: Settings, household_id: uuid.UUID, m
     await owner.save()
     search.index(household, await Member.filter(household_id=household_id, removed_at__isnull=True))
     await household.save(update_fields=("search_text", "search_pinyin"))
+    await ledgers.sync(settings, household)
     await HouseholdChange.create(
         household_id=household_id, member_id=member_id, field=name, kind="resolved", old_value=box(old_value),
         old_meta=old_meta.as_json() if old_meta else None, new_value=box(value), new_meta=meta.as_json(),

@@ -5,6 +5,7 @@ that drifts from what `as_api` builds fails there, not in a client."""
 from __future__ import annotations
 
 from server.core.ids import INT_MAX, SLUG_CHARACTERS, SLUG_LENGTH
+from server.households.ledger_rules import KINDS as LEDGER_KINDS
 from server.models import LEVELS, ROLES
 
 REF = "#/components/schemas/"
@@ -33,6 +34,7 @@ def _page(title: str, item: str) -> dict:
 
 UUID = {"type": "string", "format": "uuid"}
 TIME = {"type": "string", "format": "date-time"}
+DATE = {"type": "string", "format": "date"}
 TEXT = {"type": "string"}
 COUNT = {"type": "integer", "minimum": 0}
 SHA256 = {"type": "string", "pattern": SHA256_PATTERN}
@@ -131,6 +133,10 @@ COMPONENTS: dict[str, dict] = {
         "flags": {"type": "array", "items": ref("Flag")},
     }, optional=("flags",)),
     "SubmissionPage": _page("提交列表", "Submission"),
+    # A ledger line's other fields are its ledger's columns (server.households.ledger_columns), by kind.
+    "LedgerLine": _record("台账的一行", {"id": UUID, "kind": {"enum": list(LEDGER_KINDS)}, "household": UUID,
+                                      "member": _nullable(UUID), "community": UUID}, open_ended=True),
+    "LedgerPage": _page("台账", "LedgerLine"),
 }
 
 

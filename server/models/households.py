@@ -109,3 +109,31 @@ class HouseholdConflict(Model):
 
     class Meta:
         table = "household_conflict"
+
+
+class LedgerEntry(Model):
+    """One line of a ledger (台账): a person or a household of one kind, with its visit plan.
+
+    A person's line on the elderly, children and disability ledgers; a household's (`member` null) on assistance.
+    It carries the visit plan that applies and when the next visit is due. Derived from the file, never edited:
+    `server.households.ledgers.sync` rewrites a household's lines whenever its file changes, from what the forms
+    bound (tags, birth dates, situation). Ledgers and due lists then filter and sort on these columns; neither
+    database filters inside JSON alike.
+    """
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    household = fields.ForeignKeyField("models.Household", related_name="ledger_entries", on_delete=fields.CASCADE)
+    member = fields.ForeignKeyField("models.Member", null=True, related_name="ledger_entries", on_delete=fields.CASCADE)
+    kind = fields.CharField(max_length=16)
+    plan = fields.CharField(max_length=32)  # the code of the visit-plan rule that applies
+    every_days = fields.IntField()
+    # A child leaves the children's ledger on their 18th birthday, whether or not the file changes that day.
+    birth_date = fields.DateField(null=True)
+    last_visit_at = fields.DatetimeField(null=True)
+    due_at = fields.DatetimeField(db_index=True)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "ledger_entry"
+        indexes = (("household_id",), ("kind", "created_at"))

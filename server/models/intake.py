@@ -63,6 +63,8 @@ class Visit(Model):
 
     class Meta:
         table = "visit"
+        # A household's visits newest first: its last visit, which the visit plans count from.
+        indexes = (("household_id", "observed_at"),)
 
 
 class Submission(Model):
