@@ -271,6 +271,8 @@ KNOWN_GOOD = {
     ("GET", "/api/v1/ledgers/{kind}"): lambda w: (
         "worker", {"path_parameters": {"kind": "elderly"}, "query": {"area": w.areas["east_a"]}}, 200),
     ("GET", "/api/v1/ledgers/{kind}.xlsx"): lambda w: ("bureau", {"path_parameters": {"kind": "assistance"}}, 200),
+    ("GET", "/api/v1/visit-plans/due"): lambda w: ("worker", {"query": {"kind": "children"}}, 200),
+    ("GET", "/api/v1/visit-plans/overdue"): lambda w: ("supervisor", {"query": {"area": w.areas["east"]}}, 200),
 }
 # The ones that answer a second way worth checking: a copy the client already has.
 NOT_MODIFIED = {

@@ -61,6 +61,8 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     _action("submission.see_flags", ("admin", "bureau", "supervisor"), "查看提交的证据提示（评价者可见，被评价者不可见）"),
     _action("submission.export", ("admin", "bureau", "supervisor"), "导出表单数据（XLSX、CSV）"),
     _action("ledger.read", ("admin", "bureau", "supervisor", "worker"), "查看和导出辖区内的台账（老年人、儿童、残疾人、低保和特困家庭）"),
+    _action("visit_plan.due", ("admin", "supervisor", "worker"), "查看辖区内到期和逾期应探访的对象"),
+    _action("visit_plan.overdue", ("admin", "bureau", "supervisor"), "按社区（村）和社工统计逾期未探访的对象"),
 )}
 
 

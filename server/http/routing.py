@@ -69,9 +69,11 @@ def _table() -> list[Operation]:
         op("GET", f"{API}/households/{{id}}", households.get_household, "household.read"),
         op("GET", f"{API}/households/{{id}}/conflicts", households.list_conflicts, "household.read"),
         op("POST", f"{API}/conflicts/{{id}}/resolve", households.resolve_conflict, "conflict.resolve"),
-        # Ledgers; the workbook's path first, since {kind} would take "elderly.xlsx" whole
+        # Ledgers and visit plans; the workbook's path first, since {kind} would take "elderly.xlsx" whole
         op("GET", f"{API}/ledgers/{{kind}}.xlsx", ledgers.export_ledger, "ledger.read"),
         op("GET", f"{API}/ledgers/{{kind}}", ledgers.read_ledger, "ledger.read"),
+        op("GET", f"{API}/visit-plans/due", ledgers.list_due_visits, "visit_plan.due"),
+        op("GET", f"{API}/visit-plans/overdue", ledgers.count_overdue_visits, "visit_plan.overdue"),
         op("PUT", f"{API}/attachments/{{sha256}}", attachments.put_attachment, "photo.upload"),
         op("HEAD", f"{API}/attachments/{{sha256}}", attachments.head_attachment, "photo.read"),
         op("GET", f"{API}/attachments/{{sha256}}", attachments.get_attachment, "photo.read"),

@@ -137,6 +137,21 @@ COMPONENTS: dict[str, dict] = {
     "LedgerLine": _record("台账的一行", {"id": UUID, "kind": {"enum": list(LEDGER_KINDS)}, "household": UUID,
                                       "member": _nullable(UUID), "community": UUID}, open_ended=True),
     "LedgerPage": _page("台账", "LedgerLine"),
+    "DueVisit": _record("应探访的对象", {
+        "id": UUID, "kind": {"enum": list(LEDGER_KINDS)}, "household": UUID, "member": _nullable(UUID),
+        "name": _nullable(TEXT), "id_number": _nullable(TEXT), "community": UUID, "community_name": TEXT,
+        "address": TEXT, "phone": _nullable(TEXT),
+        "plan": _record("探访要求", {"code": TEXT, "reason": _nullable(TEXT),
+                                    "every_days": {"type": "integer", "minimum": 1}}),
+        "last_visit_at": _nullable(TIME), "last_visit_on": _nullable(DATE), "due_on": DATE, "days_overdue": COUNT}),
+    "DuePage": _page("应探访的对象列表", "DueVisit"),
+    "OverdueCounts": _record("逾期未探访统计", {
+        "as_of": DATE, "overdue": COUNT, "due_today": COUNT,
+        "communities": {"type": "array", "items": _record("社区（村）", {
+            "id": UUID, "code": TEXT, "name": TEXT, "township": UUID, "overdue": COUNT, "due_today": COUNT})},
+        "workers": {"type": "array", "items": _record("社工", {
+            "id": UUID, "username": TEXT, "display_name": TEXT, "communities": {"type": "array", "items": UUID},
+            "overdue": COUNT, "due_today": COUNT})}}),
 }
 
 

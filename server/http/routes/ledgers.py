@@ -1,9 +1,9 @@
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from server.households import ledger_export, ledger_rules, ledgers
+from server.households import ledger_export, ledger_rules, ledgers, visit_plans
 from server.http.responses import ApiResponse
-from server.http.routes import replies
+from server.http.routes import query, replies
 from server.http.schemas import CURSOR, UUID, binary, header, path, reply
 from server.http.schemas import query as param
 
@@ -39,3 +39,22 @@ async def _workbook(request: Request) -> Response:
                                              request.query_params.get("area"))
     disposition = f'attachment; filename="{book.filename}"'
     return StreamingResponse(book.chunks, media_type=book.media_type, headers={"Content-Disposition": disposition})
+
+
+@replies({200: reply("DuePage")}, params=(
+    AREA,
+    param("kind", "只看此台账的对象", {"enum": list(ledger_rules.KINDS)}, empty_is_absent=True),
+    CURSOR,
+))
+async def list_due_visits(request: Request) -> Response:
+    """查看今天到期和逾期应探访的对象（辖区内，可按区域、台账筛选），逾期最久的在前"""
+    page = await visit_plans.due(request.user, request.app.state.settings, query(request, "area", "kind"),
+                                 request.query_params.get("cursor"))
+    return ApiResponse(page.as_api())
+
+
+@replies({200: reply("OverdueCounts")}, params=(AREA,))
+async def count_overdue_visits(request: Request) -> Response:
+    """按社区（村）和社工统计逾期和今天到期的探访"""
+    return ApiResponse(await visit_plans.overdue(request.user, request.app.state.settings,
+                                                 request.query_params.get("area")))
