@@ -11,16 +11,15 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.routing import Route
 
-from media.memory import MemoryBudget, free_large_blocks_at_once
+from media.memory import free_large_blocks_at_once
 from media.thumbnails import Thumbnails
-from media.workers import ImageWorkers
 from server.core import db
 from server.core.problems import HttpError, MethodNotAllowed, NotFound, Problem
 from server.http.middleware import Authentication, RequestContext
 from server.http.responses import problem_response
 from server.http.routes import operations
 from server.http.routing import OPERATIONS, api_routes
-from server.intake.photos import photo_store
+from server.intake.photos import image_workers, photo_store
 from server.settings import Settings, load_settings
 
 log = logging.getLogger("doorstep.app")
@@ -81,7 +80,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     app.state.operations = OPERATIONS
     app.state.photos = photo_store(settings)
     free_large_blocks_at_once()  # decoded photos' memory goes back to the system when they are freed
-    app.state.image_workers = ImageWorkers(settings.image_workers, MemoryBudget.megabytes(settings.image_memory_mb))
+    app.state.image_workers = image_workers(settings)
     app.state.thumbnails = Thumbnails(app.state.photos, app.state.image_workers, max_pixels=settings.max_image_pixels)
     return app
 

@@ -36,7 +36,7 @@ SURNAMES = {
     "郇": "xun", "冼": "xian", "折": "she", "厍": "she", "粘": "nian", "相": "xiang", "应": "ying", "薄": "bo",
     "重": "chong", "宿": "su", "过": "guo", "参": "shen",
 }
-_Q_LENGTH = 50
+Q_LENGTH = 50
 _LATIN = re.compile(r"^[a-z]+$")
 _HAN = re.compile(r"[\u3400-\u9fff\U00020000-\U0002ffff]")
 
@@ -78,8 +78,8 @@ async def find(caller: Caller, settings: Settings, filters: dict, cursor: str | 
 
 
 def _matching(settings: Settings, text: str) -> Q:
-    if len(text) > _Q_LENGTH or not text.isprintable():
-        raise invalid("/q", f"搜索内容应为不超过 {_Q_LENGTH} 个可见字符")
+    if len(text) > Q_LENGTH or not text.isprintable():
+        raise invalid("/q", f"搜索内容应为不超过 {Q_LENGTH} 个可见字符")
     if is_cn_id_number(text.upper()) and len(text) == 18:
         people = Member.filter(id_number_key=id_number_key(settings, text), removed_at__isnull=True)
         return Q(id__in=Subquery(people.values("household_id")))

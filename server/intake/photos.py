@@ -20,6 +20,7 @@ from media import errors as media_errors
 from media.ingest import store_photo
 from media.store import LocalPhotoStore, PhotoStore, PhotoStream, normalize_sha256
 from media.thumbnails import Thumbnails
+from media.memory import MemoryBudget
 from media.workers import ImageWorkers
 from server.core import audit
 from server.core.caller import Caller
@@ -37,6 +38,12 @@ MAX_ORPHAN_HOURS = 10 * 366 * 24  # ten years: far enough back for any report, a
 def photo_store(settings: Settings) -> PhotoStore:
     """The store the settings name: the one place that picks it, for the server and the command line alike."""
     return LocalPhotoStore(settings.resolved_media_dir)
+
+
+def image_workers(settings: Settings) -> ImageWorkers:
+    """The threads that decode photos, within the memory budget the settings give, for the server and the command
+    line alike."""
+    return ImageWorkers(settings.image_workers, MemoryBudget.megabytes(settings.image_memory_mb))
 
 
 def orphan_hours(text: str) -> int:

@@ -124,7 +124,7 @@ async def _send_visits(settings: Settings, callers: dict[str, Caller]) -> tuple[
     """Each visit's photos, then its submission, as the worker's phone sends them; (new photos, new submissions)."""
     # The photo services as the app builds them (server/app.py), for as long as the load takes.
     store = photos.photo_store(settings)
-    workers = ImageWorkers(settings.image_workers)
+    workers = photos.image_workers(settings)
     thumbnails = Thumbnails(store, workers, max_pixels=settings.max_image_pixels)
     new_photos = new_submissions = 0
     try:

@@ -54,7 +54,7 @@ async def get_household(request: Request) -> Response:
 @replies({200: reply("HouseholdPage")}, params=(
     param("area", "只看此区（县）、乡镇（街道）或社区（村）的户", UUID, empty_is_absent=True),
     param("q", "姓名或其一部分（也可用拼音全拼或首字母）、住址、电话，或完整的身份证号",
-          {"type": "string", "maxLength": search._Q_LENGTH, "pattern": PRINTABLE}, empty_is_absent=True),
+          {"type": "string", "maxLength": search.Q_LENGTH, "pattern": PRINTABLE}, empty_is_absent=True),
     CURSOR,
 ))
 async def find_households(request: Request) -> Response:
