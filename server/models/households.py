@@ -33,9 +33,14 @@ class Household(Model):
     created_by = fields.ForeignKeyField("models.User", null=True, related_name="households_created", on_delete=fields.SET_NULL)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
+    # Where the file stands in the one change sequence that offline sync reads (`server.households.sync`). Written by
+    # the database, never by the app: triggers stamp it on every write of the household, its members and its
+    # conflicts (migrations/0008_sync_changes.py), whatever code made the write.
+    sync_seq = fields.BigIntField(default=0, db_default=0, db_index=True)
 
     class Meta:
         table = "household"
+        indexes = (("community_id", "sync_seq"),)
 
 
 class Member(Model):
@@ -58,6 +63,21 @@ class Member(Model):
 
     class Meta:
         table = "member"
+
+
+class HouseholdDeparture(Model):
+    """A household that left a community: moved to another one, or deleted (merged into another file).
+
+    Written by a database trigger when a household's community changes or its row goes, so that the phones of the
+    community it left drop it at their next sync; `seq` is its place in the change sequence.
+    """
+
+    seq = fields.BigIntField(primary_key=True, generated=False)
+    household_id = fields.UUIDField()
+    community_id = fields.UUIDField(db_index=True)
+
+    class Meta:
+        table = "household_departure"
 
 
 class HouseholdChange(Model):

@@ -26,6 +26,9 @@ class Form(Model):
     retired_at = fields.DatetimeField(null=True)
     created_by = fields.ForeignKeyField("models.User", null=True, related_name="forms_created", on_delete=fields.SET_NULL)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # Stamped by a database trigger when the form is retired: phones drop it at their next sync (`sync_seq` on
+    # Household says more).
+    sync_seq = fields.BigIntField(default=0, db_default=0)
 
     class Meta:
         table = "form"
@@ -44,6 +47,8 @@ class FormVersion(Model):
     etag = fields.CharField(max_length=64)
     published_at = fields.DatetimeField()
     published_by = fields.ForeignKeyField("models.User", null=True, related_name="versions_published", on_delete=fields.SET_NULL)
+    # Stamped by a database trigger when the version is published: phones fetch it at their next sync.
+    sync_seq = fields.BigIntField(default=0, db_default=0, db_index=True)
 
     class Meta:
         table = "form_version"
