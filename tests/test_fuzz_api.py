@@ -250,6 +250,7 @@ KNOWN_GOOD = {
         "supervisor", {"path_parameters": {"id": w.household}, "query": {"state": "open"}}, 200),
     ("POST", "/api/v1/conflicts/{id}/resolve"): lambda w: (
         "supervisor", {"path_parameters": {"id": w.conflict}, "body": {"keep": "lost", "comment": "已电话核实"}}, 200),
+    ("GET", "/api/v1/sync"): lambda w: ("worker", {"query": {"limit": 50}}, 200),
     ("PUT", "/api/v1/attachments/{sha256}"): lambda w: ("provider", _new_photo(), 201),
     ("HEAD", "/api/v1/attachments/{sha256}"): lambda w: ("worker", {"path_parameters": {"sha256": w.photo}}, 200),
     ("GET", "/api/v1/attachments/{sha256}"): lambda w: ("supervisor", {"path_parameters": {"sha256": w.photo}}, 200),

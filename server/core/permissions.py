@@ -52,6 +52,7 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     _action("household.register", ("admin", "supervisor", "worker"), "登记新户"),
     _action("household.read", EVERYONE, "查看户档案（服务机构只能经派给它的需求查看）"),
     _action("conflict.resolve", ("admin", "supervisor"), "处理户档案的离线冲突"),
+    _action("household.sync", ("admin", "supervisor", "worker"), "离线同步：下载辖区内可填写的表单和户档案的变化"),
     _action("photo.upload", ("admin", "supervisor", "worker", "provider"), "上传照片"),
     _action("photo.read", EVERYONE, "查看能看到的提交所用的照片；查询照片是否已上传（自己上传过的也算）"),
     _action("photo.orphans", ("admin",), "查看无提交引用的照片报告"),

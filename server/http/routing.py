@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from server.core import permissions
 from server.http.routes import (areas, attachments, audit, auth, forms, households, ledgers, operations,
-                                submissions, users)
+                                submissions, sync, users)
 
 API = "/api/v1"
 PUBLIC = None  # no token needed, no action checked
@@ -69,6 +69,7 @@ def _table() -> list[Operation]:
         op("GET", f"{API}/households/{{id}}", households.get_household, "household.read"),
         op("GET", f"{API}/households/{{id}}/conflicts", households.list_conflicts, "household.read"),
         op("POST", f"{API}/conflicts/{{id}}/resolve", households.resolve_conflict, "conflict.resolve"),
+        op("GET", f"{API}/sync", sync.sync_changes, "household.sync"),
         # Ledgers and visit plans; the workbook's path first, since {kind} would take "elderly.xlsx" whole
         op("GET", f"{API}/ledgers/{{kind}}.xlsx", ledgers.export_ledger, "ledger.read"),
         op("GET", f"{API}/ledgers/{{kind}}", ledgers.read_ledger, "ledger.read"),

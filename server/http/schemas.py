@@ -105,6 +105,15 @@ COMPONENTS: dict[str, dict] = {
                                                 "open_conflicts": COUNT}),
     # A member's other fields are the bound answers of forms (name, tags, …): open-ended by design.
     "Member": _record("家庭成员", {"id": UUID, "observed_at": OBSERVED}, open_ended=True),
+    # What offline sync carries of a file: the household and its members, not its visits (server.households.sync).
+    "SyncedHousehold": _record("离线同步的户档案", HOUSEHOLD | {"members": {"type": "array", "items": ref("Member")},
+                                                        "open_conflicts": COUNT}),
+    "SyncPage": _record("离线同步的一页", {
+        "reset": {"type": "boolean"}, "forms": {"type": "array", "items": ref("FormVersion")},
+        "retired_forms": {"type": "array", "items": SLUG},
+        "catalogue": _nullable({"type": "array", "items": ref("CatalogueCategory")}),
+        "households": {"type": "array", "items": ref("SyncedHousehold")}, "gone": {"type": "array", "items": UUID},
+        "next_cursor": {"type": "string", "minLength": 1}, "more": {"type": "boolean"}}),
     "Conflict": _record("离线冲突", {
         "id": UUID, "household": UUID, "member": _nullable(UUID), "field": TEXT, "kept": SIDE, "lost": SIDE,
         "submission": UUID, "state": {"enum": ["open", "resolved"]},
