@@ -62,3 +62,9 @@ def test_the_validation_benchmark_measures_and_prints_every_figure(capsys):
 async def test_the_ingest_benchmark_measures_submissions_against_its_baselines(settings, clean_database):
     rates = await load("ingest").bench_submissions(settings, total=8)
     assert len(rates) == 4 and all(rate > 0 for rate in rates)
+
+
+async def test_the_sync_benchmark_measures_a_first_and_a_later_sync(settings, clean_database):
+    figures = await load("sync").bench_sync(settings, households=6, changed=2)
+    for sync in figures.values():
+        assert 0 < sync["gzip"] < sync["identity"] and sync["pages"] >= 1
