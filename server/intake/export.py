@@ -3,10 +3,10 @@ the photos its rows use; streamed.
 
 Columns are the questions, titled as the form titles them, answers written as their choice labels; each repeated
 group (family members, needs) is a table of its own joined by the submission id. The files are for people, opened
-in Excel on a station's PC: times are date-times on the station's clock (`station_timezone`), dates are dates, and
-every cell goes through `core.sheets`, which keeps a worker's answer from becoming a formula. A photo cell of the XLSX
-or CSV holds the photo's hash and no link, since a link to the API would only answer 401 to Excel, which has no
-token; in the ZIP it links to the photo's file in the `photos/` folder beside the workbook.
+in Excel on a station's PC: times are date-times on the station's clock (`station_timezone`), dates are dates, ID
+numbers are masked (`core.sensitive`), and every cell goes through `core.sheets`, which keeps an answer from becoming
+a formula. A photo cell of the XLSX or CSV holds the photo's hash and no link, since a link to the API would only
+answer 401 to Excel, which has no token; in the ZIP it links to the photo's file in the `photos/` folder beside it.
 
 Rows are read in batches and written as they come: an export of a township's year holds one batch in memory, never
 the whole of it (a ZIP also keeps the names of the photos to pack). XLSX is written in xlsxwriter's constant-memory
@@ -34,7 +34,7 @@ import forms
 from forms import pointers
 from media.errors import PhotoNotFound
 from media.store import PhotoStore
-from server.core import audit, sheets, zips
+from server.core import audit, sensitive, sheets, zips
 from server.core.caller import Caller
 from server.core.ids import parse_slug
 from server.core.pagination import batches
@@ -68,8 +68,7 @@ class Table:
 
     @property
     def header(self) -> list[str]:
-        fixed = FIXED if self.group is None else ["提交编号", "行号"]
-        return fixed + [title for _, title in self.columns]
+        return (FIXED if self.group is None else ["提交编号", "行号"]) + [title for _, title in self.columns]
 
 
 @dataclass
@@ -179,6 +178,7 @@ async def _rows(query, versions: dict[Any, Version], tables: list[Table], zone: 
 
 
 def _table_rows(table: Table, s: Submission, version: Version, zone: tzinfo, photos: Photos) -> list[list[Any]]:
+    data = sensitive.mask_answers(version.form, s.data)
     def cell(template: str, value: Any) -> Any:
         if value is None:
             return None
@@ -201,8 +201,8 @@ def _table_rows(table: Table, s: Submission, version: Version, zone: tzinfo, pho
             _clock(s.finished_at, zone), _clock(s.received_at, zone), STATES.get(s.review_state, s.review_state),
             "；".join(f["detail"] for f in s.flags),  # exporters are supervisors and the bureau
         ]
-        return [fixed + [cell(t, _lookup(s.data, t)) for t, _ in table.columns]]
-    rows = _lookup(s.data, table.group)
+        return [fixed + [cell(t, _lookup(data, t)) for t, _ in table.columns]]
+    rows = _lookup(data, table.group)
     if not isinstance(rows, list):
         return []
     prefix = len(table.group) + 3

@@ -1,5 +1,5 @@
 """The reply shape of a submission, built from its row and the data around it (form, version, photo links, the
-correction that replaced it), read for a whole page at once."""
+correction that replaced it), read for a whole page at once. The answers to ID-number questions are masked."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import forms
+from server.core import sensitive
 from server.core.caller import Caller
 from server.core.permissions import allows
 from server.models import FormVersion, Submission, SubmissionAttachment
+from server.surveys.versions import compiled_by_id
 
 
 @dataclass(frozen=True)
@@ -21,10 +24,12 @@ class Context:
     version: int
     photos: list[tuple[str, str]]  # (sha256, pointer)
     replaced_by: uuid.UUID | None
+    compiled: forms.CompiledForm  # the version, which knows its ID-number questions
 
 
 async def for_caller(caller: Caller, submissions: list[Submission]) -> list[dict]:
-    """The replies for these submissions, in three queries whatever their number."""
+    """The replies for these submissions, in three queries whatever their number (and one for each version not
+    compiled yet)."""
     ids = [s.id for s in submissions]
     versions = {row["id"]: row for row in await FormVersion.filter(
         id__in={s.form_version_id for s in submissions}).values("id", "version", slug="form__slug")}
@@ -33,9 +38,10 @@ async def for_caller(caller: Caller, submissions: list[Submission]) -> list[dict
             "submission_id", "attachment_id", "pointer"):
         photos.setdefault(sid, []).append((sha, pointer))
     replaced = dict(await Submission.filter(replaces_id__in=ids).values_list("replaces_id", "id"))
+    compiled = {vid: await compiled_by_id(vid) for vid in versions}
     show_flags = allows(caller, "submission.see_flags")
     return [as_api(s, Context(versions[s.form_version_id]["slug"], versions[s.form_version_id]["version"],
-                              photos.get(s.id, []), replaced.get(s.id)), show_flags)
+                              photos.get(s.id, []), replaced.get(s.id), compiled[s.form_version_id]), show_flags)
             for s in submissions]
 
 
@@ -47,7 +53,7 @@ def as_api(s: Submission, context: Context, show_flags: bool) -> dict:
         "household": str(s.household_id),
         "visit": str(s.visit_id),
         "author": str(s.author_id) if s.author_id else None,
-        "data": _in_key_order(s.data),
+        "data": _in_key_order(sensitive.mask_answers(context.compiled, s.data)),
         "attachments": [{"sha256": sha, "pointer": pointer} for sha, pointer in sorted(context.photos, key=lambda x: x[1])],
         "started_at": _iso(s.started_at),
         "finished_at": _iso(s.finished_at),

@@ -26,6 +26,7 @@ from server.intake import evidence, replies
 from server.intake.checks import Checked, check, visit_times
 from server.models import Household, Submission, SubmissionAttachment, Visit
 from server.settings import Settings
+from server.surveys.versions import compiled_by_id
 
 
 async def put_submission(caller: Caller, settings: Settings, submission_id: str, body: dict) -> tuple[dict, bool]:
@@ -53,7 +54,8 @@ async def put_submission(caller: Caller, settings: Settings, submission_id: str,
             raise Conflict("要更正的提交已被更正，请在最新版本上更正。") from None
         return await _replay(caller, existing, digest), False
     # What the reply needs is at hand: no query to read back what was just written.
-    context = replies.Context(body["form"], body["version"], [(sha, p) for p, sha in checked.photos], None)
+    context = replies.Context(body["form"], body["version"], [(sha, p) for p, sha in checked.photos], None,
+                              await compiled_by_id(checked.version_id))  # compiled by the checks: no query
     return replies.as_api(submission, context, allows(caller, "submission.see_flags")), True
 
 
