@@ -11,6 +11,7 @@ from server.core.clock import now
 from server.core.pagination import Page, paginate
 from server.core.problems import Conflict, ConflictNotFound, invalid
 from server.core.scope import get_visible
+from server.households.members import masked_value
 from server.households.observations import Meta, restore, unbox
 from server.households.registry import get_household
 from server.models import HouseholdConflict
@@ -47,13 +48,16 @@ async def resolve_conflict(caller: Caller, settings: Settings, conflict_id: str,
 
 
 def conflict_as_api(conflict: HouseholdConflict) -> dict:
+    def value(boxed: dict | None):
+        return masked_value(conflict.field, conflict.member_id is not None, unbox(boxed))
+
     return {
         "id": str(conflict.id),
         "household": str(conflict.household_id),
         "member": str(conflict.member_id) if conflict.member_id else None,
         "field": conflict.field,
-        "kept": {"value": unbox(conflict.kept_value), **Meta.parse(conflict.kept_meta).public()},
-        "lost": {"value": unbox(conflict.lost_value), **Meta.parse(conflict.lost_meta).public()},
+        "kept": {"value": value(conflict.kept_value), **Meta.parse(conflict.kept_meta).public()},
+        "lost": {"value": value(conflict.lost_value), **Meta.parse(conflict.lost_meta).public()},
         "submission": str(conflict.submission_id),
         "state": conflict.state,
         "resolution": conflict.resolution,

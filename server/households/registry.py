@@ -1,8 +1,5 @@
-"""Households registered in the field, under ids the phones make, and their offline conflicts.
-
-The full household file (PATCH, ledgers, archive) belongs to the household-file work; this module owns what the
-field needs now: registration that a retry confirms, the file as last seen, and the conflicts for supervisors.
-"""
+"""Households registered in the field, under ids the phones make, and the household as last seen (the head of
+every reply about it; the whole file with its visits is `file`, corrections are `corrections`)."""
 
 from __future__ import annotations
 
@@ -17,7 +14,8 @@ from server.core.ids import parse_id
 from server.core.problems import HouseholdNotFound, IdInUse
 from server.core.scope import get_visible, visible
 from server.households import search
-from server.models import Area, Household, HouseholdConflict, Member
+from server.households.members import member_as_api
+from server.models import Area, Household, Member
 
 
 async def get_household(caller: Caller, household_id: str) -> Household:
@@ -58,14 +56,6 @@ async def register_household(caller: Caller, household_id: str, body: dict) -> t
     return household, True
 
 
-async def read_file(caller: Caller, household_id: str) -> tuple[Household, list[Member], int]:
-    household = await get_household(caller, household_id)
-    members = await Member.filter(household_id=household.id, removed_at__isnull=True).order_by("created_at", "id")
-    open_conflicts = await HouseholdConflict.filter(household_id=household.id, state="open").count()
-    await audit.record(caller, "household.read", "household", household.id, household_id=household.id)
-    return household, members, open_conflicts
-
-
 def as_api(household: Household, members: list[Member] | None = None, open_conflicts: int | None = None) -> dict:
     reply = {
         "id": str(household.id),
@@ -85,7 +75,3 @@ def as_api(household: Household, members: list[Member] | None = None, open_confl
     if open_conflicts is not None:
         reply["open_conflicts"] = open_conflicts
     return reply
-
-
-def member_as_api(member: Member) -> dict:
-    return {"id": str(member.id), **member.data, "observed_at": {k: v["at"] for k, v in member.meta.items()}}

@@ -43,6 +43,8 @@ SLUG = {"type": "string", "minLength": SLUG_LENGTH[0], "maxLength": SLUG_LENGTH[
 LOCATION = _record("位置", {"lat": {"type": "number", "minimum": -90, "maximum": 90},
                            "lon": {"type": "number", "minimum": -180, "maximum": 180}})
 OBSERVED = {"type": "object", "additionalProperties": TIME}  # field → when it was observed
+# As every reply shows an ID number: its first 6 and last 4 characters, the rest starred (all of a short one).
+MASKED_ID_NUMBER = r"^(.{6}\*+.{4}|\**)$"
 SIDE = _record("冲突的一方", {"value": {}, "observed_at": TIME, "received_at": TIME, "submission": _nullable(UUID)})
 
 FORM = {"slug": SLUG, "title": TEXT, "area": _nullable(UUID),
@@ -101,10 +103,33 @@ COMPONENTS: dict[str, dict] = {
     "HouseholdSummary": _record("户（列表中）", {"id": UUID, "community": UUID, "head": TEXT, "address": TEXT,
                                             "phone": _nullable(TEXT), "updated_at": TIME}),
     "HouseholdPage": _page("户列表", "HouseholdSummary"),
-    "HouseholdFile": _record("户档案", HOUSEHOLD | {"members": {"type": "array", "items": ref("Member")},
-                                                "open_conflicts": COUNT}),
-    # A member's other fields are the bound answers of forms (name, tags, …): open-ended by design.
-    "Member": _record("家庭成员", {"id": UUID, "observed_at": OBSERVED}, open_ended=True),
+    "HouseholdFile": _record("户档案", HOUSEHOLD | {
+        "updated_at": TIME, "situation_sources": {"type": "object", "additionalProperties": ref("SituationSource")},
+        "members": {"type": "array", "items": ref("Member")}, "visits": ref("VisitPage"),
+        "needs": {"type": "array", "items": ref("RaisedNeed")},
+        "conflicts": {"type": "array", "items": ref("Conflict")}, "open_conflicts": COUNT}),
+    "SituationSource": _record("情况的来源", {"observed_at": TIME, "visit": _nullable(UUID), "submission": _nullable(UUID),
+                                          "by": _nullable(UUID), "reason": _nullable(TEXT)}),
+    # A member's other fields are the bound answers of forms (school, health, …): open-ended by design.
+    "Member": _record("家庭成员", {
+        "id": UUID, "name": _nullable(TEXT), "relation": {}, "gender": {}, "birth_date": {},
+        "id_number": _nullable({"type": "string", "pattern": MASKED_ID_NUMBER}),
+        "tags": {"type": "array"}, "observed_at": OBSERVED}, open_ended=True),
+    "Visit": _record("走访", {"id": UUID, "observed_at": TIME, "started_at": _nullable(TIME),
+                            "finished_at": _nullable(TIME), "worker": _nullable(UUID), "worker_name": _nullable(TEXT),
+                            "submissions": {"type": "array", "items": ref("VisitSubmission")}}),
+    "VisitPage": _page("走访列表（新的在前）", "Visit"),
+    # `flags` only for those who evaluate the work, as on a submission.
+    "VisitSubmission": _record("走访中的提交", {
+        "id": UUID, "form": SLUG, "version": {"type": "integer", "minimum": 1},
+        "review_state": {"enum": list(REVIEW_STATES)}, "received_at": TIME,
+        "photos": {"type": "array", "items": _record("照片", {
+            "sha256": SHA256, "pointer": TEXT, "taken_at": _nullable(TIME),
+            "thumbnail": {"type": "string", "pattern": "^/api/v1/attachments/[0-9a-f]{64}\\?size=thumb$"}})},
+        "flags": {"type": "array", "items": ref("Flag")}}, optional=("flags",)),
+    "RaisedNeed": _record("提出的需求", {
+        "item": {}, "item_name": _nullable(TEXT), "urgency": {}, "description": {}, "member": {},
+        "pointer": _nullable(TEXT), "submission": UUID, "visit": UUID, "raised_at": TIME, "outcome": {"type": "null"}}),
     # What offline sync carries of a file: the household and its members, not its visits (server.households.sync).
     "SyncedHousehold": _record("离线同步的户档案", HOUSEHOLD | {"members": {"type": "array", "items": ref("Member")},
                                                         "open_conflicts": COUNT}),

@@ -1,11 +1,11 @@
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.households import conflicts, registry, search
+from server.households import conflicts, file, registry, search
 from server.http.bodies import PRINTABLE, obj, text, uuid_field
 from server.http.responses import ApiResponse
 from server.http.routes import accepts, query, replies
-from server.http.schemas import CURSOR, UUID, query as param, reply
+from server.http.schemas import CURSOR, CURSOR_TEXT, UUID, query as param, reply
 
 LOCATION = {
     "type": ["object", "null"],
@@ -44,11 +44,19 @@ async def register_household(request: Request, body: dict) -> Response:
     return ApiResponse(registry.as_api(household), status_code=201 if created else 200)
 
 
-@replies({200: reply("HouseholdFile")})
+@replies({200: reply("HouseholdFile")}, params=(
+    param("visits_cursor", "上一页回复中 visits 的 next_cursor，取下一页走访；不给或留空为第一页", CURSOR_TEXT,
+          empty_is_absent=True),
+))
 async def get_household(request: Request) -> Response:
-    """查看户档案：最近观察到的情况和家庭成员"""
-    household, members, open_conflicts = await registry.read_file(request.user, request.path_params["id"])
-    return ApiResponse(registry.as_api(household, members, open_conflicts))
+    """查看户档案：成员、最近观察到的情况、走访（分页）、照片、需求和待处理的冲突"""
+    reply = await file.read_file(request.user, request.path_params["id"], request.query_params.get("visits_cursor"),
+                                 thumbnail_url)
+    return ApiResponse(reply)
+
+
+def thumbnail_url(sha256: str) -> str:
+    return f"/api/v1/attachments/{sha256}?size=thumb"
 
 
 @replies({200: reply("HouseholdPage")}, params=(

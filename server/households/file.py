@@ -1,0 +1,142 @@
+"""The household file (一户一档) as one reply: who lives there, the situation as last seen and the visit each field
+came from, the visits newest first with their submissions, photos and evidence warnings, the needs raised, and the
+conflicts awaiting a supervisor.
+
+A worker opens the file on the doorstep, on a cheap phone, and some households have hundreds of visits: the file is
+read from what each visit and submission stored when it arrived (the merged situation and members, each
+submission's review state, photo links, flags and bound needs), never by reading and checking every submission's
+answers again; visits come a page at a time, and a page costs the same number of queries whatever its size.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+
+from server.core import audit, sql
+from server.core.caller import Caller
+from server.core.pagination import paginate
+from server.core.permissions import allows
+from server.core.problems import InvalidInput, invalid
+from server.households import registry
+from server.households.conflicts import conflict_as_api
+from server.households.members import member_as_api
+from server.models import CatalogueItem, Household, HouseholdConflict, Member, Submission, SubmissionAttachment, Visit
+
+VISITS_PER_PAGE = 20
+
+Thumbnail = Callable[[str], str]  # sha256 → where the HTTP layer serves its thumbnail
+
+
+async def read_file(caller: Caller, household_id: str, visits_cursor: str | None, thumbnail: Thumbnail) -> dict:
+    """The file of a household in the caller's scope, with one page of its visits; reading it is audited."""
+    household = await registry.get_household(caller, household_id)
+    hid = household.id
+    members = await Member.filter(household_id=hid, removed_at__isnull=True).order_by("created_at", "id")
+    visits, next_cursor = await _visits(caller, hid, visits_cursor, thumbnail)
+    conflicts = await HouseholdConflict.filter(household_id=hid, state="open").order_by("created_at", "id")
+    reply = registry.as_api(household, members, len(conflicts)) | {
+        "updated_at": household.updated_at.isoformat(),
+        "situation_sources": await _situation_sources(household),
+        "visits": {"items": visits, "next_cursor": next_cursor},
+        "needs": await _needs(hid),
+        "conflicts": [conflict_as_api(c) for c in conflicts],
+    }
+    await audit.record(caller, "household.read", "household", hid, household_id=hid)
+    return reply
+
+
+async def _situation_sources(household: Household) -> dict:
+    """Per situation field: when it was observed, by which visit and submission, by whom; a correction has no
+    visit, and says why it was made."""
+    metas = household.situation_meta
+    submissions = {m["submission"] for m in metas.values() if m.get("submission")}
+    visit_of = {}
+    if submissions:
+        visit_of = {str(sid): str(vid) for sid, vid in await Submission.filter(
+            id__in=[uuid.UUID(s) for s in submissions]).values_list("id", "visit_id")}
+    return {
+        target: {"observed_at": meta["at"], "visit": visit_of.get(meta.get("submission")),
+                 "submission": meta.get("submission"), "by": meta.get("author"), "reason": meta.get("reason")}
+        for target, meta in metas.items()
+    }
+
+
+async def _visits(caller: Caller, hid: uuid.UUID, cursor: str | None, thumbnail: Thumbnail) -> tuple[list, str | None]:
+    """One page of visits, newest first (by when they happened), each with its current submissions: three queries."""
+    try:
+        page = await paginate(Visit.filter(household_id=hid).select_related("worker"), cursor,
+                              order=("-observed_at", "-id"), shape=lambda v: v, limit=VISITS_PER_PAGE)
+    except InvalidInput:
+        raise invalid("/visits_cursor", "分页游标无效，请从第一页重新获取") from None
+    show_flags = allows(caller, "submission.see_flags")  # the evaluators see the warnings, those evaluated do not
+    columns = ["id", "visit_id", "review_state", "received_at"] + (["flags"] if show_flags else [])
+    submissions = await Submission.filter(visit_id__in=[v.id for v in page.items]).exclude(
+        review_state="replaced").order_by("received_at", "id").values(
+        *columns, form="form__slug", version="form_version__version")
+    photos: dict[uuid.UUID, list[dict]] = {}
+    for link in await SubmissionAttachment.filter(submission_id__in=[s["id"] for s in submissions]).order_by(
+            "pointer").values("submission_id", "attachment_id", "pointer", taken_at="attachment__taken_at"):
+        photos.setdefault(link["submission_id"], []).append({
+            "sha256": link["attachment_id"], "pointer": link["pointer"], "taken_at": _iso(link["taken_at"]),
+            "thumbnail": thumbnail(link["attachment_id"])})
+    by_visit: dict[uuid.UUID, list[dict]] = {}
+    for s in submissions:
+        shown = {"id": str(s["id"]), "form": s["form"], "version": s["version"], "review_state": s["review_state"],
+                 "received_at": _iso(s["received_at"]), "photos": photos.get(s["id"], [])}
+        if show_flags:
+            shown["flags"] = s["flags"]
+        by_visit.setdefault(s["visit_id"], []).append(shown)
+    return [_visit_as_api(v, by_visit.get(v.id, [])) for v in page.items], page.next_cursor
+
+
+def _visit_as_api(visit: Visit, submissions: list[dict]) -> dict:
+    return {
+        "id": str(visit.id),
+        "observed_at": _iso(visit.observed_at),
+        "started_at": _iso(visit.started_at),
+        "finished_at": _iso(visit.finished_at),
+        "worker": str(visit.worker_id) if visit.worker_id else None,
+        "worker_name": visit.worker.display_name if visit.worker else None,
+        "submissions": submissions,
+    }
+
+
+async def _needs(hid: uuid.UUID) -> list[dict]:
+    """The needs the household's current submissions raised, newest first, with the catalogue's names.
+
+    Each submission stored the needs its answers bound; only that part of its stored changes is read (the ORM would
+    read the whole of each). What became of a need is the needs list's to say: until it is built, `outcome` is null.
+    """
+    conn = sql.connection()
+    if sql.is_postgres(conn):
+        needs, non_empty = "s.changes -> 'needs'", "jsonb_array_length(s.changes -> 'needs') > 0"
+    else:
+        needs, non_empty = "json_extract(s.changes, '$.needs')", "json_array_length(s.changes, '$.needs') > 0"
+    rows = await sql.fetch(f"""
+        SELECT s.id, s.visit_id, s.observed_at, {needs} AS needs FROM submission s
+        WHERE s.household_id = $1 AND s.review_state <> 'replaced' AND {non_empty}
+        ORDER BY s.observed_at DESC, s.id DESC""", [str(hid)], conn)
+    raised = []
+    for row in rows:
+        found = json.loads(row["needs"]) if isinstance(row["needs"], str) else row["needs"]
+        for need in found:
+            raised.append({"item": need.get("item"), "urgency": need.get("urgency"),
+                           "description": need.get("description"), "member": need.get("member"),
+                           "pointer": need.get("pointer"), "submission": str(sql.as_uuid(row["id"])),
+                           "visit": str(sql.as_uuid(row["visit_id"])), "raised_at": _time(row["observed_at"]),
+                           "outcome": None})
+    names = dict(await CatalogueItem.filter(code__in={n["item"] for n in raised}).values_list("code", "name")) \
+        if raised else {}
+    return [need | {"item_name": names.get(need["item"])} for need in raised]
+
+
+def _time(value) -> str | None:
+    """A time read outside a model (text on SQLite), converted as the model's field converts it."""
+    return _iso(Submission._meta.fields_map["observed_at"].to_python_value(value))
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
