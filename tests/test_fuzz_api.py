@@ -246,6 +246,10 @@ KNOWN_GOOD = {
         "body": {"community": w.areas["east_a"], "address": "白竹亭社区 5 组 3 号", "head": "刘建华",
                  "location": {"lat": 28.19, "lon": 112.98}}}, 201),
     ("GET", "/api/v1/households/{id}"): lambda w: ("worker", {"path_parameters": {"id": w.household}}, 200),
+    ("PATCH", "/api/v1/households/{id}"): lambda w: ("worker", {
+        "path_parameters": {"id": w.household},
+        "body": {"reason": "门牌号登记错误", "address": "白竹亭社区 3 组 21 号", "situation": {"care": "family"}}}, 200),
+    ("GET", "/api/v1/households/{id}/history"): lambda w: ("worker", {"path_parameters": {"id": w.household}}, 200),
     ("GET", "/api/v1/households/{id}/conflicts"): lambda w: (
         "supervisor", {"path_parameters": {"id": w.household}, "query": {"state": "open"}}, 200),
     ("POST", "/api/v1/conflicts/{id}/resolve"): lambda w: (

@@ -89,6 +89,21 @@ async def test_submission_replies_mask_the_answers_for_every_role(client, settin
     assert stored.data["head_id_number"] == surveyed.numbers[0]
 
 
+async def test_the_file_its_history_and_its_conflicts_mask_the_numbers(client, settings, surveyed):
+    supervisor = await headers_for(settings, await make_user("supervisor", surveyed.district.east))
+    household = surveyed.household
+    other = id_number("19580312", "335")
+    response = await client.patch(f"/api/v1/households/{household.id}", headers=supervisor,
+                                  json={"reason": "户口本核对", "members": [{"id": HEAD, "id_number": other}]})
+    assert response.status_code == 200, response.text
+    for url in (f"/api/v1/households/{household.id}", f"/api/v1/households/{household.id}/history",
+                f"/api/v1/households/{household.id}/conflicts"):
+        for headers in (surveyed.headers, supervisor):
+            text = (await client.get(url, headers=headers)).text
+            assert other not in text and all(n not in text for n in surveyed.numbers), url
+    assert_masked(response.text, [other])
+
+
 async def test_exports_mask_the_numbers_in_every_table(client, settings, surveyed):
     supervisor = await headers_for(settings, await make_user("supervisor", surveyed.district.east))
     base = "/api/v1/forms/economic_survey/submissions"

@@ -67,6 +67,8 @@ def _table() -> list[Operation]:
         op("GET", f"{API}/households", households.find_households, "household.read"),
         op("PUT", f"{API}/households/{{id}}", households.register_household, "household.register"),
         op("GET", f"{API}/households/{{id}}", households.get_household, "household.read"),
+        op("PATCH", f"{API}/households/{{id}}", households.correct_household, "household.correct"),
+        op("GET", f"{API}/households/{{id}}/history", households.household_history, "household.read"),
         op("GET", f"{API}/households/{{id}}/conflicts", households.list_conflicts, "household.read"),
         op("POST", f"{API}/conflicts/{{id}}/resolve", households.resolve_conflict, "conflict.resolve"),
         op("GET", f"{API}/sync", sync.sync_changes, "household.sync"),

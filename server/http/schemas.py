@@ -108,6 +108,8 @@ COMPONENTS: dict[str, dict] = {
         "members": {"type": "array", "items": ref("Member")}, "visits": ref("VisitPage"),
         "needs": {"type": "array", "items": ref("RaisedNeed")},
         "conflicts": {"type": "array", "items": ref("Conflict")}, "open_conflicts": COUNT}),
+    "HouseholdWithMembers": _record("户及其成员", HOUSEHOLD | {
+        "members": {"type": "array", "items": ref("Member")}}),
     "SituationSource": _record("情况的来源", {"observed_at": TIME, "visit": _nullable(UUID), "submission": _nullable(UUID),
                                           "by": _nullable(UUID), "reason": _nullable(TEXT)}),
     # A member's other fields are the bound answers of forms (school, health, …): open-ended by design.
@@ -130,6 +132,12 @@ COMPONENTS: dict[str, dict] = {
     "RaisedNeed": _record("提出的需求", {
         "item": {}, "item_name": _nullable(TEXT), "urgency": {}, "description": {}, "member": {},
         "pointer": _nullable(TEXT), "submission": UUID, "visit": UUID, "raised_at": TIME, "outcome": {"type": "null"}}),
+    "HouseholdChange": _record("户档案的变更", {
+        "id": UUID, "at": TIME, "kind": {"enum": ["applied", "kept", "reverted", "resolved", "corrected"]},
+        "pointer": {"type": "string", "pattern": "^/"}, "member": _nullable(UUID), "old_value": {}, "new_value": {},
+        "observed_at": _nullable(TIME), "submission": _nullable(UUID), "actor": _nullable(UUID),
+        "actor_name": _nullable(TEXT), "reason": _nullable(TEXT)}),
+    "HouseholdChangePage": _page("户档案的变更历史（新的在前）", "HouseholdChange"),
     # What offline sync carries of a file: the household and its members, not its visits (server.households.sync).
     "SyncedHousehold": _record("离线同步的户档案", HOUSEHOLD | {"members": {"type": "array", "items": ref("Member")},
                                                         "open_conflicts": COUNT}),

@@ -1,7 +1,8 @@
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.households import conflicts, file, registry, search
+from forms.bindings import MEMBER_FIELDS, MEMBER_TAGS, SITUATION_TARGETS
+from server.households import conflicts, corrections, file, history, registry, search
 from server.http.bodies import PRINTABLE, obj, text, uuid_field
 from server.http.responses import ApiResponse
 from server.http.routes import accepts, query, replies
@@ -33,6 +34,53 @@ RESOLVE = obj(
         "comment": text("说明", 500, 0),
     },
     ("keep",),
+)
+
+
+def _or_null(schema: dict) -> dict:
+    """The value, or null to clear it."""
+    return schema | {"type": [schema["type"], "null"]}
+
+
+def _amount(title: str) -> dict:
+    return {"type": ["number", "null"], "title": title, "minimum": 0, "maximum": 100_000_000}
+
+
+PHONE = {"anyOf": [text("联系电话", 20, 5, pattern=r"^[0-9+\- ]{5,20}$"), {"type": "null"}], "title": "联系电话"}
+# Situation and member fields hold the codes of whichever form bound them (forms differ): apart from the few with a
+# shape of their own, they are short texts. Null clears one.
+SITUATION = {target: _or_null(text(title, 100)) for target, title in SITUATION_TARGETS.items()} | {
+    "address": _or_null(text("住址", 200)),
+    "phone": PHONE,
+    "household_size": {"type": ["integer", "null"], "title": "家庭人口数", "minimum": 1, "maximum": 50},
+    "monthly_income": _amount("家庭月收入"),
+}
+MEMBER = {name: _or_null(text(title, 60)) for name, title in MEMBER_FIELDS.items()} | {
+    "id": uuid_field("成员编号"),
+    "remove": {"const": True, "title": "移除该成员"},
+    "name": text("姓名", 50),
+    "birth_date": _or_null({"type": "string", "title": "出生日期", "format": "date"}),
+    "id_number": _or_null({"type": "string", "title": "身份证号", "format": "cn-id-number"}),
+    "phone": PHONE,
+    "tags": {"type": "array", "title": "标签", "items": {"enum": list(MEMBER_TAGS), "title": "标签"},
+             "uniqueItems": True, "maxItems": len(MEMBER_TAGS)},
+    "monthly_income": _amount("月收入"),
+    "disability_level": {"type": ["string", "integer", "null"], "title": "残疾等级", "minLength": 1, "maxLength": 8,
+                         "minimum": 1, "maximum": 4},
+}
+CORRECT = obj(
+    {
+        "reason": text("更正原因", 500),
+        "address": text("住址", 200),
+        "head": text("户主", 50),
+        "phone": PHONE,
+        "location": LOCATION,
+        "community": uuid_field("社区（村）"),
+        "situation": {"type": "object", "title": "情况", "properties": SITUATION, "additionalProperties": False},
+        "members": {"type": "array", "title": "成员", "maxItems": 50, "items": {
+            "type": "object", "title": "成员", "properties": MEMBER, "required": ["id"], "additionalProperties": False}},
+    },
+    ("reason",),
 )
 
 
@@ -91,3 +139,19 @@ async def resolve_conflict(request: Request, body: dict) -> Response:
     conflict = await conflicts.resolve_conflict(request.user, request.app.state.settings, request.path_params["id"],
                                                 body)
     return ApiResponse(conflicts.conflict_as_api(conflict))
+
+
+@replies({200: reply("HouseholdWithMembers", "更正后的户及其成员")})
+@accepts(CORRECT)
+async def correct_household(request: Request, body: dict) -> Response:
+    """更正户档案（须写明原因）：住址、户主、电话、位置、情况、成员；督导可把户迁到辖区内另一个社区（村）"""
+    household, living = await corrections.correct(request.user, request.app.state.settings,
+                                                  request.path_params["id"], body)
+    return ApiResponse(registry.as_api(household, living))
+
+
+@replies({200: reply("HouseholdChangePage")}, params=(CURSOR,))
+async def household_history(request: Request) -> Response:
+    """户档案的变更历史（新的在前）：走访带来的、被覆盖的、撤回的、督导恢复的和人工更正的（含原因）"""
+    page = await history.list_history(request.user, request.path_params["id"], request.query_params.get("cursor"))
+    return ApiResponse(page.as_api())
