@@ -250,6 +250,8 @@ KNOWN_GOOD = {
         "path_parameters": {"id": w.household},
         "body": {"reason": "门牌号登记错误", "address": "白竹亭社区 3 组 21 号", "situation": {"care": "family"}}}, 200),
     ("GET", "/api/v1/households/{id}/history"): lambda w: ("worker", {"path_parameters": {"id": w.household}}, 200),
+    ("POST", "/api/v1/members/{id}/reveal"): lambda w: (
+        "supervisor", {"path_parameters": {"id": str(uuid.uuid4())}}, 404),
     ("GET", "/api/v1/households/{id}/conflicts"): lambda w: (
         "supervisor", {"path_parameters": {"id": w.household}, "query": {"state": "open"}}, 200),
     ("POST", "/api/v1/conflicts/{id}/resolve"): lambda w: (

@@ -122,3 +122,35 @@ async def test_exports_mask_the_numbers_in_every_table(client, settings, surveye
         book = openpyxl.load_workbook(io.BytesIO(z.read("economic_survey-submissions.xlsx")))
     cells = [str(c) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for c in row if c]
     assert_masked("\n".join(cells), surveyed.numbers)
+
+
+async def test_supervisors_the_bureau_and_admins_reveal_a_members_number_and_it_is_audited(client, settings,
+                                                                                          surveyed):
+    district = surveyed.district
+    for user in (await make_user("supervisor", district.east), await make_user("bureau", district.county),
+                 await make_user("admin")):
+        response = await client.post(f"/api/v1/members/{HEAD}/reveal", headers=await headers_for(settings, user))
+        assert response.status_code == 200, response.text
+        assert response.json() == {"member": HEAD, "household": str(surveyed.household.id),
+                                   "id_number": surveyed.numbers[1]}
+        assert response.headers["cache-control"] == "no-store"
+    events = await AuditEvent.filter(action="household.id_revealed").order_by("at")
+    assert len(events) == 3 and {e.target_id for e in events} == {HEAD}
+    assert all(e.household_id == surveyed.household.id and surveyed.numbers[1] not in str(e.detail) for e in events)
+
+
+async def test_a_worker_or_provider_may_not_reveal_and_nobody_reveals_outside_their_areas(client, settings, surveyed):
+    district = surveyed.district
+    assert_problem(await client.post(f"/api/v1/members/{HEAD}/reveal", headers=surveyed.headers), 403)
+    provider = await headers_for(settings, await make_user("provider"))
+    assert_problem(await client.post(f"/api/v1/members/{HEAD}/reveal", headers=provider), 403)
+    outsiders = [await make_user("supervisor", district.west),
+                 await make_user("bureau", await make_area("county", name="君山区"))]
+    for user in outsiders:
+        response = await client.post(f"/api/v1/members/{HEAD}/reveal", headers=await headers_for(settings, user))
+        assert_problem(response, 404)
+        assert surveyed.numbers[1] not in response.text
+    supervisor = await headers_for(settings, await make_user("supervisor", district.east))
+    for member_id in (str(uuid.uuid4()), "not-a-uuid"):
+        assert_problem(await client.post(f"/api/v1/members/{member_id}/reveal", headers=supervisor), 404)
+    assert await AuditEvent.filter(action="household.id_revealed").count() == 0

@@ -78,6 +78,11 @@ class HouseholdNotFound(NotFound):
     default_detail = "该户不存在，或不在您的管辖范围内。"
 
 
+class MemberNotFound(NotFound):
+    type, title = "member-not-found", "未找到该成员"
+    default_detail = "该成员不存在，或不在您的管辖范围内。"
+
+
 class SubmissionNotFound(NotFound):
     type, title = "submission-not-found", "未找到该提交"
     default_detail = "该提交不存在，或不在您的管辖范围内。"

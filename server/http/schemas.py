@@ -138,6 +138,7 @@ COMPONENTS: dict[str, dict] = {
         "observed_at": _nullable(TIME), "submission": _nullable(UUID), "actor": _nullable(UUID),
         "actor_name": _nullable(TEXT), "reason": _nullable(TEXT)}),
     "HouseholdChangePage": _page("户档案的变更历史（新的在前）", "HouseholdChange"),
+    "RevealedIdNumber": _record("成员完整的身份证号", {"member": UUID, "household": UUID, "id_number": _nullable(TEXT)}),
     # What offline sync carries of a file: the household and its members, not its visits (server.households.sync).
     "SyncedHousehold": _record("离线同步的户档案", HOUSEHOLD | {"members": {"type": "array", "items": ref("Member")},
                                                         "open_conflicts": COUNT}),

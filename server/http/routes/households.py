@@ -2,11 +2,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from forms.bindings import MEMBER_FIELDS, MEMBER_TAGS, SITUATION_TARGETS
-from server.households import conflicts, corrections, file, history, registry, search
+from server.households import conflicts, corrections, file, history, members, registry, search
 from server.http.bodies import PRINTABLE, obj, text, uuid_field
 from server.http.responses import ApiResponse
 from server.http.routes import accepts, query, replies
-from server.http.schemas import CURSOR, CURSOR_TEXT, UUID, query as param, reply
+from server.http.schemas import CURSOR, CURSOR_TEXT, UUID, header, query as param, reply
 
 LOCATION = {
     "type": ["object", "null"],
@@ -155,3 +155,11 @@ async def household_history(request: Request) -> Response:
     """户档案的变更历史（新的在前）：走访带来的、被覆盖的、撤回的、督导恢复的和人工更正的（含原因）"""
     page = await history.list_history(request.user, request.path_params["id"], request.query_params.get("cursor"))
     return ApiResponse(page.as_api())
+
+
+@replies({200: reply("RevealedIdNumber", headers={"Cache-Control": header("不得缓存", {"const": "no-store"})})})
+async def reveal_id_number(request: Request) -> Response:
+    """查看成员完整的身份证号（督导、民政局；记入操作日志）"""
+    member, number = await members.reveal_id_number(request.user, request.path_params["id"])
+    return ApiResponse({"member": str(member.id), "household": str(member.household_id), "id_number": number},
+                       headers={"Cache-Control": "no-store"})
