@@ -85,5 +85,12 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     return app
 
 
+# The database drivers log every statement with its values at DEBUG: people's names, ID numbers, answers. Whatever
+# the level asked for, they log nothing below INFO.
+DRIVER_LOGGERS = ("tortoise", "aiosqlite", "asyncpg")
+
+
 def configure_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for name in DRIVER_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))

@@ -156,8 +156,10 @@ def _serve(settings, host: str, port: int) -> int:
     # h11 reads a request's head up to this size and resets the connection past it: room enough for a URL past
     # DOORSTEP_MAX_URL_BYTES to reach the app, which answers it with a 414 a client can read.
     head_limit = max(1024 * 1024, 4 * settings.max_url_bytes)
+    # No access log of uvicorn's: it prints query strings, and `?q=` may hold a whole ID number. The app logs each
+    # request's method, path (no query), status and time itself (server.http.middleware).
     uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=False, log_level=settings.log_level.lower(),
-                h11_max_incomplete_event_size=head_limit)
+                h11_max_incomplete_event_size=head_limit, access_log=False)
     return 0
 
 

@@ -154,3 +154,26 @@ async def test_a_worker_or_provider_may_not_reveal_and_nobody_reveals_outside_th
     for member_id in (str(uuid.uuid4()), "not-a-uuid"):
         assert_problem(await client.post(f"/api/v1/members/{member_id}/reveal", headers=supervisor), 404)
     assert await AuditEvent.filter(action="household.id_revealed").count() == 0
+
+
+async def test_no_log_line_holds_a_whole_id_number_even_at_debug(client, settings, surveyed, caplog):
+    configure_logging("DEBUG")  # as `doorstep serve` does with DOORSTEP_LOG_LEVEL=DEBUG
+    caplog.set_level(logging.DEBUG)
+    supervisor = await headers_for(settings, await make_user("supervisor", surveyed.district.east))
+    other = id_number("19580312", "442")
+    household = surveyed.household
+    await client.put(f"/api/v1/submissions/{uuid.uuid4()}", json=surveyed.body, headers=surveyed.headers)
+    await client.patch(f"/api/v1/households/{household.id}", headers=supervisor,
+                       json={"reason": "核实", "members": [{"id": HEAD, "id_number": other}]})
+    await client.patch(f"/api/v1/households/{household.id}", headers=supervisor,
+                       json={"reason": "核实", "members": [{"id": HEAD, "id_number": other[:-1] + "0"}]})
+    await client.get(f"/api/v1/households/{household.id}", headers=supervisor)
+    await client.post(f"/api/v1/members/{HEAD}/reveal", headers=supervisor)
+    await client.get("/api/v1/households", params={"q": other}, headers=supervisor)
+    # httpx is the test's own client, not the server: its log lines are the requests as sent.
+    logged = "\n".join(r.getMessage() + str(r.args) for r in caplog.records if r.name != "httpx")
+    for number in [*surveyed.numbers, other]:
+        assert number not in logged
+    audited = "\n".join(str(e.detail) for e in await AuditEvent.all())
+    assert all(n not in audited for n in [*surveyed.numbers, other])
+    assert (await Member.get(id=HEAD)).data["id_number"] == other
