@@ -217,8 +217,9 @@ async def test_an_area_narrows_the_ledger(client, station):
 
 async def test_an_area_outside_the_callers_scope_is_not_found(client, station):
     for path in ("/api/v1/ledgers/elderly", "/api/v1/ledgers/elderly.xlsx"):
-        for headers, area in ((station.worker, station.district.east_b.id), (station.supervisor, station.district.west.id),
-                              (station.worker, station.district.east.id), (station.supervisor, uuid.uuid4())):
+        district = station.district
+        for headers, area in ((station.worker, district.east_b.id), (station.supervisor, district.west.id),
+                              (station.worker, district.east.id), (station.supervisor, uuid.uuid4())):
             assert_problem(await client.get(path, params={"area": str(area)}, headers=headers), 404)
         assert_problem(await client.get(path, params={"area": "east"}, headers=station.worker), 422, "/area")
 

@@ -96,7 +96,8 @@ async def test_a_worker_gets_who_is_due_in_their_communities_most_overdue_first(
 
 async def test_a_worker_never_sees_who_is_due_in_another_community(client, plans):
     assert [i["name"] for i in await due(client, plans.li)] == ["赵志强"]
-    lines = sorted((i["name"], i["kind"], i["days_overdue"], i["member"] is None) for i in await due(client, plans.zhao))
+    items = await due(client, plans.zhao)
+    lines = sorted((i["name"], i["kind"], i["days_overdue"], i["member"] is None) for i in items)
     assert lines == [("李桂兰", "assistance", 10, True), ("王建国", "disability", 10, False)]
     response = await client.get("/api/v1/visit-plans/due", params={"area": str(plans.district.east_b.id)},
                                 headers=plans.wang)

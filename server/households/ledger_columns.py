@@ -3,7 +3,7 @@
 Cells come from the file (the member's bound fields, the household's situation as last seen) and the line (its visit
 plan, the last visit). Values are shown with the labels the built-in forms give them (the ledger's own form first:
 风险等级 低/中/高 on the elderly ledger, 0–3 级 on the disability one); a value no built-in form labels is shown as
-stored. ID numbers are masked, the first 6 and last 4 characters shown (430602********003X). A few answers the
+stored. ID numbers are masked as everywhere (`core.sensitive`: 430602********003X). A few answers the
 built-in ledger forms ask once per household and bind nowhere (a child's guardian, an elder's carer) are read from the
 household's latest current submission of that form, one query per batch of lines.
 """
@@ -21,8 +21,9 @@ import forms
 from forms import pointers
 from forms.bindings import MEMBER_TAGS
 from forms.ui import choice_key
+from server.core.sensitive import mask_id_number
 from server.households import ledger_rules
-from server.models import LedgerEntry, Member, Submission
+from server.models import Member, Submission
 
 # The form each ledger is kept with: its labels come first, and its unbound answers fill some columns.
 LEDGER_FORMS = {"elderly": "elderly_ledger", "children": "child_file", "disability": "disability_ledger",
@@ -33,6 +34,11 @@ FORM_ANSWERS = {
     "children": {"guardian": "/guardian/name", "guardian_relation": "/guardian/relation",
                  "guardian_phone": "/guardian/phone"},
 }
+# What a line's cells are made from, read as `values()` of LedgerEntry rows: a model per row (the line, its
+# household, community and member) costs several times the query on a ledger of thousands.
+FIELDS = ("id", "created_at", "household_id", "member_id", "kind", "plan", "every_days", "last_visit_at", "due_at",
+          "household__situation", "household__address", "household__head", "household__phone",
+          "household__community_id", "household__community__name", "member__data")
 GENDERS = {"male": "男", "female": "女"}
 ASSISTANCE_NAMES = {"subsistence_allowance": "低保", "extreme_hardship": "特困"}
 
@@ -42,7 +48,7 @@ class Line:
     """What one ledger line's cells are made from."""
 
     kind: str
-    entry: LedgerEntry
+    record: dict  # the line's FIELDS
     member: dict  # the member's bound fields; {} on a household line
     answers: dict  # the ledger form's unbound answers (FORM_ANSWERS)
     household_members: list[dict]  # on a household line, the bound fields of its living members; [] otherwise
@@ -51,7 +57,7 @@ class Line:
 
     @property
     def situation(self) -> dict:
-        return self.entry.household.situation
+        return self.record["household__situation"] or {}
 
     def member_label(self, name: str) -> Any:
         return _label(self.kind, "member", name, self.member.get(name))
@@ -68,21 +74,13 @@ class Column:
     value: Callable[[Line], Any]
 
 
-def mask_id_number(number: Any) -> str | None:
-    """The first 6 and last 4 characters of an ID number (GB 11643), the rest as `*`."""
-    if not isinstance(number, str) or not number:
-        return None
-    if len(number) <= 10:
-        return "*" * len(number)
-    return number[:6] + "*" * (len(number) - 10) + number[-4:]
-
-
 def _born(line: Line) -> date | None:
     return ledger_rules.birth_date_of(line.member)
 
 
 def _last_visit(line: Line) -> datetime | None:
-    return line.entry.last_visit_at.astimezone(line.zone) if line.entry.last_visit_at else None
+    last = line.record["last_visit_at"]
+    return last.astimezone(line.zone) if last else None
 
 
 def _days_since(line: Line) -> int | None:
@@ -99,11 +97,11 @@ def _tag_order(tag: str) -> int:
 
 
 def _address(line: Line) -> str:
-    return line.situation.get("address") or line.entry.household.address
+    return line.situation.get("address") or line.record["household__address"]
 
 
 def _phone(line: Line) -> str | None:
-    return line.member.get("phone") or line.situation.get("phone") or line.entry.household.phone
+    return line.member.get("phone") or line.situation.get("phone") or line.record["household__phone"]
 
 
 def _assistance(line: Line) -> str | None:
@@ -117,7 +115,7 @@ def _assistance(line: Line) -> str | None:
 
 def _head_id_number(line: Line) -> str | None:
     """The household head's ID number, masked: the member answered as 本人 (relation self), else the one named so."""
-    head = line.situation.get("head_name") or line.entry.household.head
+    head = line.situation.get("head_name") or line.record["household__head"]
     found = next((m for m in line.household_members if m.get("relation") == "self"), None) or next(
         (m for m in line.household_members if m.get("name") == head), {})
     return mask_id_number(found.get("id_number"))
@@ -140,15 +138,16 @@ PERSON = [
     Column("id_number", "身份证号", 21, lambda line: mask_id_number(line.member.get("id_number"))),
 ]
 PLACE = [
-    Column("community_name", "社区（村）", 14, lambda line: line.entry.household.community.name),
+    Column("community_name", "社区（村）", 14, lambda line: line.record["household__community__name"]),
     Column("address", "住址", 30, _address),
     Column("phone", "联系电话", 14, _phone),
 ]
 VISITS = [
-    Column("visit_plan", "探访要求", 18, lambda line: _plan_text(line.entry)),
+    Column("visit_plan", "探访要求", 18, lambda line: plan_text(line.kind, line.record["plan"],
+                                                           line.record["every_days"])),
     Column("last_visit_at", "最近走访", 17, _last_visit),
     Column("days_since_visit", "距今天数", 9, _days_since),
-    Column("next_visit_on", "下次走访", 12, lambda line: line.entry.due_at.astimezone(line.zone).date()),
+    Column("next_visit_on", "下次走访", 12, lambda line: line.record["due_at"].astimezone(line.zone).date()),
 ]
 COLUMNS: dict[str, list[Column]] = {
     "elderly": PERSON + [
@@ -183,7 +182,7 @@ COLUMNS: dict[str, list[Column]] = {
         Column("risk_level", "风险等级", 9, lambda line: line.situation_label("risk_level")),
     ] + PLACE + VISITS,
     "assistance": [
-        Column("head", "户主", 10, lambda line: line.situation.get("head_name") or line.entry.household.head),
+        Column("head", "户主", 10, lambda line: line.situation.get("head_name") or line.record["household__head"]),
         Column("head_id_number", "户主身份证号", 21, _head_id_number),
         Column("assistance_type", "救助类型", 10, _assistance),
         Column("household_size", "家庭人口数", 10,
@@ -195,15 +194,16 @@ COLUMNS: dict[str, list[Column]] = {
 }
 
 
-def _plan_text(entry: LedgerEntry) -> str:
-    plan = next((p for p in ledger_rules.PLANS if p.kind == entry.kind and p.code == entry.plan), None)
-    frequency = ledger_rules.FREQUENCIES.get(entry.every_days, f"每 {entry.every_days} 天")
+def plan_text(kind: str, code: str, every_days: int) -> str:
+    """The visit plan as the ledger shows it: 独居老人，每周."""
+    plan = next((p for p in ledger_rules.PLANS if p.kind == kind and p.code == code), None)
+    frequency = ledger_rules.FREQUENCIES.get(every_days, f"每 {every_days} 天")
     return f"{plan.reason}，{frequency}" if plan else frequency
 
 
-async def rows(kind: str, entries: list[LedgerEntry], today: date, zone: ZoneInfo) -> list[list[Any]]:
-    """The cells of each line, in the order of `COLUMNS[kind]`; entries come with household, community and member."""
-    households = {e.household_id for e in entries}
+async def rows(kind: str, records: list[dict], today: date, zone: ZoneInfo) -> list[list[Any]]:
+    """The cells of each line (its FIELDS), in the order of `COLUMNS[kind]`."""
+    households = {r["household_id"] for r in records}
     answers = await _form_answers(kind, households)
     members: dict = {}
     if kind in ledger_rules.HOUSEHOLD_KINDS and households:
@@ -211,19 +211,19 @@ async def rows(kind: str, entries: list[LedgerEntry], today: date, zone: ZoneInf
         for household_id, data in await found.values_list("household_id", "data"):
             members.setdefault(household_id, []).append(data)
     out = []
-    for entry in entries:
-        member = entry.member.data if entry.member_id and entry.member else {}
-        line = Line(kind, entry, member, answers.get(entry.household_id, {}), members.get(entry.household_id, []),
-                    today, zone)
+    for record in records:
+        hid = record["household_id"]
+        member = (record["member__data"] or {}) if record["member_id"] else {}
+        line = Line(kind, record, member, answers.get(hid, {}), members.get(hid, []), today, zone)
         out.append([column.value(line) for column in COLUMNS[kind]])
     return out
 
 
-def as_api(kind: str, entry: LedgerEntry, row: list[Any], zone: ZoneInfo) -> dict:
+def as_api(kind: str, record: dict, row: list[Any]) -> dict:
     """A line as JSON: its ids, then each column by key (dates as dates, times RFC 3339 on the station's clock)."""
-    line = {"id": str(entry.id), "kind": kind, "household": str(entry.household_id),
-            "member": str(entry.member_id) if entry.member_id else None,
-            "community": str(entry.household.community_id)}
+    line = {"id": str(record["id"]), "kind": kind, "household": str(record["household_id"]),
+            "member": str(record["member_id"]) if record["member_id"] else None,
+            "community": str(record["household__community_id"])}
     for column, value in zip(COLUMNS[kind], row):
         line[column.key] = value.isoformat() if isinstance(value, (date, datetime)) else value
     return line

@@ -29,7 +29,7 @@ from server.households.ledgers import lines, parse_kind, station_today
 from server.models import Area
 from server.settings import Settings
 
-BATCH = 200
+BATCH = 500
 CHUNK = 256 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -55,8 +55,8 @@ async def _batches(kind: str, query, today, zone) -> AsyncIterator[list[list]]:
     """The rows of the ledger, community by community, a batch at a time."""
     ids = await query.distinct().values_list("household__community_id", flat=True)
     for community in await Area.filter(id__in=list(ids)).order_by("code").values_list("id", flat=True):
-        within = query.filter(household__community_id=community).select_related("household__community", "member")
-        async for batch in batches(within, order=("created_at", "id"), size=BATCH):
+        within = query.filter(household__community_id=community)
+        async for batch in batches(within, order=("created_at", "id"), size=BATCH, values=ledger_columns.FIELDS):
             yield await ledger_columns.rows(kind, batch, today, zone)
 
 

@@ -94,10 +94,10 @@ async def read_ledger(caller: Caller, settings: Settings, kind: str, area: str |
     today = station_today(settings)
     query = await lines(caller, kind, area, today)
     zone = ZoneInfo(settings.station_timezone)
-    page = await paginate(query.select_related("household__community", "member"), cursor,
-                          order=("created_at", "id"), shape=lambda entry: entry)
-    rows = await ledger_columns.rows(kind, page.items, today, zone)
-    page.items = [ledger_columns.as_api(kind, entry, row, zone) for entry, row in zip(page.items, rows)]
+    page = await paginate(query, cursor, order=("created_at", "id"), shape=lambda entry: entry.id)
+    records = await LedgerEntry.filter(id__in=page.items).order_by("created_at", "id").values(*ledger_columns.FIELDS)
+    rows = await ledger_columns.rows(kind, records, today, zone)
+    page.items = [ledger_columns.as_api(kind, record, row) for record, row in zip(records, rows)]
     if not cursor:  # a reading, not each of its pages
         await audit.record(caller, "ledger.read", "ledger", kind, area=area)
     return page

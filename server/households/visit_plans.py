@@ -21,8 +21,8 @@ from server.core.ids import parse_id
 from server.core.pagination import Page, paginate
 from server.core.problems import invalid
 from server.core.scope import under, visible
+from server.core.sensitive import mask_id_number
 from server.households import ledger_rules
-from server.households.ledger_columns import mask_id_number
 from server.households.ledgers import lines, on_clock, station_today
 from server.models import Area, LedgerEntry, UserArea
 from server.settings import Settings
