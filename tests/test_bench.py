@@ -68,3 +68,10 @@ async def test_the_sync_benchmark_measures_a_first_and_a_later_sync(settings, cl
     figures = await load("sync").bench_sync(settings, households=6, changed=2)
     for sync in figures.values():
         assert 0 < sync["gzip"] < sync["identity"] and sync["pages"] >= 1
+
+
+async def test_the_ledgers_benchmark_measures_an_export_and_the_pages(settings, clean_database):
+    figures = await load("ledgers").bench_ledgers(settings, households=8, rounds=2)
+    assert figures["lines"] == 16 and figures["export"]["bytes"] > 0 and figures["export"]["baseline"] > 0
+    assert set(figures["memory"]) == {"community", "township"} and all(figures["memory"].values())
+    assert set(figures["p95"]) == {"ledger page", "due list", "overdue counts"} and all(figures["p95"].values())
