@@ -254,6 +254,7 @@ KNOWN_GOOD = {
         "supervisor", {"path_parameters": {"id": str(uuid.uuid4())}}, 404),
     ("GET", "/api/v1/households/{id}/conflicts"): lambda w: (
         "supervisor", {"path_parameters": {"id": w.household}, "query": {"state": "open"}}, 200),
+    ("GET", "/api/v1/households/{id}/archive"): lambda w: ("supervisor", {"path_parameters": {"id": w.household}}, 200),
     ("POST", "/api/v1/conflicts/{id}/resolve"): lambda w: (
         "supervisor", {"path_parameters": {"id": w.conflict}, "body": {"keep": "lost", "comment": "已电话核实"}}, 200),
     ("GET", "/api/v1/sync"): lambda w: ("worker", {"query": {"limit": 50}}, 200),

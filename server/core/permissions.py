@@ -51,6 +51,7 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     _action("form.design_any", ("admin",), "设计任何区域的表单，以及不属于任何区域的内置表单"),
     _action("household.register", ("admin", "supervisor", "worker"), "登记新户"),
     _action("household.read", EVERYONE, "查看户档案（服务机构只能经派给它的需求查看）"),
+    _action("household.archive", ("admin", "bureau", "supervisor"), "导出一户的档案包：PDF 摘要、数据和全部照片（ZIP）"),
     _action("household.correct", ("admin", "supervisor", "worker"), "更正户档案：住址、户主、电话、位置、情况和成员，写明原因"),
     _action("household.move", ("admin", "supervisor"), "把户迁到辖区内的另一个社区（村）"),
     _action("household.reveal_id", ("admin", "bureau", "supervisor"), "查看成员完整的身份证号（记入操作日志）"),

@@ -1,12 +1,14 @@
+from urllib.parse import quote
+
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from forms.bindings import MEMBER_FIELDS, MEMBER_TAGS, SITUATION_TARGETS
-from server.households import conflicts, corrections, file, history, members, registry, search
+from server.households import archive, conflicts, corrections, file, history, members, registry, search
 from server.http.bodies import PRINTABLE, obj, text, uuid_field
 from server.http.responses import ApiResponse
 from server.http.routes import accepts, query, replies
-from server.http.schemas import CURSOR, CURSOR_TEXT, UUID, header, query as param, reply
+from server.http.schemas import CURSOR, CURSOR_TEXT, UUID, binary, header, query as param, reply
 
 LOCATION = {
     "type": ["object", "null"],
@@ -163,3 +165,17 @@ async def reveal_id_number(request: Request) -> Response:
     member, number = await members.reveal_id_number(request.user, request.path_params["id"])
     return ApiResponse({"member": str(member.id), "household": str(member.household_id), "id_number": number},
                        headers={"Cache-Control": "no-store"})
+
+
+ARCHIVED = {"Content-Disposition": header("下载的文件名（filename* 为中文名）",
+                                          {"type": "string", "pattern": "^attachment; filename="})}
+
+
+@replies({200: binary(("application/zip",), "ZIP：户档案摘要.pdf、household.json、照片原图和 SHA-256 清单 manifest.txt",
+                      ARCHIVED)})
+async def archive_household(request: Request) -> Response:
+    """导出一户的档案包（ZIP）：可打印的 PDF 摘要、户档案数据、全部照片和校验清单；记入操作日志"""
+    made = await archive.archive_household(request.user, request.app.state.settings, request.app.state.photos,
+                                           request.app.state.thumbnails, request.path_params["id"])
+    disposition = f"attachment; filename=\"{made.filename}\"; filename*=UTF-8''{quote(made.title)}"
+    return StreamingResponse(made.chunks, media_type="application/zip", headers={"Content-Disposition": disposition})

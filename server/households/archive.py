@@ -1,0 +1,107 @@
+"""The archive of one household file (一户一档), as a station keeps it or hands it to the bureau: one ZIP holding
+
+- 户档案摘要.pdf: the printable summary in Chinese (`archive_summary`);
+- household.json: the file as the API gives it, with its visits, submissions and needs (`archive_contents`);
+- photos/: every photo of its visits, the originals as the phones sent them, named by day and form;
+- manifest.txt: the SHA-256 of every other entry, in `sha256sum` format (`sha256sum -c manifest.txt` checks them).
+
+The PDF and the JSON are made before the first byte is sent, so that a failure is an honest error and not a cut
+download; the photos are then read through the photo store as they are sent, one chunk in memory, stored and not
+compressed again. A photo's line in the manifest is its name, the hash of the bytes the phone sent: a photo the
+store has damaged since fails the check, and the server's log says so too. A photo recorded but gone from the store
+is left out, logged, and named in 缺失照片.txt. ID numbers are masked throughout (`core.sensitive`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from media.errors import PhotoNotFound
+from media.store import PhotoStore, PhotoStream
+from media.thumbnails import Thumbnails
+from server.core import audit, zips
+from server.core.caller import Caller
+from server.core.clock import now
+from server.households import archive_contents, archive_summary
+from server.households.archive_contents import Photo, safe_name
+from server.households.registry import get_household
+from server.settings import Settings
+
+log = logging.getLogger("doorstep.archive")
+
+SUMMARY = "户档案摘要.pdf"
+DOCUMENT = "household.json"
+MANIFEST = "manifest.txt"
+MISSING = "缺失照片.txt"
+
+
+@dataclass
+class Archive:
+    filename: str  # in ASCII, for clients that read no other
+    title: str  # the name a person sees: 户档案_王喆_20260305.zip
+    chunks: AsyncIterator[bytes]
+
+
+async def archive_household(caller: Caller, settings: Settings, store: PhotoStore, thumbnails: Thumbnails,
+                            household_id: str) -> Archive:
+    """The archive of a household the caller may see (404 otherwise), recorded in the audit log."""
+    household = await get_household(caller, household_id)
+    zone = ZoneInfo(settings.station_timezone)
+    archived_at = now()
+    archived_by = caller.user.display_name
+    contents = await archive_contents.gather(household, zone)
+    document = await archive_contents.as_json(caller, contents)
+    document |= {"archived_at": archived_at.astimezone(zone).isoformat(), "archived_by": archived_by,
+                 "timezone": zone.key}
+    summary = archive_summary.summary_data(contents, zone, archived_at, archived_by)
+    pdf = await archive_summary.render(summary, thumbnails, archived_at)
+    await audit.record(caller, "household.archived", "household", household.id, household_id=household.id,
+                       photos=len(contents.photos))
+    day = archived_at.astimezone(zone).strftime("%Y%m%d")
+    payload = json.dumps(document, ensure_ascii=False, indent=2).encode()
+    return Archive(f"household-{household.id}-{day}.zip", f"户档案_{safe_name(household.head)}_{day}.zip",
+                   zips.stream_zip(_entries(pdf, payload, list(contents.photos.values()), store)))
+
+
+async def _entries(pdf: bytes, document: bytes, photos: list[Photo], store: PhotoStore) -> AsyncIterator[zips.Entry]:
+    sums: list[tuple[str, str]] = []  # (sha256, name) of each entry sent
+    for name, data in ((SUMMARY, pdf), (DOCUMENT, document)):
+        sums.append((hashlib.sha256(data).hexdigest(), name))
+        yield zips.Entry(name, len(data), zips.one_chunk(data))
+    missing = []
+    for photo in photos:
+        try:
+            stream = await store.open(photo.sha256)
+        except PhotoNotFound:
+            # Recorded but gone from the store (a restore that missed it): say so in the log and in the archive.
+            log.warning("photo %s of a household archive is missing from the store", photo.sha256)
+            missing.append(photo)
+            continue
+        yield zips.Entry(photo.name, stream.size, _checked(stream, photo.sha256))
+        sums.append((photo.sha256, photo.name))
+    if missing:
+        note = ("\ufeff以下照片已登记，但在照片存储中找不到，未能放入本档案包：\r\n"
+                + "".join(f"{p.name}  SHA-256 {p.sha256}\r\n" for p in missing)).encode()
+        sums.append((hashlib.sha256(note).hexdigest(), MISSING))
+        yield zips.Entry(MISSING, len(note), zips.one_chunk(note))
+    manifest = "".join(f"{sha}  {name}\n" for sha, name in sums).encode()
+    yield zips.Entry(MANIFEST, len(manifest), zips.one_chunk(manifest))
+
+
+async def _checked(stream: PhotoStream, sha256: str) -> AsyncIterator[bytes]:
+    """The photo's bytes as they pass, hashed on the way: a photo the store damaged is logged (the manifest keeps the
+    hash it was received with, so the station's check finds it too)."""
+    digest = hashlib.sha256()
+    chunks = aiter(stream)
+    async with aclosing(chunks):
+        async for chunk in chunks:
+            digest.update(chunk)
+            yield chunk
+    if digest.hexdigest() != sha256:
+        log.error("photo %s in the store no longer hashes to its name", sha256)

@@ -1,0 +1,205 @@
+"""What the archive of one household holds, read once: the file, every visit and submission with its photos, the
+needs the current submissions raised; and `household.json`, the file in the shape `GET /households/{id}` gives it
+(ID numbers masked), with all its visits on one page and each submission whole, corrected ones included.
+
+Photos are named for people unpacking the ZIP on a station's PC, by the day of the visit on the station's clock and
+the form's title: `photos/2026-03-04_入户走访记录_1.jpg`, numbered within that day and form. A photo used by several
+submissions (a correction keeps the original's photos) is packed once, under the name of its first use.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import forms
+from server.core.caller import Caller
+from server.households import registry
+from server.households.conflicts import conflict_as_api
+from server.intake import replies
+from server.intake.export import EXTENSIONS
+from server.models import (Area, Attachment, CatalogueItem, FormVersion, Household, HouseholdConflict, Member,
+                           Submission, SubmissionAttachment, User, Visit)
+from server.surveys.versions import compiled_by_id
+
+PHOTO_FOLDER = "photos"
+# Characters Windows, macOS or an unzip tool refuse or read as folders in a file name.
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+NAME_LIMIT = 40  # characters of a title kept in a file name; paths stay well under Windows' 260
+
+
+@dataclass
+class Photo:
+    sha256: str
+    media_type: str
+    size: int
+    name: str  # its path in the ZIP
+
+
+@dataclass
+class Sheet:
+    """One submission as the archive shows it."""
+
+    submission: Submission
+    title: str  # the title of its form version, as the worker saw it
+    form: forms.CompiledForm
+    worker: str  # the display name of the visit's worker (or of the author, when the visit has none)
+    photos: list[str]  # sha256 of its photos, in the order of the form's questions
+
+    @property
+    def current(self) -> bool:
+        return self.submission.review_state != "replaced"
+
+    @property
+    def started(self) -> datetime:
+        """When the visit began, as people date it (the file orders by when it was observed, usually its end)."""
+        return self.submission.started_at or self.submission.observed_at
+
+
+@dataclass
+class Contents:
+    household: Household
+    areas: list[str]  # county, township, community names
+    members: list[Member]
+    conflicts: list[HouseholdConflict]  # open ones
+    visits: list[Visit]  # newest first
+    sheets: list[Sheet]  # oldest first
+    photos: dict[str, Photo] = field(default_factory=dict)  # by sha256, in the order they are packed
+    catalogue: dict[str, str] = field(default_factory=dict)  # item code → name
+
+
+async def gather(household: Household, zone: ZoneInfo) -> Contents:
+    """Everything the archive shows of a household, in a handful of queries whatever its history."""
+    hid = household.id
+    community = await Area.get(id=household.community_id)
+    names = dict(await Area.filter(id__in=[community.county_id, community.township_id]).values_list("id", "name"))
+    areas = [names.get(community.county_id, ""), names.get(community.township_id, ""), community.name]
+    members = await Member.filter(household_id=hid, removed_at__isnull=True).order_by("created_at", "id")
+    conflicts = await HouseholdConflict.filter(household_id=hid, state="open").order_by("created_at", "id")
+    visits = await Visit.filter(household_id=hid).select_related("worker").order_by("-observed_at", "-id")
+    submissions = await Submission.filter(household_id=hid).order_by("observed_at", "received_at", "id")
+    contents = Contents(household, areas, members, conflicts, visits, await _sheets(submissions, visits))
+    await _name_photos(contents, zone)
+    codes = [n["item"] for sheet in contents.sheets for n in _needs_of(sheet) if isinstance(n.get("item"), str)]
+    contents.catalogue = {item["code"]: item["name"] for category in forms.catalogue() for item in category["items"]}
+    contents.catalogue |= dict(await CatalogueItem.filter(code__in=codes).values_list("code", "name"))
+    return contents
+
+
+async def _sheets(submissions: list[Submission], visits: list[Visit]) -> list[Sheet]:
+    titles = dict(await FormVersion.filter(id__in={s.form_version_id for s in submissions}).values_list("id", "title"))
+    compiled = {vid: await compiled_by_id(vid) for vid in titles}
+    workers = {v.id: v.worker.display_name for v in visits if v.worker}
+    authors = dict(await User.filter(id__in={s.author_id for s in submissions if s.author_id}).values_list(
+        "id", "display_name"))
+    linked: dict[uuid.UUID, dict[str, str]] = {}
+    for sid, pointer, sha in await SubmissionAttachment.filter(submission_id__in=[s.id for s in submissions]) \
+            .values_list("submission_id", "pointer", "attachment_id"):
+        linked.setdefault(sid, {})[pointer] = sha
+    sheets = []
+    for s in submissions:
+        form = compiled[s.form_version_id]
+        links = linked.get(s.id, {})
+        # The form's question order first; a link no answer names any more (a form's later version) after them.
+        order = [p for p, _ in form.photo_pointers(s.data) if p in links] + sorted(links)
+        photos = list(dict.fromkeys(links[p] for p in order))
+        worker = workers.get(s.visit_id) or authors.get(s.author_id) or ""
+        sheets.append(Sheet(s, titles[s.form_version_id], form, worker, photos))
+    return sheets
+
+
+async def _name_photos(contents: Contents, zone: ZoneInfo) -> None:
+    shas = {sha for sheet in contents.sheets for sha in sheet.photos}
+    stored = {sha: (media_type, size) for sha, media_type, size in
+              await Attachment.filter(sha256__in=shas).values_list("sha256", "media_type", "size")}
+    counts: dict[str, int] = {}
+    for sheet in contents.sheets:
+        day = sheet.started.astimezone(zone).strftime("%Y-%m-%d")
+        for sha in sheet.photos:
+            if sha in contents.photos or sha not in stored:
+                continue
+            media_type, size = stored[sha]
+            stem = f"{day}_{safe_name(sheet.title)}"
+            counts[stem] = counts.get(stem, 0) + 1
+            extension = EXTENSIONS.get(media_type, media_type.rpartition("/")[2])
+            contents.photos[sha] = Photo(sha, media_type, size, f"{PHOTO_FOLDER}/{stem}_{counts[stem]}.{extension}")
+
+
+def safe_name(text: str) -> str:
+    """A title as part of a file name: without the characters file systems refuse, and not too long."""
+    cleaned = _UNSAFE.sub("_", text).strip(" .")[:NAME_LIMIT].strip(" .")
+    return cleaned or "表单"
+
+
+def _needs_of(sheet: Sheet) -> list[dict]:
+    raised = (sheet.submission.changes or {}).get("needs") or []
+    return [need for need in raised if isinstance(need, dict)]
+
+
+def needs(contents: Contents) -> list[dict]:
+    """The needs the current submissions raised, newest first, as the file shows them. A corrected submission's
+    needs were taken back with it."""
+    found = []
+    for sheet in reversed(contents.sheets):
+        if not sheet.current:
+            continue
+        s = sheet.submission
+        for need in _needs_of(sheet):
+            item = need.get("item")
+            found.append({
+                "item": item, "urgency": need.get("urgency"), "description": need.get("description"),
+                "member": need.get("member"), "pointer": need.get("pointer"), "submission": str(s.id),
+                "visit": str(s.visit_id), "raised_at": s.observed_at.isoformat(), "outcome": None,
+                "item_name": contents.catalogue.get(item) if isinstance(item, str) else None,
+            })
+    return found
+
+
+async def as_json(caller: Caller, contents: Contents) -> dict:
+    """household.json: the file's reply, members and answers masked, with every visit on one page
+    (`next_cursor` null); each visit's submissions newest first as `GET /submissions/{id}` gives them (a corrected
+    one too, state `replaced`), with `form_title` and, for each photo, `file`, where it lies in the ZIP."""
+    h = contents.household
+    replies_by_id = {reply["id"]: reply for reply in await replies.for_caller(
+        caller, [sheet.submission for sheet in contents.sheets])}
+    by_visit: dict[uuid.UUID, list[dict]] = {}
+    visit_of: dict[str, str] = {}
+    for sheet in reversed(contents.sheets):
+        s = sheet.submission
+        reply = replies_by_id[str(s.id)]
+        reply["form_title"] = sheet.title
+        reply["attachments"] = [a | {"file": contents.photos[a["sha256"]].name if a["sha256"] in contents.photos
+                                     else None} for a in reply["attachments"]]
+        by_visit.setdefault(s.visit_id, []).append(reply)
+        visit_of[str(s.id)] = str(s.visit_id)
+    return registry.as_api(h, contents.members, len(contents.conflicts)) | {
+        "updated_at": h.updated_at.isoformat(),
+        "area_names": contents.areas,
+        "situation_sources": {
+            target: {"observed_at": meta["at"], "visit": visit_of.get(meta.get("submission")),
+                     "submission": meta.get("submission"), "by": meta.get("author"), "reason": meta.get("reason")}
+            for target, meta in h.situation_meta.items()
+        },
+        "visits": {"items": [_visit_as_api(v, by_visit.get(v.id, [])) for v in contents.visits], "next_cursor": None},
+        "needs": needs(contents),
+        "conflicts": [conflict_as_api(c) for c in contents.conflicts],
+    }
+
+
+def _visit_as_api(visit: Visit, submissions: list[dict]) -> dict:
+    return {
+        "id": str(visit.id),
+        "observed_at": _iso(visit.observed_at),
+        "started_at": _iso(visit.started_at),
+        "finished_at": _iso(visit.finished_at),
+        "worker": str(visit.worker_id) if visit.worker_id else None,
+        "worker_name": visit.worker.display_name if visit.worker else None,
+        "submissions": submissions,
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
