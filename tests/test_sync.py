@@ -19,6 +19,7 @@ from factories import (assert_problem, economic_survey, headers_for, home_visit,
                        make_form_version, make_household, make_user, submission_body)
 from server.core import sql
 from server.core.clock import now
+from server.core.sensitive import mask_id_number
 from server.models import AuditEvent, Form, Household, UserArea
 from server.surveys.catalogue import load_catalogue
 
@@ -139,6 +140,18 @@ async def test_a_member_removed_reaches_the_phone(client, settings):
                                                         replaces=original))
     [file] = (await sync(client, field.headers, first["next_cursor"]))["households"]
     assert [m["id"] for m in file["members"]] == [HEAD]
+
+
+async def test_id_numbers_reach_the_phone_masked(client, settings):
+    field = await make_field(client, settings)
+    await make_form_version("economic_survey")
+    data = economic_survey(HEAD) | {"house_photos": [field.photos[0]]}
+    await submit(client, field.headers, submission_body(field.household, data, form="economic_survey"))
+    response = await client.get(SYNC, headers=field.headers)
+    numbers = [m["id_number"] for m in data["members"]]
+    assert not any(number in response.text for number in numbers)
+    [file] = response.json()["households"]
+    assert sorted(m["id_number"] for m in file["members"]) == sorted(mask_id_number(n) for n in numbers)
 
 
 async def test_a_household_that_leaves_a_community_is_gone_from_its_phones_and_reaches_the_new_ones(
