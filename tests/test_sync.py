@@ -256,7 +256,6 @@ async def test_a_change_committed_after_the_cursor_was_handed_out_is_not_missed(
     assert [h["head"] for h in after["households"]] == ["王大伟"]
 
 
-@pytest.mark.skipif(not ON_POSTGRES, reason="SQLite runs one writing transaction at a time: no second can start")
 async def test_of_two_concurrent_writers_the_one_that_commits_later_takes_the_later_number(client, settings):
     district = await make_district()
     first_written, second_written = await make_household(district.east_a), await make_household(district.east_a)
@@ -265,15 +264,29 @@ async def test_of_two_concurrent_writers_the_one_that_commits_later_takes_the_la
 
     run_first, commit_first = await _writer()
     await run_first("UPDATE household SET head = '甲' WHERE id = ?", str(first_written.id))
-    run_second, commit_second = await _writer()
-    # The second writer waits for the counter until the first commits, so it cannot commit an earlier number.
-    second = asyncio.create_task(run_second("UPDATE household SET head = '乙' WHERE id = ?", str(second_written.id)))
-    await asyncio.sleep(0.2)
-    assert not second.done()
-    assert (await sync(client, worker, cursor))["households"] == []
-    await commit_first()
-    await second
-    await commit_second()
+    if ON_POSTGRES:
+        run_second, commit_second = await _writer()
+        # The second writer waits for the counter until the first commits, so it cannot commit an earlier number.
+        second = asyncio.create_task(
+            run_second("UPDATE household SET head = '乙' WHERE id = ?", str(second_written.id)))
+        await asyncio.sleep(0.2)
+        assert not second.done()
+        assert (await sync(client, worker, cursor))["households"] == []
+        await commit_first()
+        await second
+        await commit_second()
+    else:
+        # SQLite runs one writing transaction at a time: a second cannot even begin before the first commits, so it
+        # cannot take an earlier number either.
+        blocked = sqlite3.connect(sql.connection().filename, timeout=0, isolation_level=None)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            blocked.execute("BEGIN IMMEDIATE")
+        blocked.close()
+        assert (await sync(client, worker, cursor))["households"] == []
+        await commit_first()
+        run_second, commit_second = await _writer()
+        await run_second("UPDATE household SET head = '乙' WHERE id = ?", str(second_written.id))
+        await commit_second()
 
     later = await sync(client, worker, cursor)
     assert [h["head"] for h in later["households"]] == ["甲", "乙"]
