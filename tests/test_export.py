@@ -19,7 +19,8 @@ import forms
 from factories import (assert_problem, economic_survey, headers_for, home_visit, jpeg, make_district, make_field,
                        make_form_version, make_household, make_user, sha256_of, submission_body, upload)
 from server.core import zips
-from server.intake.export import BATCH, CHUNK, Photos, _archive, _stream
+from server.core.sheets import CHUNK, read_then_remove
+from server.intake.export import BATCH, Photos, _archive
 from server.settings import SettingsError, load_settings
 
 
@@ -178,12 +179,12 @@ async def test_a_finished_xlsx_file_is_removed_once_sent_abandoned_or_cancelled(
         return str(path)
 
     sent = finished("sent.xlsx")
-    assert len(b"".join([chunk async for chunk in _stream(sent)])) == 3 * CHUNK
-    abandoned = _stream(finished("abandoned.xlsx"))
+    assert len(b"".join([chunk async for chunk in read_then_remove(sent)])) == 3 * CHUNK
+    abandoned = read_then_remove(finished("abandoned.xlsx"))
     assert len(await anext(abandoned)) == CHUNK
     await abandoned.aclose()
     with anyio.CancelScope() as download:
-        async for _ in _stream(finished("cancelled.xlsx")):
+        async for _ in read_then_remove(finished("cancelled.xlsx")):
             download.cancel()  # the browser went away: every await from here on is cancelled, clean-up's too
     assert download.cancelled_caught
     for _ in range(200):  # the shielded clean-up finishes on its own

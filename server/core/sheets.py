@@ -17,14 +17,16 @@ and marking a rare answer that begins with one costs nothing.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any
 
+import aiofiles
 import xlsxwriter
 
 from server.core.clock import parse_time
@@ -220,3 +222,34 @@ def _clip(text: str, units: int) -> str:
         if used > units:
             return text[:i]
     return text
+
+
+CHUNK = 256 * 1024  # what a finished file is read and sent in
+
+
+async def read_then_remove(path: str, chunk: int = CHUNK) -> AsyncIterator[bytes]:
+    """A finished workbook's bytes, then the file gone. Closing and removing are shielded: when the browser goes away
+    mid-download the whole request is cancelled, these awaits too, and the file would stay in the temporary folder."""
+    try:
+        f = await aiofiles.open(path, "rb")
+        try:
+            while data := await f.read(chunk):
+                yield data
+        finally:
+            await asyncio.shield(f.close())
+    finally:
+        await asyncio.shield(asyncio.to_thread(remove, path))
+
+
+def give_up(book: Book | None, path: str) -> None:
+    """A workbook that will not be finished: its sheets' temporary rows and its file go."""
+    if book is not None:
+        book.discard()
+    remove(path)
+
+
+def remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import aiofiles
 
 from server.core import audit, sheets
 from server.core.caller import Caller
@@ -30,7 +29,6 @@ from server.models import Area
 from server.settings import Settings
 
 BATCH = 500
-CHUNK = 256 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -48,7 +46,7 @@ async def export_ledger(caller: Caller, settings: Settings, kind: str, area: str
     query = await lines(caller, kind, area, today)
     path = await _write(kind, query, today, ZoneInfo(settings.station_timezone))
     await audit.record(caller, "ledger.exported", "ledger", kind, area=area, format="xlsx")
-    return Workbook(f"ledger-{kind}-{today.isoformat()}.xlsx", XLSX, _stream(path))
+    return Workbook(f"ledger-{kind}-{today.isoformat()}.xlsx", XLSX, sheets.read_then_remove(path))
 
 
 async def _batches(kind: str, query, today, zone) -> AsyncIterator[list[list]]:
@@ -73,7 +71,7 @@ async def _write(kind: str, query, today, zone) -> str:
             await asyncio.to_thread(_append, sheet, rows, zone)
         await asyncio.to_thread(book.close)
     except BaseException:
-        await asyncio.shield(asyncio.to_thread(_give_up, book, path))  # shielded as in _stream
+        await asyncio.shield(asyncio.to_thread(sheets.give_up, book, path))  # shielded as in read_then_remove
         raise
     return path
 
@@ -87,29 +85,3 @@ def _append(sheet: sheets.Sheet, rows: list[list], zone: ZoneInfo) -> None:
 def _width(text: str) -> int:
     """How wide Excel shows a text: wide (CJK) characters take two columns."""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def _give_up(book: sheets.Book | None, path: str) -> None:
-    if book is not None:
-        book.discard()
-    _remove(path)
-
-
-async def _stream(path: str) -> AsyncIterator[bytes]:
-    # Closing and removing are shielded: an abandoned download cancels the request, and these awaits with it.
-    try:
-        f = await aiofiles.open(path, "rb")
-        try:
-            while chunk := await f.read(CHUNK):
-                yield chunk
-        finally:
-            await asyncio.shield(f.close())
-    finally:
-        await asyncio.shield(asyncio.to_thread(_remove, path))
-
-
-def _remove(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass

@@ -50,7 +50,6 @@ BATCH = 200
 STATES = {"pending": "待审核", "approved": "已通过", "returned": "已退回", "replaced": "已更正"}
 FIXED = ["提交编号", "户编号", "社区（村）", "户主", "社工", "表单版本", "走访开始", "走访结束", "接收时间", "审核状态",
          "证据提示"]
-CHUNK = 256 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PHOTO_FOLDER = "photos"
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/heic": "heic"}
@@ -120,7 +119,7 @@ async def export_submissions(caller: Caller, settings: Settings, store: PhotoSto
         return Export(f"{stem}{suffix}.csv", "text/csv; charset=utf-8", _csv(tables[0], rows))
     path = await _xlsx(tables, rows)
     if fmt == "xlsx":
-        return Export(f"{stem}.xlsx", XLSX, _stream(path))
+        return Export(f"{stem}.xlsx", XLSX, sheets.read_then_remove(path))
     return Export(f"{stem}.zip", "application/zip", zips.stream_zip(_archive(f"{stem}.xlsx", path, photos, store)))
 
 
@@ -241,15 +240,10 @@ async def _xlsx(tables: list[Table], rows) -> str:
             await asyncio.to_thread(_write_batch, out, batch)
         await asyncio.to_thread(book.close)
     except BaseException:
-        await asyncio.shield(asyncio.to_thread(_give_up, book, path))  # shielded as in _stream
+        await asyncio.shield(asyncio.to_thread(sheets.give_up, book, path))  # shielded as in read_then_remove
         raise
     return path
 
-
-def _give_up(book: sheets.Book | None, path: str) -> None:
-    if book is not None:
-        book.discard()
-    _remove(path)
 
 
 def _write_batch(out: list[sheets.Sheet], batch) -> None:
@@ -265,10 +259,10 @@ async def _archive(name: str, workbook: str, photos: Photos, store: PhotoStore) 
         note = README[1].encode()
         yield zips.Entry(README[0], len(note), zips.one_chunk(note))
         size = (await aiofiles.os.stat(workbook)).st_size
-        yield zips.Entry(name, size, _stream(workbook))
+        yield zips.Entry(name, size, sheets.read_then_remove(workbook))
     finally:
         # The workbook's stream removes it once read; if the download ends before it is read, nothing else would.
-        await asyncio.shield(asyncio.to_thread(_remove, workbook))
+        await asyncio.shield(asyncio.to_thread(sheets.remove, workbook))
     for sha, path in photos.files.items():
         try:
             stream = await store.open(sha)
@@ -277,24 +271,3 @@ async def _archive(name: str, workbook: str, photos: Photos, store: PhotoStore) 
             log.warning("photo %s of an export is missing from the store", sha)
             continue
         yield zips.Entry(path, stream.size, stream)
-
-
-async def _stream(path: str) -> AsyncIterator[bytes]:
-    # Closing and removing are shielded: when the supervisor's browser goes away mid-download the whole request is
-    # cancelled, these awaits too, and the file would be left in the temporary folder.
-    try:
-        f = await aiofiles.open(path, "rb")
-        try:
-            while chunk := await f.read(CHUNK):
-                yield chunk
-        finally:
-            await asyncio.shield(f.close())
-    finally:
-        await asyncio.shield(asyncio.to_thread(_remove, path))
-
-
-def _remove(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
