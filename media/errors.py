@@ -68,3 +68,13 @@ class PhotoNotFound(MediaError, LookupError):
 
 class UnknownVariant(MediaError, ValueError):
     detail = "不支持的缩略图尺寸"
+
+
+class BlobNotFound(MediaError, LookupError):
+    detail = "未找到该文件"
+
+
+class InvalidBlobKey(MediaError, ValueError):
+    """A blob name with characters or parts that could lead out of the store (`..`, a leading slash)."""
+
+    detail = "文件名称无效"

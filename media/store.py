@@ -9,7 +9,7 @@ import re
 import tempfile
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,6 +17,8 @@ from pathlib import Path
 import aiofiles
 import aiofiles.os
 
+from media import blobs
+from media.blobs import BlobInfo
 from media.errors import InvalidHash, PhotoNotFound, UnknownVariant
 
 # Derived images the server makes of each photo; the pixel sizes belong to `media.images`.
@@ -122,9 +124,26 @@ class PhotoStore(ABC):
     async def check(self) -> None:
         """Raise if the store cannot be written to right now (for readiness probes)."""
 
+    # Blobs: files the server makes and keeps for a while (area exports), by a name of its choosing (`media.blobs`).
+
+    @abstractmethod
+    async def put_blob(self, key: str, chunks: AsyncIterable[bytes]) -> BlobInfo:
+        """Store the bytes `chunks` gives, as they come, under `key` (replacing a blob of that name); the blob
+        appears whole once this returns, or not at all. Returns its size and SHA-256."""
+
+    @abstractmethod
+    async def open_blob(self, key: str, start: int = 0, end: int | None = None) -> PhotoStream:
+        """Bytes [start, end) of a blob (to its end when `end` is None), for HTTP Range; BlobNotFound before any
+        byte is sent."""
+
+    @abstractmethod
+    async def delete_blob(self, key: str) -> bool:
+        """Remove a blob; False if there was none."""
+
 
 class LocalPhotoStore(PhotoStore):
-    """Photos on a local disk: `originals/ab/cd/<sha256>`, `derived/<variant>/ab/cd/<sha256>.jpg`, `tmp/`.
+    """Photos on a local disk: `originals/ab/cd/<sha256>`, `derived/<variant>/ab/cd/<sha256>.jpg`, `tmp/`; and
+    the server's own files in `blobs/<key>`.
 
     Two levels of shards keep folders small enough to list with tens of thousands of photos per township.
     """
@@ -134,6 +153,7 @@ class LocalPhotoStore(PhotoStore):
         self.temp_dir = self.root / "tmp"
         self._originals = self.root / "originals"
         self._derived = self.root / "derived"
+        self._blobs = self.root / "blobs"
         # Done once at start-up, before the store serves anything, so a blocking mkdir is harmless here.
         self.temp_dir.mkdir(parents=True, exist_ok=True)
 
@@ -191,6 +211,21 @@ class LocalPhotoStore(PhotoStore):
         for shard in shards:
             for name in await asyncio.to_thread(_list_sharded_files, self._originals / shard):
                 yield name
+
+    def blob_path(self, key: str) -> Path:
+        return self._blobs / blobs.check_key(key)
+
+    async def put_blob(self, key: str, chunks: AsyncIterable[bytes]) -> BlobInfo:
+        dest = self.blob_path(key)
+        temp = await asyncio.to_thread(self.make_temp, "blob-")
+        return await blobs.write_local(dest, temp, chunks)
+
+    async def open_blob(self, key: str, start: int = 0, end: int | None = None) -> PhotoStream:
+        size, chunks = await blobs.open_local(self.blob_path(key), start, end)
+        return PhotoStream(size=size, chunks=chunks)
+
+    async def delete_blob(self, key: str) -> bool:
+        return await asyncio.to_thread(blobs.delete_local, self.blob_path(key))
 
     def _write_derived(self, dest: Path, data: bytes) -> None:
         # Derived images may be remade, so replacing one is fine; but the bytes are synced before the rename,
