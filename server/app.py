@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 
@@ -15,6 +16,8 @@ from media.memory import free_large_blocks_at_once
 from media.thumbnails import Thumbnails
 from server.core import db
 from server.core.problems import HttpError, MethodNotAllowed, NotFound, Problem
+from server.households.export_build import Context
+from server.households.export_runner import Runner, instance_id
 from server.http.middleware import Authentication, RequestContext
 from server.http.responses import problem_response
 from server.http.routes import operations
@@ -62,9 +65,13 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         removed = await app.state.photos.cleanup_temp(older_than=settings.temp_cleanup_after_seconds)
         if removed:
             log.warning("removed %d temporary upload files left by an earlier run", removed)
+        runner = asyncio.create_task(app.state.exports.run_forever()) if settings.export_runner else None
         try:
             yield
         finally:
+            if runner is not None:
+                runner.cancel()  # a job in progress goes back to the queue
+                await asyncio.wait([runner])
             await app.state.thumbnails.close()
             app.state.image_workers.shutdown(wait=False)
             if manage_database:
@@ -82,6 +89,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     free_large_blocks_at_once()  # decoded photos' memory goes back to the system when they are freed
     app.state.image_workers = image_workers(settings)
     app.state.thumbnails = Thumbnails(app.state.photos, app.state.image_workers, max_pixels=settings.max_image_pixels)
+    # Area exports: the runner of this instance, run in the background by the lifespan (tests drive `run_once`).
+    app.state.exports = Runner(Context(settings, app.state.photos, app.state.thumbnails), instance_id())
     return app
 
 

@@ -42,6 +42,10 @@ class Settings:
     evidence_max_distance_m: int = setting(1000, "Flag a visit photo taken farther than this from the household's location")
     evidence_time_slack_minutes: int = setting(120, "Flag a visit photo taken this long before the visit began or after it ended")
     station_timezone: str = setting("Asia/Shanghai", "Time zone of the stations: exports show times on its clock; camera times without an offset are read in it")
+    export_runner: bool = setting(True, "Run queued area exports in this process; turn it off on instances that should only answer requests")
+    export_poll_seconds: float = setting(5.0, "How often an idle export runner looks for queued exports")
+    export_stale_after_seconds: int = setting(120, "A running export whose instance has not reported for this long is failed (its instance died); it reports every quarter of this")
+    export_retention_hours: int = setting(72, "How long a finished area export is kept before its file is removed")
     visit_clock_skew_minutes: int = setting(24 * 60, "How far in the future a phone's visit time may lie before it is refused")
 
     @property
@@ -62,6 +66,8 @@ def _convert(raw: str, default):
         return raw.lower() in {"1", "true", "yes", "on"}
     if isinstance(default, int):
         return int(raw)
+    if isinstance(default, float):
+        return float(raw)
     if isinstance(default, tuple):
         return tuple(part.strip() for part in raw.split(",") if part.strip())
     if isinstance(default, Path) or default is None:
@@ -85,6 +91,10 @@ def load_settings(environ: Mapping[str, str] = os.environ, **overrides) -> Setti
         raise SettingsError("DOORSTEP_ENV must be development or production")
     if settings.image_memory_mb < 1:
         raise SettingsError("DOORSTEP_IMAGE_MEMORY_MB must be 1 or more")
+    if settings.export_poll_seconds <= 0 or settings.export_stale_after_seconds < 4:
+        raise SettingsError("DOORSTEP_EXPORT_POLL_SECONDS must be above 0, DOORSTEP_EXPORT_STALE_AFTER_SECONDS 4 or more")
+    if settings.export_retention_hours < 1:
+        raise SettingsError("DOORSTEP_EXPORT_RETENTION_HOURS must be 1 or more")
     try:
         ZoneInfo(settings.station_timezone)
     except (ValueError, ZoneInfoNotFoundError):

@@ -55,6 +55,8 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     _action("household.correct", ("admin", "supervisor", "worker"), "更正户档案：住址、户主、电话、位置、情况和成员，写明原因"),
     _action("household.move", ("admin", "supervisor"), "把户迁到辖区内的另一个社区（村）"),
     _action("household.reveal_id", ("admin", "bureau", "supervisor"), "查看成员完整的身份证号（记入操作日志）"),
+    _action("export.start", ("admin", "bureau", "supervisor"), "批量导出一个区域内某期间走访过的全部户档案（后台任务），重新开始失败或过期的导出（记入操作日志）"),
+    _action("export.read", ("admin", "bureau", "supervisor"), "查看辖区内的批量导出及其进度，下载导出的档案包（下载记入操作日志）"),
     _action("conflict.resolve", ("admin", "supervisor"), "处理户档案的离线冲突"),
     _action("household.sync", ("admin", "supervisor", "worker"), "离线同步：下载辖区内可填写的表单和户档案的变化"),
     _action("photo.upload", ("admin", "supervisor", "worker", "provider"), "上传照片"),

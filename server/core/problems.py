@@ -108,6 +108,11 @@ class LedgerNotFound(NotFound):
     default_detail = "台账只有 elderly（老年人）、children（儿童）、disability（残疾人）和 assistance（低保、特困家庭）四种。"
 
 
+class ExportNotFound(NotFound):
+    type, title = "export-not-found", "未找到该导出"
+    default_detail = "该导出不存在，或不在您的管辖范围内。"
+
+
 class MethodNotAllowed(Problem):
     status, type, title = 405, "method-not-allowed", "不支持该请求方法"
     default_detail = "该地址不支持此请求方法。"
@@ -127,6 +132,21 @@ class IdInUse(Conflict):
     default_detail = "该编号已用于另一份内容不同的数据；重发时请保持内容不变，新数据请使用新编号。"
 
 
+class ExportNotReady(Conflict):
+    type, title = "export-not-ready", "导出尚未完成"
+    default_detail = "该导出尚未完成，请稍后再下载。"
+
+
+class ExportNotRestartable(Conflict):
+    type, title = "export-not-restartable", "该导出无须重新开始"
+    default_detail = "只有失败或已过期的导出可以重新开始。"
+
+
+class ExportExpired(Problem):
+    status, type, title = 410, "export-expired", "导出文件已过期删除"
+    default_detail = "该导出的文件已超过保存期限并已删除；可以重新开始导出。"
+
+
 class TooLarge(Problem):
     status, type, title = 413, "too-large", "请求体过大"
     default_detail = "请求体超过了允许的大小。"
@@ -140,6 +160,15 @@ class UriTooLong(Problem):
 class UnsupportedMediaType(Problem):
     status, type, title = 415, "unsupported-media-type", "不支持的内容类型"
     default_detail = "请求的 Content-Type 不受支持。"
+
+
+class RangeNotSatisfiable(Problem):
+    status, type, title = 416, "range-not-satisfiable", "请求的范围超出文件"
+    default_detail = "请求的字节范围超出了文件的大小。"
+
+    def __init__(self, size: int):
+        self.size = size
+        super().__init__(f"文件共 {size} 字节，请求的范围超出了它。")
 
 
 class InvalidInput(Problem):

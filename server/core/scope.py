@@ -21,8 +21,8 @@ from server.core import sql
 from server.core.caller import Caller
 from server.core.ids import parse_id
 from server.core.problems import NotFound
-from server.models import (LEVELS, Area, Household, HouseholdConflict, LedgerEntry, Submission, SubmissionAttachment,
-                           UserArea)
+from server.models import (LEVELS, Area, ExportJob, Household, HouseholdConflict, LedgerEntry, Submission,
+                           SubmissionAttachment, UserArea)
 
 M = TypeVar("M", bound=Model)
 
@@ -104,6 +104,7 @@ def scope_from(role: str, assigned: list[Area]) -> Scope:
 # The join from each area-bound model to the area row whose county, township and community ids the scope filters.
 AREA_PATH: dict[type[Model], str] = {
     Area: "",
+    ExportJob: "area__",
     Household: "community__",
     Submission: "household__community__",
     HouseholdConflict: "household__community__",

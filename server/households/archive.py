@@ -20,6 +20,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from media.errors import PhotoNotFound
@@ -31,6 +32,7 @@ from server.core.clock import now
 from server.households import archive_contents, archive_summary
 from server.households.archive_contents import Photo, safe_name
 from server.households.registry import get_household
+from server.models import Household
 from server.settings import Settings
 
 log = logging.getLogger("doorstep.archive")
@@ -48,12 +50,33 @@ class Archive:
     chunks: AsyncIterator[bytes]
 
 
+@dataclass
+class Prepared:
+    """What the archive of one household holds apart from its photos' bytes, made before the first byte is sent."""
+
+    household: Household
+    pdf: bytes
+    document: bytes  # household.json
+    photos: list[Photo]
+
+
 async def archive_household(caller: Caller, settings: Settings, store: PhotoStore, thumbnails: Thumbnails,
                             household_id: str) -> Archive:
     """The archive of a household the caller may see (404 otherwise), recorded in the audit log."""
     household = await get_household(caller, household_id)
-    zone = ZoneInfo(settings.station_timezone)
     archived_at = now()
+    prepared = await prepare(caller, settings, thumbnails, household, archived_at)
+    await audit.record(caller, "household.archived", "household", household.id, household_id=household.id,
+                       photos=len(prepared.photos))
+    day = archived_at.astimezone(ZoneInfo(settings.station_timezone)).strftime("%Y%m%d")
+    return Archive(f"household-{household.id}-{day}.zip", f"户档案_{safe_name(household.head)}_{day}.zip",
+                   zips.stream_zip(entries(prepared, store)))
+
+
+async def prepare(caller: Caller, settings: Settings, thumbnails: Thumbnails, household: Household,
+                  archived_at: datetime) -> Prepared:
+    """The summary PDF and household.json of a household, as `caller` may see them, and the photos to pack."""
+    zone = ZoneInfo(settings.station_timezone)
     archived_by = caller.user.display_name
     contents = await archive_contents.gather(household, zone)
     document = await archive_contents.as_json(caller, contents)
@@ -61,19 +84,22 @@ async def archive_household(caller: Caller, settings: Settings, store: PhotoStor
                  "timezone": zone.key}
     summary = archive_summary.summary_data(contents, zone, archived_at, archived_by)
     pdf = await archive_summary.render(summary, thumbnails, archived_at)
-    await audit.record(caller, "household.archived", "household", household.id, household_id=household.id,
-                       photos=len(contents.photos))
-    day = archived_at.astimezone(zone).strftime("%Y%m%d")
     payload = json.dumps(document, ensure_ascii=False, indent=2).encode()
-    return Archive(f"household-{household.id}-{day}.zip", f"户档案_{safe_name(household.head)}_{day}.zip",
-                   zips.stream_zip(_entries(pdf, payload, list(contents.photos.values()), store)))
+    return Prepared(household, pdf, payload, list(contents.photos.values()))
 
 
-async def _entries(pdf: bytes, document: bytes, photos: list[Photo], store: PhotoStore) -> AsyncIterator[zips.Entry]:
+def entries(prepared: Prepared, store: PhotoStore, folder: str = "") -> AsyncIterator[zips.Entry]:
+    """The archive's entries, under `folder/` when given (an area's export); the manifest names them relative to
+    it, so `sha256sum -c manifest.txt` run in the folder checks them."""
+    return _entries(prepared.pdf, prepared.document, prepared.photos, store, f"{folder}/" if folder else "")
+
+
+async def _entries(pdf: bytes, document: bytes, photos: list[Photo], store: PhotoStore,
+                   folder: str) -> AsyncIterator[zips.Entry]:
     sums: list[tuple[str, str]] = []  # (sha256, name) of each entry sent
     for name, data in ((SUMMARY, pdf), (DOCUMENT, document)):
         sums.append((hashlib.sha256(data).hexdigest(), name))
-        yield zips.Entry(name, len(data), zips.one_chunk(data))
+        yield zips.Entry(folder + name, len(data), zips.one_chunk(data))
     missing = []
     for photo in photos:
         try:
@@ -83,15 +109,15 @@ async def _entries(pdf: bytes, document: bytes, photos: list[Photo], store: Phot
             log.warning("photo %s of a household archive is missing from the store", photo.sha256)
             missing.append(photo)
             continue
-        yield zips.Entry(photo.name, stream.size, _checked(stream, photo.sha256))
+        yield zips.Entry(folder + photo.name, stream.size, _checked(stream, photo.sha256))
         sums.append((photo.sha256, photo.name))
     if missing:
         note = ("\ufeff以下照片已登记，但在照片存储中找不到，未能放入本档案包：\r\n"
                 + "".join(f"{p.name}  SHA-256 {p.sha256}\r\n" for p in missing)).encode()
         sums.append((hashlib.sha256(note).hexdigest(), MISSING))
-        yield zips.Entry(MISSING, len(note), zips.one_chunk(note))
+        yield zips.Entry(folder + MISSING, len(note), zips.one_chunk(note))
     manifest = "".join(f"{sha}  {name}\n" for sha, name in sums).encode()
-    yield zips.Entry(MANIFEST, len(manifest), zips.one_chunk(manifest))
+    yield zips.Entry(folder + MANIFEST, len(manifest), zips.one_chunk(manifest))
 
 
 async def _checked(stream: PhotoStream, sha256: str) -> AsyncIterator[bytes]:

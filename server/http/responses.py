@@ -7,7 +7,8 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-from server.core.problems import MethodNotAllowed, NotAuthenticated, Problem, TooLarge, TooManyAttempts
+from server.core.problems import (MethodNotAllowed, NotAuthenticated, Problem, RangeNotSatisfiable, TooLarge,
+                                  TooManyAttempts)
 
 
 class ApiResponse(JSONResponse):
@@ -34,6 +35,8 @@ def problem_headers(problem: Problem) -> dict[str, str]:
     if isinstance(problem, TooLarge):
         # The rest of the body is not read: the connection cannot carry another request after it.
         return {"Connection": "close"}
+    if isinstance(problem, RangeNotSatisfiable):
+        return {"Content-Range": f"bytes */{problem.size}", "Accept-Ranges": "bytes"}
     if isinstance(problem, MethodNotAllowed):
         return {"Allow": ", ".join(problem.allowed)}
     return {}

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.core import permissions
-from server.http.routes import (areas, attachments, audit, auth, forms, households, ledgers, operations,
+from server.http.routes import (areas, attachments, audit, auth, exports, forms, households, ledgers, operations,
                                 submissions, sync, users)
 
 API = "/api/v1"
@@ -74,6 +74,11 @@ def _table() -> list[Operation]:
         op("POST", f"{API}/members/{{id}}/reveal", households.reveal_id_number, "household.reveal_id"),
         op("POST", f"{API}/conflicts/{{id}}/resolve", households.resolve_conflict, "conflict.resolve"),
         op("GET", f"{API}/sync", sync.sync_changes, "household.sync"),
+        op("GET", f"{API}/exports", exports.list_exports, "export.read"),
+        op("POST", f"{API}/exports", exports.start_export, "export.start"),
+        op("GET", f"{API}/exports/{{id}}", exports.get_export, "export.read"),
+        op("POST", f"{API}/exports/{{id}}/restart", exports.restart_export, "export.start"),
+        op("GET", f"{API}/exports/{{id}}/file", exports.download_export, "export.read"),
         # Ledgers and visit plans; the workbook's path first, since {kind} would take "elderly.xlsx" whole
         op("GET", f"{API}/ledgers/{{kind}}.xlsx", ledgers.export_ledger, "ledger.read"),
         op("GET", f"{API}/ledgers/{{kind}}", ledgers.read_ledger, "ledger.read"),

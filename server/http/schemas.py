@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from server.core.ids import INT_MAX, SLUG_CHARACTERS, SLUG_LENGTH
 from server.households.ledger_rules import KINDS as LEDGER_KINDS
-from server.models import LEVELS, ROLES
+from server.models import EXPORT_STATES, LEVELS, ROLES
 
 REF = "#/components/schemas/"
 SHA256_PATTERN = "^[0-9a-f]{64}$"
@@ -188,6 +188,15 @@ COMPONENTS: dict[str, dict] = {
                                     "every_days": {"type": "integer", "minimum": 1}}),
         "last_visit_at": _nullable(TIME), "last_visit_on": _nullable(DATE), "due_on": DATE, "days_overdue": COUNT}),
     "DuePage": _page("应探访的对象列表", "DueVisit"),
+    "Export": _record("区域户档案的批量导出", {
+        "id": UUID, "state": {"enum": list(EXPORT_STATES)}, "area": UUID, "area_name": TEXT, "from": DATE, "to": DATE,
+        "requested_by": _nullable(UUID),
+        "progress": _record("进度", {"households_done": COUNT, "households_total": COUNT, "bytes": COUNT}),
+        "attempt": COUNT, "size": _nullable(COUNT), "sha256": _nullable(SHA256), "error": _nullable(TEXT),
+        "created_at": TIME, "started_at": _nullable(TIME), "heartbeat_at": _nullable(TIME),
+        "finished_at": _nullable(TIME), "expires_at": _nullable(TIME),
+        "file": _nullable({"type": "string", "pattern": "^/api/v1/exports/[0-9a-f-]{36}/file$"})}),
+    "ExportPage": _page("批量导出列表（新的在前）", "Export"),
     "OverdueCounts": _record("逾期未探访统计", {
         "as_of": DATE, "overdue": COUNT, "due_today": COUNT,
         "communities": {"type": "array", "items": _record("社区（村）", {
