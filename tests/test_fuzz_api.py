@@ -16,6 +16,7 @@ import contextvars
 import hashlib
 import uuid
 from dataclasses import dataclass, field
+from datetime import date
 
 import pytest
 import schemathesis
@@ -32,7 +33,8 @@ from factories import (PASSWORD, headers_for, home_visit, jpeg, make_district, m
 from server.core import permissions
 from server.http import openapi
 from server.http.routing import OPERATIONS
-from server.models import ROLES, Form, HouseholdConflict, User
+from server.core.clock import now
+from server.models import ROLES, ExportJob, Form, HouseholdConflict, User
 from server.people.auth import issue_token
 from server.surveys.catalogue import load_catalogue
 
@@ -99,6 +101,7 @@ class World:
     photo: str
     submissions: list[str]
     conflict: str
+    exports: dict[str, str] = field(default_factory=dict)  # state → the id of an export in that state
     ids: dict[str, list] = field(default_factory=dict)
 
     def role_for(self, case) -> str:
@@ -114,7 +117,7 @@ class World:
         return choices[int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big") % len(choices)]
 
 
-async def make_world(client, settings) -> World:
+async def make_world(app, client, settings) -> World:
     await load_catalogue(forms.catalogue())
     district = await make_district()
     users = {
@@ -145,13 +148,24 @@ async def make_world(client, settings) -> World:
     conflict = await HouseholdConflict.get(household_id=household.id)
     areas = {name: str(getattr(district, name).id) for name in ("county", "east", "west", "east_a", "east_b", "west_a")}
     world = World(settings, users, colleague, areas, str(household.id), sha, submissions, str(conflict.id))
+    world.exports = await make_exports(app, district, users["supervisor"])
     world.ids = {
         "areas": list(areas.values()), "communities": [areas["east_a"], areas["east_b"]],
         "users": [str(colleague.id), str(users["provider"].id)], "households": [world.household],
         "submissions": submissions, "conflicts": [world.conflict], "photos": [sha],
+        "exports": list(world.exports.values()),
         "slugs": ["home_visit", "east_visit"], "versions": [1], "usernames": [users["worker"].username],
     }
     return world
+
+
+async def make_exports(app, district, supervisor: User) -> dict[str, str]:
+    """A done export (of east_b, where no household lives: its ZIP is made in a moment) and a failed one."""
+    period = {"period_from": date(2025, 3, 1), "period_to": date(2025, 3, 31), "requested_by": supervisor}
+    done = await ExportJob.create(area=district.east_b, created_at=now(), **period)
+    assert (await app.state.exports.run_once()).state == "done"
+    failed = await ExportJob.create(area=district.east, created_at=now(), state="failed", error="导出中断", **period)
+    return {"done": str(done.id), "failed": str(failed.id)}
 
 
 def config(world: World) -> schemathesis.Config:
@@ -171,8 +185,8 @@ def config(world: World) -> schemathesis.Config:
             # 422 answers input that is well-formed but wrong about the records it names (a household of another
             # area, a form definition that does not compile, a cursor the server did not make): a schema describes
             # the shape of a request, not which records exist.
-            "positive_data_acceptance": {"expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "422",
-                                                               "429"]},
+            "positive_data_acceptance": {"expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "416",
+                                                               "422", "429"]},
         },
         "dictionaries": {name: {"values": values} for name, values in world.ids.items()},
         "operations": [
@@ -193,6 +207,7 @@ def config(world: World) -> schemathesis.Config:
              "parameters": bind({"query.actor": "users", "query.household": "households"})},
             {"include-path-regex": "^/api/v1/login-throttles", "parameters": bind({"query.username": "usernames"})},
             {"include-path-regex": "^/api/v1/(ledgers|visit-plans)", "parameters": bind({"query.area": "areas"})},
+            {"include-path-regex": "^/api/v1/exports", "parameters": bind({"path.id": "exports", "body.area": "areas"})},
         ],
     })
 
@@ -280,6 +295,14 @@ KNOWN_GOOD = {
         "worker", {"path_parameters": {"kind": "elderly"}, "query": {"area": w.areas["east_a"]}}, 200),
     ("GET", "/api/v1/ledgers/{kind}.xlsx"): lambda w: ("bureau", {"path_parameters": {"kind": "assistance"}}, 200),
     ("GET", "/api/v1/visit-plans/due"): lambda w: ("worker", {"query": {"kind": "children"}}, 200),
+    ("GET", "/api/v1/exports"): lambda w: ("bureau", {"query": {"state": "done"}}, 200),
+    ("POST", "/api/v1/exports"): lambda w: (
+        "supervisor", {"body": {"area": w.areas["east"], "from": "2025-03-01", "to": "2025-03-31"}}, 202),
+    ("GET", "/api/v1/exports/{id}"): lambda w: ("supervisor", {"path_parameters": {"id": w.exports["done"]}}, 200),
+    ("POST", "/api/v1/exports/{id}/restart"): lambda w: (
+        "supervisor", {"path_parameters": {"id": w.exports["failed"]}}, 202),
+    ("GET", "/api/v1/exports/{id}/file"): lambda w: (
+        "bureau", {"path_parameters": {"id": w.exports["done"]}, "headers": {"Range": "bytes=0-99"}}, 206),
     ("GET", "/api/v1/visit-plans/overdue"): lambda w: ("supervisor", {"query": {"area": w.areas["east"]}}, 200),
 }
 # The ones that answer a second way worth checking: a copy the client already has.
@@ -298,8 +321,8 @@ def operations() -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-async def world(client, settings) -> World:
-    return await make_world(client, settings)
+async def world(app, client, settings) -> World:
+    return await make_world(app, client, settings)
 
 
 @pytest.mark.parametrize(("method", "path"), operations(), ids=lambda v: v)
