@@ -75,3 +75,11 @@ async def test_the_ledgers_benchmark_measures_an_export_and_the_pages(settings, 
     assert figures["lines"] == 16 and figures["export"]["bytes"] > 0 and figures["export"]["baseline"] > 0
     assert set(figures["memory"]) == {"community", "township"} and all(figures["memory"].values())
     assert set(figures["p95"]) == {"ledger page", "due list", "overdue counts"} and all(figures["p95"].values())
+
+
+async def test_the_area_export_benchmark_measures_the_export_zip_0_and_memory(settings, clean_database, tmp_path):
+    figures = await load("area_export").bench_export(settings, households=4, photos=8, photo_kb=20,
+                                                     folder=tmp_path / "work")
+    assert figures["large"]["households"] == 4 and figures["large"]["photos"] == 8
+    assert figures["large"]["size"] > figures["zip0"]["size"] > 8 * 20 * 1024
+    assert figures["stream"]["size"] > 0 and figures["small"]["rss_peak"] > figures["small"]["rss_before"] > 0
