@@ -141,3 +141,25 @@ def free_large_blocks_at_once() -> bool:
     if libc is None or not hasattr(libc, "mallopt") or not hasattr(libc, "gnu_get_libc_version"):
         return False
     return bool(libc.mallopt(_M_MMAP_THRESHOLD, LARGE_BLOCK))
+
+
+def hand_back_free_memory() -> bool:
+    """Ask glibc to return the free pages inside its heaps (`malloc_trim(0)`); False where this is not glibc.
+
+    For long jobs that allocate in many threads, such as an area export: each worker thread's arena keeps the pages
+    of blocks freed in its middle, and the process grows by a few tens of KB per household without this (measured
+    with bench/area_export.py: +26 MB over 600 households; trimmed after every 20, none)."""
+    libc = _libc()
+    if libc is None or not hasattr(libc, "malloc_trim"):
+        return False
+    libc.malloc_trim(0)
+    return True
+
+
+def _libc():
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+    return libc if libc is not None and hasattr(libc, "gnu_get_libc_version") else None

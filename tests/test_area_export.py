@@ -17,7 +17,7 @@ from factories import (assert_problem, headers_for, home_visit, jpeg, make_distr
                        make_household, make_user, sha256_of, submission_body, upload)
 from server.app import create_app
 from server.core.clock import now
-from server.households.export_runner import DIED, Runner, claim
+from server.households.export_runner import DIED, REQUESTER_GONE, Runner, claim
 from server.models import AuditEvent, ExportJob
 
 MARCH = {"from": "2025-03-01", "to": "2025-03-31"}
@@ -219,6 +219,36 @@ async def test_a_run_taken_over_meanwhile_stops_and_leaves_the_new_run_alone(app
     assert ended.state == "failed" and ended.error == DIED and ended.blob is None
 
 
+async def test_an_export_whose_requester_was_disabled_meanwhile_fails_and_packs_nothing(app, client, settings):
+    district = await make_district()
+    supervisor = await make_user("supervisor", district.east)
+    job = await start(client, await headers_for(settings, supervisor), district.east)
+    supervisor.is_active = False
+    await supervisor.save()
+
+    ended = await app.state.exports.run_once()
+
+    assert ended.state == "failed" and ended.error == REQUESTER_GONE and ended.blob is None
+    assert str(ended.id) == job["id"]
+
+
+async def test_an_instance_shut_down_mid_run_puts_its_export_back_in_the_queue(app, client, settings):
+    town = await make_township(client, settings)
+    job = await start(client, town.supervisor, town.district.east)
+    running = asyncio.ensure_future(app.state.exports.run_once())
+    while (await ExportJob.get(id=job["id"])).state != "running":
+        await asyncio.sleep(0.001)
+
+    running.cancel()
+    await asyncio.wait([running])
+
+    row = await ExportJob.get(id=job["id"])
+    assert running.cancelled() and row.state == "queued" and row.owner is None and row.blob is None
+    assert [p for p in app.state.photos.temp_dir.iterdir() if p.name.startswith("blob-")] == []  # half-made file gone
+    done = await run_to_end(app, client, town.supervisor, job["id"])
+    assert done["state"] == "done" and done["attempt"] == 2 and done["progress"]["households_done"] == 3
+
+
 async def test_a_file_kept_past_its_time_is_removed_and_answered_410(app, client, settings):
     town = await make_township(client, settings)
     job = await run_to_end(app, client, town.supervisor, (await start(client, town.supervisor, town.district.east))["id"])
@@ -253,6 +283,7 @@ async def test_an_area_without_visits_in_the_period_gives_a_zip_that_says_so(app
     ({"area": None, "from": "2025-03-31", "to": "2025-03-01"}, ["/to"]),
     ({"area": None, "from": "2025-13-01", "to": "31/03/2025"}, ["/from", "/to"]),
     ({"area": None, "from": "2025-03-01"}, ["/to"]),
+    ({"area": None, "from": "0001-01-01", "to": "9999-12-31"}, ["/from", "/to"]),
     ({"area": None, "from": "2025-03-01", "to": "2025-03-31", "format": "zip"}, ["/format"]),
 ])
 async def test_bad_input_is_refused_with_the_pointer_of_each_field(client, settings, body, pointers):
@@ -320,3 +351,38 @@ async def test_the_apps_background_runner_makes_a_queued_export(client, settings
             await asyncio.sleep(0.05)
 
     assert row.state == "done" and row.households_done == 1 and row.size > 0
+
+
+async def test_an_export_past_4_gb_is_written_as_zip64(tmp_path):
+    """The ZIP machinery of exports (`core.zips`) past 4 GB: 4.1 GB of zeros, then a photo. Only the first and last
+    64 KB of the stream are kept; laid into a sparse file, with the zeros as its hole, they are the whole ZIP."""
+    from server.core import zips
+
+    zeros, count = bytes(1024 * 1024), 4100
+    photo = jpeg()
+
+    async def big():
+        for _ in range(count):
+            yield zeros
+
+    async def entries():
+        yield zips.Entry("big.bin", len(zeros) * count, big())
+        yield zips.Entry("photos/after.jpg", len(photo), zips.one_chunk(photo))
+
+    head, tail, total = bytearray(), b"", 0
+    async for chunk in zips.stream_zip(entries()):
+        if len(head) < 65536:
+            head += chunk[:65536 - len(head)]
+        tail = (tail + chunk)[-65536:] if len(chunk) < 65536 else chunk[-65536:]
+        total += len(chunk)
+    assert total > 2**32
+    path = tmp_path / "big.zip"
+    with open(path, "wb") as f:
+        f.write(head)
+        f.seek(total - len(tail))
+        f.write(tail)
+
+    with zipfile.ZipFile(path) as archive:
+        big_entry, after = archive.infolist()
+        assert big_entry.file_size == len(zeros) * count and after.header_offset > 2**32
+        assert archive.read("photos/after.jpg") == photo

@@ -20,17 +20,26 @@ from server.core.clock import now
 from server.core.ids import parse_id
 from server.core.pagination import Page, paginate
 from server.core.problems import (AreaNotFound, ExportExpired, ExportNotFound, ExportNotReady, ExportNotRestartable,
-                                  invalid)
+                                  InvalidInput, invalid)
 from server.core.scope import get_visible, visible
 from server.households.archive_contents import safe_name
 from server.models import EXPORT_STATES, Area, ExportJob
 
 API = "/api/v1/exports"
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
 
 
 async def start(caller: Caller, body: dict) -> ExportJob:
     """Queue the export of an area the caller may see (404 otherwise) for the days `from` to `to`."""
-    first, last = _day(body["from"], "/from"), _day(body["to"], "/to")
+    days, errors = {}, []
+    for name in ("from", "to"):
+        try:
+            days[name] = _day(body[name], f"/{name}")
+        except InvalidInput as problem:
+            errors += problem.errors
+    if errors:
+        raise InvalidInput(errors=errors)
+    first, last = days["from"], days["to"]
     if first > last:
         raise invalid("/to", "结束日期不能早于开始日期")
     parse_id(body["area"], pointer="/area")  # a malformed id is bad input (422); a well-formed one out of reach, 404
@@ -44,9 +53,12 @@ async def start(caller: Caller, body: dict) -> ExportJob:
 
 def _day(value: str, pointer: str) -> date:
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:  # the body's schema checks the format; this is the last guard
         raise invalid(pointer, "日期格式应为 YYYY-MM-DD") from None
+    if not EARLIEST <= day <= LATEST:  # day 1 or 9999-12-31 on the station's clock lies outside what times can hold
+        raise invalid(pointer, f"日期应在 {EARLIEST} 至 {LATEST} 之间")
+    return day
 
 
 async def get(caller: Caller, job_id: str) -> ExportJob:

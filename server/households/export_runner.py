@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 from tortoise.expressions import F
 
+from media.memory import hand_back_free_memory
 from server.core import zips
 from server.core.caller import Caller
 from server.core.clock import now
@@ -39,6 +40,7 @@ log = logging.getLogger("doorstep.exports")
 
 DIED = "导出中断：运行它的服务器实例已停止响应（可能已重启或崩溃）。可以重新开始导出。"
 FAILED = "导出失败：服务器出现意外错误，详情见服务器日志。可以重新开始导出。"
+TRIM_EVERY = 20  # households
 REQUESTER_GONE = "导出未进行：申请人的账号已停用，或已不再管辖该区域。"
 
 
@@ -78,6 +80,10 @@ async def expire_files(context: Context) -> int:
     return expired
 
 
+async def _requeue(query) -> None:
+    await query.update(state="queued", owner=None, heartbeat_at=None)
+
+
 @dataclass
 class Runner:
     context: Context
@@ -95,8 +101,13 @@ class Runner:
             log.warning("marked %d export(s) failed: their instance stopped reporting", failed)
         for job_id in await ExportJob.filter(state="queued").order_by("created_at", "id").limit(10).values_list(
                 "id", flat=True):
-            if await claim(job_id, self.owner):
-                return await self.run(await ExportJob.get(id=job_id))
+            try:
+                job = await ExportJob.get(id=job_id) if await claim(job_id, self.owner) else None
+            except asyncio.CancelledError:  # shut down while claiming: if the claim went through, give it back
+                await asyncio.shield(_requeue(ExportJob.filter(id=job_id, state="running", owner=self.owner)))
+                raise
+            if job is not None:
+                return await self.run(job)
         return None
 
     async def run_forever(self) -> None:
@@ -131,7 +142,7 @@ class Runner:
                 build.cancel()
                 await asyncio.wait([build])
             # Shut down mid-run: back in the queue for another instance (or this one, restarted).
-            await asyncio.shield(self._mine(job).update(state="queued", owner=None, heartbeat_at=None))
+            await asyncio.shield(_requeue(self._mine(job)))
             raise
         except Exception:
             log.exception("export %s failed", job.id)
@@ -157,6 +168,8 @@ class Runner:
 
         async def done(count: int) -> None:
             progress["households"] = count
+            if count % TRIM_EVERY == 0:
+                hand_back_free_memory()  # what worker threads freed; the export's memory stays flat
             if not await self._report(job, progress):
                 raise Lost()
 
