@@ -2,7 +2,12 @@
 file of the caller's areas is answered with the files it looks like, and is never refused; the same question can be
 asked before registering. A warning tells only of files the caller may see."""
 
+import json
+import os
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +16,7 @@ from factories import (assert_problem, economic_survey, headers_for, id_number, 
 from server.households.lookalikes import address_key, name_birth_key
 
 NUMBER = id_number("19580312", "124")
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -123,11 +129,11 @@ async def test_a_worker_is_never_told_of_a_file_outside_their_communities(client
         reply = await add_member(client, headers, other["id"], name="王建国", birth_date="1955-08-07",
                                  id_number=NUMBER)
         assert reply["possible_duplicates"] == [], name
-        asked = await client.get("/api/v1/households/lookalikes", headers=headers, params={
+        asked = await client.get("/api/v1/lookalikes", headers=headers, params={
             "community": str(community.id), "id_number": NUMBER, "address": "白竹亭社区 3 组 12 号"})
         assert [d["household"] for d in asked.json()["items"]] == [other["id"]], name
         # Asking about another community is asking about what does not exist.
-        assert_problem(await client.get("/api/v1/households/lookalikes", headers=headers, params={
+        assert_problem(await client.get("/api/v1/lookalikes", headers=headers, params={
             "community": str(station.east_a.id), "id_number": NUMBER}), 404)
 
 
@@ -170,7 +176,7 @@ async def test_asking_before_registering_finds_each_rule(client, station):
     await add_member(client, worker, first["id"], name="王建国", birth_date="1955-08-07", id_number=NUMBER)
 
     async def ask(**params) -> dict:
-        response = await client.get("/api/v1/households/lookalikes", headers=worker,
+        response = await client.get("/api/v1/lookalikes", headers=worker,
                                     params={"community": str(station.east_a.id)} | params)
         assert response.status_code == 200, response.text
         return {d["household"]: {r["rule"] for r in d["reasons"]} for d in response.json()["items"]}
@@ -196,13 +202,57 @@ async def test_asking_before_registering_finds_each_rule(client, station):
 async def test_a_bad_question_is_answered_with_what_is_wrong(client, station, params, status, pointer):
     params = {k: str(getattr(station, v[1:-1]).id) if v.startswith("<") else v for k, v in params.items()}
     # Asked by the township's supervisor, who sees the township itself (not a community) and not the other one.
-    response = await client.get("/api/v1/households/lookalikes", headers=station.headers["supervisor"], params=params)
+    response = await client.get("/api/v1/lookalikes", headers=station.headers["supervisor"], params=params)
     assert_problem(response, status, *([pointer] if pointer else []))
 
 
 async def test_bureau_and_providers_may_not_ask(client, settings, station):
     for role, areas in (("bureau", (station.county,)), ("provider", ())):
         headers = await headers_for(settings, await make_user(role, *areas))
-        response = await client.get("/api/v1/households/lookalikes", headers=headers,
+        response = await client.get("/api/v1/lookalikes", headers=headers,
                                     params={"community": str(station.east_a.id)})
         assert_problem(response, 403)
+
+
+MIGRATE_OLD_DATA = """
+import asyncio, json, sys
+from tortoise import Tortoise, connections
+from tortoise.migrations.api import migrate
+from server.core.db import tortoise_config
+
+async def main(url):
+    config = tortoise_config(url)
+    await migrate(config=config, target="models.0008_sync_changes")
+    await Tortoise.init(config=config)
+    conn = connections.get("default")
+    for statement in [
+        "INSERT INTO area (id, code, name, level, county_id, created_at, updated_at) "
+        "VALUES ('a1', 'C1', '凌云社区', 'community', 'a1', '2025-01-01', '2025-01-01')",
+        "INSERT INTO household (id, community_id, address, head, situation, situation_meta, body_hash, created_at, "
+        "updated_at) VALUES ('h1', 'a1', '凌云社区 ２组 ７#', '曾国藩', '{}', '{}', '', '2025-01-01', '2025-01-01')",
+        "INSERT INTO member (id, household_id, data, meta, created_at, updated_at) VALUES ('m1', 'h1', "
+        "'{\\"name\\": \\"曾 国藩\\", \\"birth_date\\": \\"1955-08-07\\"}', '{}', '2025-01-01', '2025-01-01')",
+    ]:
+        await conn.execute_query(statement)
+    await Tortoise.close_connections()
+    await migrate(config=config)
+    await Tortoise.init(config=config)
+    conn = connections.get("default")
+    print(json.dumps([await conn.execute_query_dict("SELECT address_key, merged_into FROM household"),
+                      await conn.execute_query_dict("SELECT name_birth_key FROM member")]))
+    await Tortoise.close_connections()
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+def test_the_files_stored_before_the_keys_existed_get_them(tmp_path):
+    """The migration keys the households and members already stored, so they are offered as duplicates too (on
+    SQLite, in a process of its own as the sync migration's test does)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOORSTEP_")}
+    done = subprocess.run([sys.executable, "-c", MIGRATE_OLD_DATA, f"sqlite://{tmp_path / 'old.sqlite3'}"], env=env,
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    households, members = json.loads(done.stdout.strip().splitlines()[-1])
+    assert households == [{"address_key": address_key("2组7号", "凌云社区"), "merged_into": None}]
+    assert members == [{"name_birth_key": name_birth_key("曾国藩", "1955-08-07")}]

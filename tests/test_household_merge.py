@@ -189,6 +189,8 @@ async def test_a_visit_sent_to_the_merged_away_file_goes_to_the_survivor(client,
     corrected = await client.patch(f"/api/v1/households/{pair.duplicate.id}", headers=pair.headers,
                                    json={"reason": "更正", "phone": "13900000000"})
     assert assert_problem(corrected, 410)["merged_into"] == str(pair.household.id)
+    archive = await client.get(f"/api/v1/households/{pair.duplicate.id}/archive", headers=pair.supervisor)
+    assert assert_problem(archive, 410)["merged_into"] == str(pair.household.id)
 
 
 async def test_a_merge_and_visits_at_the_same_time_neither_deadlock_nor_lose_anything(client, pair):

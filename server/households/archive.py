@@ -30,7 +30,7 @@ from server.core.caller import Caller
 from server.core.clock import now
 from server.households import archive_contents, archive_summary
 from server.households.archive_contents import Photo, safe_name
-from server.households.registry import get_household
+from server.households.registry import get_living
 from server.settings import Settings
 
 log = logging.getLogger("doorstep.archive")
@@ -51,7 +51,7 @@ class Archive:
 async def archive_household(caller: Caller, settings: Settings, store: PhotoStore, thumbnails: Thumbnails,
                             household_id: str) -> Archive:
     """The archive of a household the caller may see (404 otherwise), recorded in the audit log."""
-    household = await get_household(caller, household_id)
+    household = await get_living(caller, household_id)
     zone = ZoneInfo(settings.station_timezone)
     archived_at = now()
     archived_by = caller.user.display_name

@@ -65,14 +65,13 @@ def _table() -> list[Operation]:
         op("GET", f"{API}/forms/{{slug}}/versions/{{version:int}}", forms.get_version, "form.read"),
         # Households, photos and submissions from the field
         op("GET", f"{API}/households", households.find_households, "household.read"),
-        # Before /households/{id}, which would take "lookalikes" for an id
-        op("GET", f"{API}/households/lookalikes", merges.find_lookalikes, "household.register"),
         op("PUT", f"{API}/households/{{id}}", households.register_household, "household.register"),
         op("GET", f"{API}/households/{{id}}", households.get_household, "household.read"),
         op("PATCH", f"{API}/households/{{id}}", households.correct_household, "household.correct"),
         op("GET", f"{API}/households/{{id}}/history", households.household_history, "household.read"),
         op("GET", f"{API}/households/{{id}}/conflicts", households.list_conflicts, "household.read"),
         op("GET", f"{API}/households/{{id}}/archive", households.archive_household, "household.archive"),
+        op("GET", f"{API}/lookalikes", merges.find_lookalikes, "household.register"),
         op("POST", f"{API}/households/{{id}}/merge", merges.merge_households, "household.merge"),
         op("GET", f"{API}/merges/{{id}}", merges.get_merge, "household.read"),
         op("POST", f"{API}/merges/{{id}}/undo", merges.undo_merge, "household.merge"),
