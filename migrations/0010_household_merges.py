@@ -92,6 +92,11 @@ class Migration(migrations.Migration):
         ),
         ops.AddField(
             model_name='Member',
+            name='merged_into',
+            field=fields.UUIDField(null=True),
+        ),
+        ops.AddField(
+            model_name='Member',
             name='name_birth_key',
             field=fields.CharField(null=True, db_index=True, max_length=100),
         ),

@@ -32,7 +32,8 @@ async def pair(client, settings):
     await submit(client, field.headers, field.household, survey, form="economic_survey")
     await submit(client, field.headers, field.household, home_visit(a, [a]), started_at=MONDAY[0],
                  finished_at=MONDAY[1])
-    survey = economic_survey(str(uuid.uuid4())) | {"house_photos": [b]}
+    field.twin = str(uuid.uuid4())  # 李桂兰 as the duplicate's survey named her
+    survey = economic_survey(field.twin) | {"house_photos": [b]}
     survey["members"][0] |= {"health": "healthy", "birth_date": "1958-03-12"}
     survey["members"][1] |= {"name": "王小明", "relation": "child", "id_number": SON}
     survey["housing"] = "rented"
@@ -186,6 +187,15 @@ async def test_a_visit_sent_to_the_merged_away_file_goes_to_the_survivor(client,
     assert reply["household"] == str(pair.household.id)
     file = await open_file(client, pair.headers, pair.household)
     assert reply["visit"] in {v["id"] for v in file["visits"]["items"]}
+    # A phone that still holds the merged-away file names 李桂兰 by the id it knew: she is not added a second time.
+    survey = economic_survey(pair.twin) | {"house_photos": [photo], "survey_date": "2025-04-01"}
+    survey["members"] = survey["members"][:1]
+    survey["members"][0] |= {"health": "serious_illness"}
+    await submit(client, pair.colleague, pair.duplicate, survey, form="economic_survey",
+                 started_at="2025-04-01T09:00:00+08:00", finished_at="2025-04-01T09:30:00+08:00")
+    members = (await open_file(client, pair.headers, pair.household))["members"]
+    assert sorted(m["name"] for m in members) == ["李桂兰", "王小明", "王建国"]
+    assert next(m for m in members if m["name"] == "李桂兰")["health"] == "serious_illness"
     corrected = await client.patch(f"/api/v1/households/{pair.duplicate.id}", headers=pair.headers,
                                    json={"reason": "更正", "phone": "13900000000"})
     assert assert_problem(corrected, 410)["merged_into"] == str(pair.household.id)

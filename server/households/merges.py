@@ -152,7 +152,8 @@ class _Merging:
             await twin.save()
             # The duplicate's row of the person stays, set aside in the survivor, so that an undo can bring it back.
             member.household_id, member.removed_at, member.updated_at = self.survivor.id, self.stamp, self.stamp
-            await member.save(update_fields=("household_id", "removed_at", "updated_at"))
+            member.merged_into = twin.id
+            await member.save(update_fields=("household_id", "removed_at", "updated_at", "merged_into"))
             self.note(self.survivor.id, member.id, MEMBER, "merged", member.data, None)
             self.moved("combined", member.id, {"into": str(twin.id), "filled": filled})
         if moving:

@@ -144,6 +144,8 @@ async def _apply_members(caller: Caller, settings: Settings, hid: uuid.UUID, mem
     seen: set[uuid.UUID] = set()
     for row in member_rows:
         mid = member_id_for(row, original_id)
+        if mid in members and members[mid].merged_into in members:  # combined with a member by a merge
+            mid = members[mid].merged_into
         seen.add(mid)
         member = members.get(mid)
         if member is None:

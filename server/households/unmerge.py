@@ -86,8 +86,8 @@ async def _separate(settings: Settings, caller: Caller, move: HouseholdMergeMove
     """A combined member: back to the duplicate, living; the fields it filled in the survivor's twin emptied again
     where nothing has changed them since."""
     member = await Member.get(id=move.row_id)
-    member.household_id, member.removed_at, member.updated_at = duplicate_id, None, stamp
-    await member.save(update_fields=("household_id", "removed_at", "updated_at"))
+    member.household_id, member.removed_at, member.updated_at, member.merged_into = duplicate_id, None, stamp, None
+    await member.save(update_fields=("household_id", "removed_at", "updated_at", "merged_into"))
     twin = await Member.get(id=uuid.UUID(move.detail["into"]))
     emptied = [name for name in move.detail["filled"] if _unchanged(twin.data, twin.meta, member.data, member.meta,
                                                                        name)]

@@ -65,6 +65,9 @@ class Member(Model):
     id_number_key = fields.CharField(max_length=64, null=True, db_index=True)
     # The name and birth date, normalised (`server.households.lookalikes.name_birth_key`): one person met twice.
     name_birth_key = fields.CharField(max_length=100, null=True, db_index=True)
+    # Set aside by a merge as the same person as this member of the survivor: a phone's later visit that names it
+    # (the phone still holds the merged-away file) updates that member instead.
+    merged_into = fields.UUIDField(null=True)
     created_by_submission_id = fields.UUIDField(null=True)
     removed_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
