@@ -71,10 +71,12 @@ async def merge(caller: Caller, settings: Settings, survivor_id: str, body: dict
     stamp = now()
     async with in_transaction():
         locked = await lock(survivor.id, duplicate.id)
-        survivor, duplicate = locked[survivor.id], locked[duplicate.id]
         for household in (survivor, duplicate):
-            if household.merged_into is not None:
+            if locked[household.id].merged_into is not None:
                 raise Conflict("其中一户已合并到另一户，不能再合并；如需调整请先撤销那次合并。")
+            if locked[household.id].community_id != household.community_id:  # moved since it was read
+                raise Conflict("其中一户刚刚迁到了另一个社区（村），请重新核对后再合并。")
+        survivor, duplicate = locked[survivor.id], locked[duplicate.id]
         done = HouseholdMerge(id=uuid.uuid4(), survivor_id=survivor.id, duplicate_id=duplicate.id, reason=reason,
                               actor_id=caller.id, at=stamp, before={"updated_at": survivor.updated_at.isoformat()})
         await done.save(force_create=True)
@@ -85,7 +87,7 @@ async def merge(caller: Caller, settings: Settings, survivor_id: str, body: dict
         await step.finish(settings)
         done.before = done.before | {"situation": step.filled}
         await done.save(update_fields=("before",))
-    for household, other in ((survivor, duplicate), (duplicate, survivor)):
+    for household in (survivor, duplicate):
         await audit.record(caller, "household.merged", "household", household.id, household_id=household.id,
                            merge=str(done.id), survivor=str(survivor.id), duplicate=str(duplicate.id), reason=reason)
     return done
