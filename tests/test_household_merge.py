@@ -3,14 +3,19 @@
 undone, leaving both files as they were. A supervisor's act within one township."""
 
 import asyncio
+import os
 import uuid
 
+import asyncpg
 import pytest
 
 from factories import (assert_problem, economic_survey, headers_for, home_visit, id_number, make_district,
                        make_field, make_form_version, make_household, make_user, submission_body)
+from server.core import sql
 from server.models import AuditEvent, Household, LedgerEntry, Member
 
+DATABASE_URL = os.environ.get("DOORSTEP_TEST_DATABASE_URL", "")
+ON_POSTGRES = DATABASE_URL.startswith(("postgres://", "postgresql://"))
 NUMBER = id_number("19580312", "124")
 SON = id_number("19800807", "135")
 MONDAY = ("2025-03-17T09:00:00+08:00", "2025-03-17T09:40:00+08:00")
@@ -220,6 +225,34 @@ async def test_a_merge_and_visits_at_the_same_time_neither_deadlock_nor_lose_any
     file = await open_file(client, pair.headers, pair.household)
     assert len(file["visits"]["items"]) == 5 + stored
     assert await Household.filter(merged_into=pair.household.id).count() == 1
+
+
+async def test_a_merge_waits_for_a_visit_holding_one_file_and_never_holds_what_the_visit_waits_for(client, pair):
+    """A visit under way on the survivor (another server process, say) holds its file, then writes it, which takes
+    the sync counter (migrations/0008_sync_changes.py). The merge waits for the file without having written
+    anything, so the visit's write does not wait for the merge: no deadlock. (SQLite writes one transaction at a
+    time: there the visit simply comes first.)"""
+    statements = ("SELECT id FROM household WHERE id = $1 FOR UPDATE",
+                  "UPDATE household SET phone = '13800000000' WHERE id = $1")
+    if ON_POSTGRES:
+        conn = await asyncpg.connect(DATABASE_URL)
+        transaction = conn.transaction()
+        await transaction.start()
+        await conn.execute(statements[0], str(pair.household.id))
+        merging = asyncio.create_task(merge(client, pair.supervisor, pair.household, pair.duplicate))
+        await asyncio.sleep(0.3)
+        assert not merging.done()  # waiting for the survivor's file
+        await asyncio.wait_for(conn.execute(statements[1], str(pair.household.id)), timeout=5)
+        await transaction.commit()
+        await conn.close()
+        response = await asyncio.wait_for(merging, timeout=30)
+    else:
+        conn = sql.connection()
+        await conn.execute_query(statements[1].replace("$1", "?"), [str(pair.household.id)])
+        response = await merge(client, pair.supervisor, pair.household, pair.duplicate)
+    assert response.status_code == 201, response.text
+    file = await open_file(client, pair.headers, pair.household)
+    assert file["phone"] == "13800000000" and len(file["visits"]["items"]) == 5
 
 
 async def test_bad_merges_are_refused_with_what_is_wrong(client, settings, pair):
