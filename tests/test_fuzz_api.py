@@ -103,6 +103,8 @@ class World:
     conflict: str
     exports: dict[str, str] = field(default_factory=dict)  # state → the id of an export in that state
     ids: dict[str, list] = field(default_factory=dict)
+    duplicate: str = ""  # a second file of east_a, to merge into `household`
+    merge: str = ""  # a merge of two other files of east_a
 
     def role_for(self, case) -> str:
         """A role for this request, the same whenever Hypothesis replays it (and from run to run: ids of this run
@@ -149,9 +151,16 @@ async def make_world(app, client, settings) -> World:
     areas = {name: str(getattr(district, name).id) for name in ("county", "east", "west", "east_a", "east_b", "west_a")}
     world = World(settings, users, colleague, areas, str(household.id), sha, submissions, str(conflict.id))
     world.exports = await make_exports(app, district, users["supervisor"])
+    world.duplicate = str((await make_household(district.east_a)).id)
+    kept, merged = await make_household(district.east_a), await make_household(district.east_a)
+    response = await client.post(f"/api/v1/households/{kept.id}/merge", json={"duplicate": str(merged.id), "reason": "重复登记"},
+                                 headers=await headers_for(settings, users["supervisor"]))
+    assert response.status_code == 201, response.text
+    world.merge = response.json()["id"]
     world.ids = {
         "areas": list(areas.values()), "communities": [areas["east_a"], areas["east_b"]],
-        "users": [str(colleague.id), str(users["provider"].id)], "households": [world.household],
+        "users": [str(colleague.id), str(users["provider"].id)],
+        "households": [world.household, world.duplicate, str(merged.id)], "merges": [world.merge],
         "submissions": submissions, "conflicts": [world.conflict], "photos": [sha],
         "exports": list(world.exports.values()),
         "slugs": ["home_visit", "east_visit"], "versions": [1], "usernames": [users["worker"].username],
@@ -184,8 +193,8 @@ def config(world: World) -> schemathesis.Config:
             "enabled": True,
             # 422 answers input that is well-formed but wrong about the records it names (a household of another
             # area, a form definition that does not compile, a cursor the server did not make): a schema describes
-            # the shape of a request, not which records exist.
-            "positive_data_acceptance": {"expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "416",
+            # the shape of a request, not which records exist. 410 answers a file merged into another.
+            "positive_data_acceptance": {"expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "410", "416",
                                                                "422", "429"]},
         },
         "dictionaries": {name: {"values": values} for name, values in world.ids.items()},
@@ -194,7 +203,10 @@ def config(world: World) -> schemathesis.Config:
             {"include-path-regex": "^/api/v1/users",
              "parameters": bind({"path.id": "users", "body.areas[*]": "areas"})},
             {"include-path-regex": "^/api/v1/households",
-             "parameters": bind({"path.id": "households", "body.community": "communities", "query.area": "areas"})},
+             "parameters": bind({"path.id": "households", "body.community": "communities", "query.area": "areas",
+                                 "body.duplicate": "households"})},
+            {"include-path-regex": "^/api/v1/lookalikes", "parameters": bind({"query.community": "communities"})},
+            {"include-path-regex": "^/api/v1/merges", "parameters": bind({"path.id": "merges"})},
             {"include-path-regex": "^/api/v1/conflicts", "parameters": bind({"path.id": "conflicts"})},
             {"include-path-regex": "^/api/v1/attachments", "parameters": bind({"path.sha256": "photos"})},
             {"include-path-regex": "^/api/v1/forms",
@@ -265,6 +277,14 @@ KNOWN_GOOD = {
         "path_parameters": {"id": w.household},
         "body": {"reason": "门牌号登记错误", "address": "白竹亭社区 3 组 21 号", "situation": {"care": "family"}}}, 200),
     ("GET", "/api/v1/households/{id}/history"): lambda w: ("worker", {"path_parameters": {"id": w.household}}, 200),
+    ("GET", "/api/v1/lookalikes"): lambda w: ("worker", {"query": {
+        "community": w.areas["east_a"], "address": "白竹亭社区 3 组 12 号", "head": "张秀英", "birth_date": "1940-06-05"}},
+        200),
+    ("POST", "/api/v1/households/{id}/merge"): lambda w: ("supervisor", {
+        "path_parameters": {"id": w.household}, "body": {"duplicate": w.duplicate, "reason": "同一户登记了两次"}}, 201),
+    ("GET", "/api/v1/merges/{id}"): lambda w: ("worker", {"path_parameters": {"id": w.merge}}, 200),
+    ("POST", "/api/v1/merges/{id}/undo"): lambda w: (
+        "admin", {"path_parameters": {"id": w.merge}, "body": {"reason": "核实后是两户"}}, 200),
     ("POST", "/api/v1/members/{id}/reveal"): lambda w: (
         "supervisor", {"path_parameters": {"id": str(uuid.uuid4())}}, 404),
     ("GET", "/api/v1/households/{id}/conflicts"): lambda w: (

@@ -54,6 +54,7 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     _action("household.archive", ("admin", "bureau", "supervisor"), "导出一户的档案包：PDF 摘要、数据和全部照片（ZIP）"),
     _action("household.correct", ("admin", "supervisor", "worker"), "更正户档案：住址、户主、电话、位置、情况和成员，写明原因"),
     _action("household.move", ("admin", "supervisor"), "把户迁到辖区内的另一个社区（村）"),
+    _action("household.merge", ("admin", "supervisor"), "合并同一户的两份档案（限同一乡镇（街道）），撤销合并"),
     _action("household.reveal_id", ("admin", "bureau", "supervisor"), "查看成员完整的身份证号（记入操作日志）"),
     _action("export.start", ("admin", "bureau", "supervisor"), "批量导出一个区域内某期间走访过的全部户档案（后台任务），重新开始失败或过期的导出（记入操作日志）"),
     _action("export.read", ("admin", "bureau", "supervisor"), "查看辖区内的批量导出及其进度，下载导出的档案包（下载记入操作日志）"),

@@ -103,6 +103,11 @@ class ConflictNotFound(NotFound):
     default_detail = "该冲突记录不存在，或不在您的管辖范围内。"
 
 
+class MergeNotFound(NotFound):
+    type, title = "merge-not-found", "未找到该合并"
+    default_detail = "该合并记录不存在，或不在您的管辖范围内。"
+
+
 class LedgerNotFound(NotFound):
     type, title = "ledger-not-found", "没有这种台账"
     default_detail = "台账只有 elderly（老年人）、children（儿童）、disability（残疾人）和 assistance（低保、特困家庭）四种。"
@@ -145,6 +150,20 @@ class ExportNotRestartable(Conflict):
 class ExportExpired(Problem):
     status, type, title = 410, "export-expired", "导出文件已过期删除"
     default_detail = "该导出的文件已超过保存期限并已删除；可以重新开始导出。"
+
+
+class HouseholdMerged(Problem):
+    """A file merged into another: gone from here, with the survivor's id when the caller may see it."""
+
+    status, type, title = 410, "household-merged", "该户已合并"
+    default_detail = "该户档案已合并到另一户，其走访、照片和成员都在合并后的户中。"
+
+    def __init__(self, merged_into: str | None):
+        self.merged_into = merged_into
+        super().__init__()
+
+    def as_api(self) -> dict:
+        return super().as_api() | {"merged_into": self.merged_into}
 
 
 class TooLarge(Problem):

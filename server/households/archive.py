@@ -31,7 +31,7 @@ from server.core.caller import Caller
 from server.core.clock import now
 from server.households import archive_contents, archive_summary
 from server.households.archive_contents import Photo, safe_name
-from server.households.registry import get_household
+from server.households.registry import get_living
 from server.models import Household
 from server.settings import Settings
 
@@ -63,7 +63,7 @@ class Prepared:
 async def archive_household(caller: Caller, settings: Settings, store: PhotoStore, thumbnails: Thumbnails,
                             household_id: str) -> Archive:
     """The archive of a household the caller may see (404 otherwise), recorded in the audit log."""
-    household = await get_household(caller, household_id)
+    household = await get_living(caller, household_id)
     archived_at = now()
     prepared = await prepare(caller, settings, thumbnails, household, archived_at)
     await audit.record(caller, "household.archived", "household", household.id, household_id=household.id,

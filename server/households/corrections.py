@@ -26,10 +26,10 @@ from server.core.ids import parse_id
 from server.core.permissions import allows
 from server.core.problems import FieldProblem, Forbidden, InvalidInput, invalid
 from server.core.scope import visible
-from server.households import ledgers, search
+from server.households import ledgers, lookalikes, search
 from server.households.history import MEMBER, pointer_of
 from server.households.observations import Meta, box
-from server.households.registry import get_household
+from server.households.registry import get_living
 from server.models import Area, Household, HouseholdChange, Member
 from server.settings import Settings
 
@@ -63,15 +63,16 @@ class _Correction:
         return list(dict.fromkeys(pointer_of(c.field, c.member_id) for c in self.changes))
 
 
-async def correct(caller: Caller, settings: Settings, household_id: str, body: dict) -> tuple[Household, list[Member]]:
-    """Apply a checked PATCH body; returns the household and its living members. Nothing is written unless all of
-    it holds."""
+async def correct(caller: Caller, settings: Settings, household_id: str,
+                  body: dict) -> tuple[Household, list[Member], list[dict]]:
+    """Apply a checked PATCH body; returns the household, its living members and the files of the caller's areas
+    that the members it named look like. Nothing is written unless all of it holds."""
     reason = body["reason"].strip()
     if not reason:
         raise invalid("/reason", "请写明更正的原因")
     if not any(name in body for name in CORRECTABLE):
         raise InvalidInput("请至少更正一项：住址、户主、电话、位置、社区（村）、情况或成员。")
-    found = await get_household(caller, household_id)
+    found = await get_living(caller, household_id)
     target = await _move_target(caller, found, body.get("community"))  # refused before anything is read for writing
     stamp = now()
     async with in_transaction():
@@ -79,6 +80,9 @@ async def correct(caller: Caller, settings: Settings, household_id: str, body: d
         household = await Household.filter(id=found.id).select_for_update().first()
         correction = _Correction(caller, household.id, reason, stamp)
         _correct_registration(correction, household, body, target)
+        if "address" in body or target is not None:
+            area = target or await Area.get(id=household.community_id)
+            household.address_key = lookalikes.address_key(household.address, area.name)
         for name, value in body.get("situation", {}).items():
             correction.set(None, household.situation, household.situation_meta, name, value)
         await _correct_members(settings, correction, household.id, body.get("members", []))
@@ -91,7 +95,9 @@ async def correct(caller: Caller, settings: Settings, household_id: str, body: d
             # A tag, a birth date, 救助类型 or a member gone: people move on or off the ledgers as on a visit.
             await ledgers.sync(settings, household, members)
             await _audit(caller, correction, found, target, reason)
-    return household, members
+    named = {uuid.UUID(row["id"]) for row in body.get("members", []) if not row.get("remove")}
+    rows = [m.data | {"id": str(m.id)} for m in members if m.id in named]
+    return household, members, await lookalikes.for_members(caller, settings, household, rows)
 
 
 async def _move_target(caller: Caller, household: Household, raw: str | None) -> Area | None:
@@ -165,8 +171,7 @@ async def _correct_members(settings: Settings, correction: _Correction, hid: uui
         elif member.data == before:
             continue
         member.removed_at, member.updated_at = None, correction.stamp
-        number = member.data.get("id_number")
-        member.id_number_key = search.id_number_key(settings, number) if isinstance(number, str) and number else None
+        lookalikes.key_member(settings, member)
         await member.save()
 
 

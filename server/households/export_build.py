@@ -57,7 +57,7 @@ def households(job: ExportJob, zone: ZoneInfo, snapshot: datetime):
     start, end = period_bounds(job.period_from, job.period_to, zone)
     visited = Visit.filter(observed_at__gte=start, observed_at__lt=end, created_at__lte=snapshot).values(
         "household_id")
-    return Household.filter(under(Household, job.area_id)).filter(id__in=Subquery(visited))
+    return Household.filter(under(Household, job.area_id), merged_into__isnull=True).filter(id__in=Subquery(visited))
 
 
 def entries(context: Context, caller: Caller, job: ExportJob, area: Area, total: int, snapshot: datetime,

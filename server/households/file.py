@@ -32,7 +32,7 @@ Thumbnail = Callable[[str], str]  # sha256 → where the HTTP layer serves its t
 
 async def read_file(caller: Caller, household_id: str, visits_cursor: str | None, thumbnail: Thumbnail) -> dict:
     """The file of a household in the caller's scope, with one page of its visits; reading it is audited."""
-    household = await registry.get_household(caller, household_id)
+    household = await registry.get_living(caller, household_id)
     hid = household.id
     members = await Member.filter(household_id=hid, removed_at__isnull=True).order_by("created_at", "id")
     visits, next_cursor = await _visits(caller, hid, visits_cursor, thumbnail)

@@ -18,7 +18,7 @@ from typing import Any
 
 from server.core.caller import Caller
 from server.core.clock import now
-from server.households import ledgers, search
+from server.households import ledgers, lookalikes, search
 from server.models import Household, HouseholdChange, HouseholdConflict, Member
 from server.settings import Settings
 
@@ -144,6 +144,8 @@ async def _apply_members(caller: Caller, settings: Settings, hid: uuid.UUID, mem
     seen: set[uuid.UUID] = set()
     for row in member_rows:
         mid = member_id_for(row, original_id)
+        if mid in members and members[mid].merged_into in members:  # combined with a member by a merge
+            mid = members[mid].merged_into
         seen.add(mid)
         member = members.get(mid)
         if member is None:
@@ -172,8 +174,7 @@ async def _apply_members(caller: Caller, settings: Settings, hid: uuid.UUID, mem
 
 
 def _key_id_number(settings: Settings, member: Member) -> None:
-    number = member.data.get("id_number")
-    member.id_number_key = search.id_number_key(settings, number) if isinstance(number, str) and number else None
+    lookalikes.key_member(settings, member)
 
 
 async def _save_history(out: Outcome) -> None:

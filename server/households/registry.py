@@ -11,9 +11,9 @@ from server.core import audit, canonical
 from server.core.caller import Caller
 from server.core.clock import now
 from server.core.ids import parse_id
-from server.core.problems import HouseholdNotFound, IdInUse
+from server.core.problems import HouseholdMerged, HouseholdNotFound, IdInUse
 from server.core.scope import get_visible, visible
-from server.households import search
+from server.households import lookalikes, search
 from server.households.members import member_as_api
 from server.models import Area, Household, Member
 
@@ -21,6 +21,15 @@ from server.models import Area, Household, Member
 async def get_household(caller: Caller, household_id: str) -> Household:
     """A household of the communities in the caller's scope (a provider sees none here)."""
     return await get_visible(caller, Household, household_id, HouseholdNotFound)
+
+
+async def get_living(caller: Caller, household_id: str) -> Household:
+    """A household in the caller's scope that has not been merged into another (410 with the survivor if it has)."""
+    household = await get_household(caller, household_id)
+    if household.merged_into is not None:
+        survivor = await (await visible(caller, Household)).filter(id=household.merged_into).exists()
+        raise HouseholdMerged(str(household.merged_into) if survivor else None)
+    return household
 
 
 async def register_household(caller: Caller, household_id: str, body: dict) -> tuple[Household, bool]:
@@ -42,6 +51,7 @@ async def register_household(caller: Caller, household_id: str, body: dict) -> t
         latitude=location.get("lat"), longitude=location.get("lon"), body_hash=digest, created_by_id=caller.id,
         created_at=stamp, updated_at=stamp,
     )
+    household.address_key = lookalikes.address_key(household.address, community.name)
     search.index(household, [])
     try:
         async with in_transaction():
@@ -54,6 +64,12 @@ async def register_household(caller: Caller, household_id: str, body: dict) -> t
             raise IdInUse() from None
         return existing, False
     return household, True
+
+
+async def register_and_compare(caller: Caller, household_id: str, body: dict) -> tuple[Household, bool, list[dict]]:
+    """Register (or confirm) a household, and say which files of the caller's areas it looks like."""
+    household, created = await register_household(caller, household_id, body)
+    return household, created, await lookalikes.for_registration(caller, household)
 
 
 def as_api(household: Household, members: list[Member] | None = None, open_conflicts: int | None = None) -> dict:

@@ -69,7 +69,7 @@ def index(household: Household, members: Iterable[Member]) -> None:
 
 async def find(caller: Caller, settings: Settings, filters: dict, cursor: str | None) -> Page:
     """The households the caller may see, filtered by `area` and `q`, oldest first."""
-    query = await visible(caller, Household)
+    query = (await visible(caller, Household)).filter(merged_into__isnull=True)  # a merged file lives on in another
     if filters.get("area"):
         query = query.filter(under(Household, parse_id(filters["area"], pointer="/area")))
     if text := (filters.get("q") or "").strip():

@@ -155,7 +155,9 @@ async def _households(caller: Caller, rows: list, fresh: bool) -> tuple[list[dic
     departed = [i for kind, i, _ in rows if kind == "gone"]
     if not changed and not departed:
         return [], []
-    found = {h.id: h for h in await (await visible(caller, Household)).filter(id__in=changed + departed)}
+    # A file merged into another is gone too: its row stays (for an undo), its content is in the survivor.
+    found = {h.id: h for h in await (await visible(caller, Household)).filter(
+        id__in=changed + departed, merged_into__isnull=True)}
     members: dict[uuid.UUID, list[Member]] = {}
     # A file shows a member's id and bound fields: the rest of a row, its times above all, is not converted (a first
     # sync reads thousands of members, and parsing their times took two thirds of its time).

@@ -15,8 +15,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.core import permissions
-from server.http.routes import (areas, attachments, audit, auth, exports, forms, households, ledgers, operations,
-                                submissions, sync, users)
+from server.http.routes import (areas, attachments, audit, auth, exports, forms, households, ledgers, merges,
+                                operations, submissions, sync, users)
 
 API = "/api/v1"
 PUBLIC = None  # no token needed, no action checked
@@ -71,6 +71,10 @@ def _table() -> list[Operation]:
         op("GET", f"{API}/households/{{id}}/history", households.household_history, "household.read"),
         op("GET", f"{API}/households/{{id}}/conflicts", households.list_conflicts, "household.read"),
         op("GET", f"{API}/households/{{id}}/archive", households.archive_household, "household.archive"),
+        op("GET", f"{API}/lookalikes", merges.find_lookalikes, "household.register"),
+        op("POST", f"{API}/households/{{id}}/merge", merges.merge_households, "household.merge"),
+        op("GET", f"{API}/merges/{{id}}", merges.get_merge, "household.read"),
+        op("POST", f"{API}/merges/{{id}}/undo", merges.undo_merge, "household.merge"),
         op("POST", f"{API}/members/{{id}}/reveal", households.reveal_id_number, "household.reveal_id"),
         op("POST", f"{API}/conflicts/{{id}}/resolve", households.resolve_conflict, "conflict.resolve"),
         op("GET", f"{API}/sync", sync.sync_changes, "household.sync"),

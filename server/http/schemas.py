@@ -53,6 +53,7 @@ FORM = {"slug": SLUG, "title": TEXT, "area": _nullable(UUID),
 HOUSEHOLD = {"id": UUID, "community": UUID, "address": TEXT, "head": TEXT, "phone": _nullable(TEXT),
              "location": _nullable(LOCATION), "situation": {"type": "object"}, "situation_observed_at": OBSERVED,
              "created_at": TIME}
+DUPLICATES = {"type": "array", "items": ref("PossibleDuplicate")}
 FLAG_KINDS = ["far_from_household", "outside_visit_time", "reused"]
 
 COMPONENTS: dict[str, dict] = {
@@ -65,7 +66,8 @@ COMPONENTS: dict[str, dict] = {
             "出错的字段", {"pointer": {"type": "string"}, "detail": {"type": "string", "minLength": 1}})},
         "missing": {"type": "array", "minItems": 1, "items": SHA256},
         "request_id": {"type": "string", "minLength": 1},
-    }, optional=("errors", "missing", "request_id")),
+        "merged_into": _nullable(UUID),
+    }, optional=("errors", "missing", "request_id", "merged_into")),
     "Health": _record("进程存活", {"status": {"const": "ok"}}),
     "Ready": _record("可以服务", {"status": {"const": "ok"}, "checks": _record(
         "各项检查", {"database": {"const": "ok"}, "storage": {"const": "ok"}})}),
@@ -100,6 +102,18 @@ COMPONENTS: dict[str, dict] = {
                                            "title": TEXT, "schema": {"type": "object"}, "ui": {"type": "object"},
                                            "published_at": TIME}),
     "Household": _record("户", HOUSEHOLD),
+    "RegisteredHousehold": _record("登记的户及疑似重复的户", HOUSEHOLD | {"possible_duplicates": DUPLICATES}),
+    "PossibleDuplicate": _record("疑似重复的户（仅限辖区内）", {
+        "household": UUID, "head": TEXT, "address": TEXT, "community": UUID, "community_name": TEXT,
+        "reasons": {"type": "array", "minItems": 1, "items": _record("相似之处", {
+            "rule": {"enum": ["id_number", "name_birth", "address"]}, "detail": TEXT, "member": _nullable(UUID),
+            "member_name": _nullable(TEXT), "yours": _nullable(TEXT)})}}),
+    "PossibleDuplicatePage": _page("疑似重复的户", "PossibleDuplicate"),
+    "Merge": _record("户档案的合并", {
+        "id": UUID, "survivor": UUID, "duplicate": UUID, "reason": TEXT, "by": _nullable(UUID), "at": TIME,
+        "undone_at": _nullable(TIME), "undone_by": _nullable(UUID), "undo_reason": _nullable(TEXT),
+        "moved": _record("移入保留户的内容", {name: COUNT for name in (
+            "visits", "submissions", "photos", "members", "combined_members", "conflicts", "changes")})}),
     "HouseholdSummary": _record("户（列表中）", {"id": UUID, "community": UUID, "head": TEXT, "address": TEXT,
                                             "phone": _nullable(TEXT), "updated_at": TIME}),
     "HouseholdPage": _page("户列表", "HouseholdSummary"),
@@ -109,7 +123,7 @@ COMPONENTS: dict[str, dict] = {
         "needs": {"type": "array", "items": ref("RaisedNeed")},
         "conflicts": {"type": "array", "items": ref("Conflict")}, "open_conflicts": COUNT}),
     "HouseholdWithMembers": _record("户及其成员", HOUSEHOLD | {
-        "members": {"type": "array", "items": ref("Member")}}),
+        "members": {"type": "array", "items": ref("Member")}, "possible_duplicates": DUPLICATES}),
     "SituationSource": _record("情况的来源", {"observed_at": TIME, "visit": _nullable(UUID), "submission": _nullable(UUID),
                                           "by": _nullable(UUID), "reason": _nullable(TEXT)}),
     # A member's other fields are the bound answers of forms (school, health, …): open-ended by design.
@@ -133,7 +147,8 @@ COMPONENTS: dict[str, dict] = {
         "item": {}, "item_name": _nullable(TEXT), "urgency": {}, "description": {}, "member": {},
         "pointer": _nullable(TEXT), "submission": UUID, "visit": UUID, "raised_at": TIME, "outcome": {"type": "null"}}),
     "HouseholdChange": _record("户档案的变更", {
-        "id": UUID, "at": TIME, "kind": {"enum": ["applied", "kept", "reverted", "resolved", "corrected"]},
+        "id": UUID, "at": TIME,
+        "kind": {"enum": ["applied", "kept", "reverted", "resolved", "corrected", "merged", "merge_kept", "unmerged"]},
         "pointer": {"type": "string", "pattern": "^/"}, "member": _nullable(UUID), "old_value": {}, "new_value": {},
         "observed_at": _nullable(TIME), "submission": _nullable(UUID), "actor": _nullable(UUID),
         "actor_name": _nullable(TEXT), "reason": _nullable(TEXT)}),
@@ -174,7 +189,8 @@ COMPONENTS: dict[str, dict] = {
         "review": _record("审核", {"state": {"enum": list(REVIEW_STATES)}, "comment": _nullable(TEXT),
                                   "by": _nullable(UUID), "at": _nullable(TIME)}),
         "flags": {"type": "array", "items": ref("Flag")},
-    }, optional=("flags",)),
+        "possible_duplicates": DUPLICATES,  # on the replies to PUT only
+    }, optional=("flags", "possible_duplicates")),
     "SubmissionPage": _page("提交列表", "Submission"),
     # A ledger line's other fields are its ledger's columns (server.households.ledger_columns), by kind.
     "LedgerLine": _record("台账的一行", {"id": UUID, "kind": {"enum": list(LEDGER_KINDS)}, "household": UUID,

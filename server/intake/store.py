@@ -21,7 +21,7 @@ from server.core.ids import parse_id
 from server.core.permissions import allows
 from server.core.problems import Conflict, IdInUse, SubmissionNotFound, invalid
 from server.core.scope import scope_of
-from server.households import observations
+from server.households import lookalikes, merges, observations
 from server.intake import evidence, replies
 from server.intake.checks import Checked, check, visit_times
 from server.models import Household, Submission, SubmissionAttachment, Visit
@@ -35,12 +35,13 @@ async def put_submission(caller: Caller, settings: Settings, submission_id: str,
     digest = canonical.digest(body)
     if await sql.fetch("SELECT 1 FROM submission WHERE id = $1", [str(sid)]):
         # The common retry, answered without checking anything again.
-        return await _replay(caller, await Submission.get(id=sid), digest), False
+        return await _replay(caller, settings, await Submission.get(id=sid), digest), False
 
     started_at, finished_at = visit_times(settings, body)
     # Checked before the transaction, so that it holds the database (all of it, on SQLite) only to write: what is
     # read here does not change under it (a published version, a stored photo), or is guarded again inside.
-    household_id = parse_id(body["household"], pointer="/household")
+    # A file merged into another while the phone was offline: its visit goes to the survivor.
+    household_id = await merges.survivor_of(parse_id(body["household"], pointer="/household"))
     checked = await check(caller, sid, household_id, body)
     try:
         async with in_transaction():
@@ -52,11 +53,12 @@ async def put_submission(caller: Caller, settings: Settings, submission_id: str,
         existing = await Submission.get_or_none(id=sid)
         if existing is None:  # the unique `replaces`: another correction of the same submission won the race
             raise Conflict("要更正的提交已被更正，请在最新版本上更正。") from None
-        return await _replay(caller, existing, digest), False
+        return await _replay(caller, settings, existing, digest), False
     # What the reply needs is at hand: no query to read back what was just written.
     context = replies.Context(body["form"], body["version"], [(sha, p) for p, sha in checked.photos], None,
                               await compiled_by_id(checked.version_id))  # compiled by the checks: no query
-    return replies.as_api(submission, context, allows(caller, "submission.see_flags")), True
+    reply = replies.as_api(submission, context, allows(caller, "submission.see_flags"))
+    return reply | await _duplicates(caller, settings, household, submission), True
 
 
 async def _store(caller: Caller, settings: Settings, sid: uuid.UUID, digest: str, body: dict, checked: Checked,
@@ -102,10 +104,23 @@ async def _store(caller: Caller, settings: Settings, sid: uuid.UUID, digest: str
     return submission
 
 
-async def _replay(caller: Caller, existing: Submission, digest: str) -> dict:
+async def _replay(caller: Caller, settings: Settings, existing: Submission, digest: str) -> dict:
     if existing.author_id != caller.id or existing.body_hash != digest:
         raise IdInUse()
-    return (await replies.for_caller(caller, [existing]))[0]
+    reply = (await replies.for_caller(caller, [existing]))[0]
+    return reply | await _duplicates(caller, settings, None, existing)
+
+
+async def _duplicates(caller: Caller, settings: Settings, household: Household | None, submission: Submission) -> dict:
+    """`possible_duplicates`, when there are any: files of the caller's areas with a member like one the submission
+    carried (nothing is read for a submission without members)."""
+    rows = (submission.changes or {}).get("members") or []
+    if not rows:
+        return {}
+    household = household or await Household.get(id=submission.household_id)
+    rows = [row | {"id": str(observations.member_id_for(row, submission.original_id))} for row in rows]
+    found = await lookalikes.for_members(caller, settings, household, rows)
+    return {"possible_duplicates": found} if found else {}
 
 
 async def _locked_household(caller: Caller, household_id: uuid.UUID) -> Household:
@@ -120,4 +135,7 @@ async def _locked_household(caller: Caller, household_id: uuid.UUID) -> Househol
         WHERE h.id = $1 AND {in_scope}{lock}""", params, conn)
     if not rows:
         raise invalid("/household", "该户不存在或不在您的管辖范围内；离线登记的户请先发送登记")
-    return sql.load(Household, rows[0])
+    household = sql.load(Household, rows[0])
+    if household.merged_into is not None:  # merged in the instant since it was looked up: the phone sends again
+        raise Conflict("该户刚刚被合并到另一户，请稍后重新发送。")
+    return household

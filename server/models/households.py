@@ -37,10 +37,17 @@ class Household(Model):
     # the database, never by the app: triggers stamp it on every write of the household, its members and its
     # conflicts (migrations/0008_sync_changes.py), whatever code made the write.
     sync_seq = fields.BigIntField(default=0, db_default=0, db_index=True)
+    # The registered address as duplicates are found by (`server.households.lookalikes.address_key`).
+    address_key = fields.CharField(max_length=200, default="", db_default="")
+    # A file merged into another (`server.households.merges`): the survivor's id. The row stays, with what it held
+    # before, so that the merge can be undone; no foreign key, so that SQLite adds the column without a table rebuild
+    # (a rebuild would drop the sync triggers).
+    merged_into = fields.UUIDField(null=True, db_index=True)
+    merged_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "household"
-        indexes = (("community_id", "sync_seq"),)
+        indexes = (("community_id", "sync_seq"), ("community_id", "address_key"))
 
 
 class Member(Model):
@@ -56,6 +63,11 @@ class Member(Model):
     # A keyed hash (HMAC with the installation's secret) of the ID number: a full number finds its person, and the
     # index holds no number in clear.
     id_number_key = fields.CharField(max_length=64, null=True, db_index=True)
+    # The name and birth date, normalised (`server.households.lookalikes.name_birth_key`): one person met twice.
+    name_birth_key = fields.CharField(max_length=100, null=True, db_index=True)
+    # Set aside by a merge as the same person as this member of the survivor: a phone's later visit that names it
+    # (the phone still holds the merged-away file) updates that member instead.
+    merged_into = fields.UUIDField(null=True)
     created_by_submission_id = fields.UUIDField(null=True)
     removed_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
@@ -157,3 +169,41 @@ class LedgerEntry(Model):
     class Meta:
         table = "ledger_entry"
         indexes = (("household_id",), ("kind", "created_at"))
+
+
+class HouseholdMerge(Model):
+    """Two files of one household merged by a supervisor: `duplicate` into `survivor`, by whom and why.
+
+    `before` keeps what the merge changed on the survivor itself (its updated_at, the situation fields it filled);
+    the rows it moved are its `moves`. Undoing the merge puts them back, and is recorded here too.
+    """
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    survivor = fields.ForeignKeyField("models.Household", related_name="merges_absorbed", on_delete=fields.RESTRICT)
+    duplicate = fields.ForeignKeyField("models.Household", related_name="merges_into", on_delete=fields.RESTRICT)
+    reason = fields.TextField()
+    actor = fields.ForeignKeyField("models.User", null=True, related_name="merges_made", on_delete=fields.SET_NULL)
+    at = fields.DatetimeField()
+    before = fields.JSONField(default=dict)
+    undone_at = fields.DatetimeField(null=True)
+    undone_by = fields.ForeignKeyField("models.User", null=True, related_name="merges_undone",
+                                       on_delete=fields.SET_NULL)
+    undo_reason = fields.TextField(null=True)
+
+    class Meta:
+        table = "household_merge"
+
+
+class HouseholdMergeMove(Model):
+    """One row a merge moved or changed (the undo trail): a visit, submission, history row, conflict or member
+    moved to the survivor (`kind` names its table), a member combined with the survivor's (`detail`: which one,
+    and the fields it filled), or an earlier merge's pointer moved on to the survivor."""
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    merge = fields.ForeignKeyField("models.HouseholdMerge", related_name="moves", on_delete=fields.CASCADE)
+    kind = fields.CharField(max_length=16)
+    row_id = fields.UUIDField()
+    detail = fields.JSONField(null=True)
+
+    class Meta:
+        table = "household_merge_move"

@@ -86,12 +86,15 @@ CORRECT = obj(
 )
 
 
-@replies({201: reply("Household", "已登记"), 200: reply("Household", "同一内容此前已登记，未重复写入")})
+@replies({201: reply("RegisteredHousehold", "已登记（possible_duplicates 列出辖区内疑似重复的户）"),
+          200: reply("RegisteredHousehold", "同一内容此前已登记，未重复写入")})
 @accepts(REGISTER)
 async def register_household(request: Request, body: dict) -> Response:
-    """登记入户遇到的新户（编号由手机生成）；重发同一内容即确认"""
-    household, created = await registry.register_household(request.user, request.path_params["id"], body)
-    return ApiResponse(registry.as_api(household), status_code=201 if created else 200)
+    """登记入户遇到的新户（编号由手机生成）；重发同一内容即确认；疑似重复的户随回复给出，不拒绝登记"""
+    household, created, lookalikes = await registry.register_and_compare(request.user, request.path_params["id"],
+                                                                          body)
+    return ApiResponse(registry.as_api(household) | {"possible_duplicates": lookalikes},
+                       status_code=201 if created else 200)
 
 
 @replies({200: reply("HouseholdFile")}, params=(
@@ -147,9 +150,9 @@ async def resolve_conflict(request: Request, body: dict) -> Response:
 @accepts(CORRECT)
 async def correct_household(request: Request, body: dict) -> Response:
     """更正户档案（须写明原因）：住址、户主、电话、位置、情况、成员；督导可把户迁到辖区内另一个社区（村）"""
-    household, living = await corrections.correct(request.user, request.app.state.settings,
-                                                  request.path_params["id"], body)
-    return ApiResponse(registry.as_api(household, living))
+    household, living, lookalikes = await corrections.correct(request.user, request.app.state.settings,
+                                                              request.path_params["id"], body)
+    return ApiResponse(registry.as_api(household, living) | {"possible_duplicates": lookalikes})
 
 
 @replies({200: reply("HouseholdChangePage")}, params=(CURSOR,))
