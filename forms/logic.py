@@ -1,0 +1,309 @@
+"""Expressions: the subset of JSON Logic (jsonlogic.com) that forms compute with, defined strictly.
+
+For calculations, checks across questions and choice filters (show conditions translate into it:
+conditions.as_logic). Implemented here and in server/http/static/logic.js for the phone, both held to one table of
+vectors (tests/forms/logic_vectors.json). Unlike JSON Logic's JavaScript reference, nothing is coerced:
+
+- `{"var": "/members/*/income"}` reads an answer by its question template. A `*` takes the row being computed;
+  a `*` beyond those rows fans out over every row and gives the list of the answers found there. A missing answer
+  is null; `{"var": [template, default]}` gives the default instead. A name without a leading `/` is a value of
+  the context (`choice` in a choice filter).
+- `==`, `!=`: JSON equality (1 == 1.0, true is not 1). `<`, `<=`, `>`, `>=` (2 or 3 operands): numbers with
+  numbers, strings with strings (ISO dates order as text); anything else is null.
+- `and`, `or`, `!`, `!!`, `if` as in JSON Logic; false, null, 0, "" and [] are false.
+- `+`, `-`, `*`, `/`: numbers only, else null; dividing by zero is null. `round` [x, digits 0–6]: half away from
+  zero on the exact value. `sum`, `count`, `min`, `max` over their operands, lists flattened once, nulls skipped.
+- `age` [birth date, at date]: whole years between two `YYYY-MM-DD` dates, null when either is not a date or
+  the birth is later.
+- `in` [x, list or string].
+
+Results are JSON values; a whole-number float becomes an int (as JavaScript prints it), a non-finite one null.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from typing import Any, Callable
+
+from forms.conditions import json_equal
+from forms.pointers import split
+
+Data = Any
+Evaluator = Callable[[Data, tuple, dict], Any]
+
+OPERATORS = ("var", "==", "!=", "<", "<=", ">", ">=", "and", "or", "!", "!!", "if", "+", "-", "*", "/", "round",
+             "sum", "count", "min", "max", "age", "in")
+MAX_DIGITS = 6
+_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_SAFE = 2 ** 53
+
+
+class LogicError(ValueError):
+    """An expression that is not one of ours (publishing refuses it)."""
+
+
+def truthy(value: Any) -> bool:
+    return not (value is None or value is False or value == "" or value == [] or
+                (_is_number(value) and value == 0))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _number(value: Any) -> Any:
+    """A result as JavaScript would print it: 3.0 → 3; inf and nan → null."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        if value.is_integer() and abs(value) < _SAFE:
+            return int(value)
+    elif isinstance(value, int) and abs(value) >= _SAFE:
+        return float(value)
+    return value
+
+
+def evaluate(expression: Any, data: Data, rows: tuple = (), context: dict | None = None, owner: str = "") -> Any:
+    return compile_logic(expression, owner)(data, rows, context or {})
+
+
+def compile_logic(expression: Any, owner: str = "") -> Evaluator:
+    """A function of (answers, rows, context) computing `expression` for the question `owner` (a template), whose
+    `*`s the rows fill; raises LogicError for what is not ours."""
+    if isinstance(expression, list):
+        parts = [compile_logic(e, owner) for e in expression]
+        return lambda d, r, c: [p(d, r, c) for p in parts]
+    if not isinstance(expression, dict):
+        return lambda d, r, c: expression
+    if len(expression) != 1:
+        raise LogicError("表达式的每个对象只能有一个运算符")
+    op, args = next(iter(expression.items()))
+    if op not in OPERATORS:
+        raise LogicError(f"未知的运算符「{op}」")
+    if op == "var":
+        return _var(args, owner)
+    raw = args if isinstance(args, list) else [args]
+    if op in ("round",) and len(raw) == 2 and not (isinstance(raw[1], int) and 0 <= raw[1] <= MAX_DIGITS):
+        raise LogicError(f"round 的位数应为 0 到 {MAX_DIGITS} 的整数")
+    _arity(op, len(raw))
+    parts = [compile_logic(a, owner) for a in raw]
+    return _BUILDERS[op](parts)
+
+
+def _arity(op: str, n: int) -> None:
+    fixed = {"!": (1, 1), "!!": (1, 1), "/": (2, 2), "age": (2, 2), "in": (2, 2), "==": (2, 2), "!=": (2, 2),
+             "<": (2, 3), "<=": (2, 3), ">": (2, 2), ">=": (2, 2), "-": (1, 2), "round": (1, 2), "if": (1, 99)}
+    low, high = fixed.get(op, (1, 999))
+    if not low <= n <= high:
+        raise LogicError(f"运算符「{op}」的参数个数不对")
+
+
+def var_template(args: Any) -> tuple[str, Any]:
+    name, default = (args[0], args[1] if len(args) > 1 else None) if isinstance(args, list) and args else (args, None)
+    if not isinstance(name, str):
+        raise LogicError("var 应为题目路径，如 \"/members/*/income\"")
+    return name, default
+
+
+def bound_stars(template: str, owner: str) -> int:
+    """How many `*`s of `template` take the owner's rows: those on the owner's own path; the rest fan out."""
+    segments, own = split(template), split(owner)
+    stars = [k for k, s in enumerate(segments) if s == "*"]
+    return sum(1 for _ in itertools.takewhile(lambda k: segments[:k + 1] == own[:k + 1], stars))
+
+
+def _var(args: Any, owner: str) -> Evaluator:
+    name, default = var_template(args)
+    if not name.startswith("/"):
+        return lambda d, r, c: c.get(name, default)
+    segments, bound = split(name), bound_stars(name, owner)
+
+    def read(data: Data, rows: tuple, context: dict) -> Any:
+        found = _read(data, segments, 0, rows[:bound], 0)
+        return default if found is _NOTHING else found
+    return read
+
+
+_NOTHING = object()
+
+
+def _read(data: Any, segments: list[str], i: int, rows: tuple, bound: int) -> Any:
+    while i < len(segments):
+        segment = segments[i]
+        if segment == "*":
+            if not isinstance(data, list):
+                return _NOTHING
+            if bound < len(rows):
+                if rows[bound] >= len(data):
+                    return _NOTHING
+                data, bound = data[rows[bound]], bound + 1
+            else:  # fan out: the answers of every row, unanswered ones left out
+                found = [_read(item, segments, i + 1, rows, bound + 1) for item in data]
+                return [v for v in found if v is not _NOTHING and v is not None]
+        elif isinstance(data, dict) and segment in data:
+            data = data[segment]
+        else:
+            return _NOTHING
+        i += 1
+    return data
+
+
+def _flat(values: list) -> list:
+    out: list = []
+    for v in values:
+        if isinstance(v, list):
+            out += [x for x in v if x is not None]
+        elif v is not None:
+            out.append(v)
+    return out
+
+
+def _order_key(value: Any) -> Any:
+    # JavaScript orders strings by UTF-16 code units; so does this.
+    return value.encode("utf-16-be") if isinstance(value, str) else value
+
+
+def _comparable(values: list) -> bool:
+    return all(_is_number(v) for v in values) or all(isinstance(v, str) for v in values)
+
+
+def _compare(test: Callable[[Any, Any], bool]) -> Callable[[list], Evaluator]:
+    def build(parts: list) -> Evaluator:
+        def run(d, r, c):
+            values = [p(d, r, c) for p in parts]
+            if not _comparable(values):
+                return None
+            keys = [_order_key(v) for v in values]
+            return all(test(a, b) for a, b in zip(keys, keys[1:]))
+        return run
+    return build
+
+
+def _numbers(parts: list, combine: Callable[[list], Any]) -> Evaluator:
+    def run(d, r, c):
+        values = [p(d, r, c) for p in parts]
+        if not all(_is_number(v) for v in values):
+            return None
+        return _number(combine([float(v) for v in values]))  # as JavaScript computes: in doubles
+    return run
+
+
+def _total(values: list) -> Any:
+    result: Any = 0
+    for v in values:  # left to right as JavaScript adds; Python's sum() compensates float rounding
+        result += v
+    return result
+
+
+def _product(values: list) -> Any:
+    result: Any = 1
+    for v in values:
+        result *= v
+    return result
+
+
+def _divide(values: list) -> Any:
+    return None if values[1] == 0 else values[0] / values[1]
+
+
+def _round(parts: list) -> Evaluator:
+    def run(d, r, c):
+        x = parts[0](d, r, c)
+        digits = parts[1](d, r, c) if len(parts) > 1 else 0
+        if not _is_number(x) or not math.isfinite(x):
+            return None
+        with localcontext() as ctx:
+            ctx.prec = 400
+            exact = Decimal(x).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+        return _number(float(exact))
+    return run
+
+
+def _aggregate(kind: str) -> Callable[[list], Evaluator]:
+    def build(parts: list) -> Evaluator:
+        def run(d, r, c):
+            values = _flat([p(d, r, c) for p in parts])
+            if kind == "count":
+                return len(values)
+            numbers = [v for v in values if _is_number(v)]
+            if len(numbers) != len(values):
+                return None
+            numbers = [float(v) for v in numbers]
+            if kind == "sum":
+                return _number(_total(numbers))
+            if not numbers:
+                return None
+            return _number(min(numbers) if kind == "min" else max(numbers))
+        return run
+    return build
+
+
+def parse_date(value: Any) -> tuple[int, int, int] | None:
+    if not isinstance(value, str) or not (m := _DATE.match(value)):
+        return None
+    y, mo, d = int(m[1]), int(m[2]), int(m[3])
+    leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+    days = (31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+    return (y, mo, d) if 1 <= mo <= 12 and 1 <= d <= days[mo - 1] else None
+
+
+def _age(parts: list) -> Evaluator:
+    def run(d, r, c):
+        born, at = parse_date(parts[0](d, r, c)), parse_date(parts[1](d, r, c))
+        if born is None or at is None or at < born:
+            return None
+        return at[0] - born[0] - ((at[1], at[2]) < (born[1], born[2]))
+    return run
+
+
+def _if(parts: list) -> Evaluator:
+    def run(d, r, c):
+        i = 0
+        while i + 1 < len(parts):
+            if truthy(parts[i](d, r, c)):
+                return parts[i + 1](d, r, c)
+            i += 2
+        return parts[i](d, r, c) if i < len(parts) else None
+    return run
+
+
+def _connective(stop_when: bool) -> Callable[[list], Evaluator]:
+    """`and` (stops at a false value) and `or` (at a true one): the value it stopped at, or the last."""
+    def build(parts: list) -> Evaluator:
+        def run(d, r, c):
+            value = None
+            for p in parts:
+                value = p(d, r, c)
+                if truthy(value) is stop_when:
+                    return value
+            return value
+        return run
+    return build
+
+
+def _in(parts: list) -> Evaluator:
+    def run(d, r, c):
+        x, within = parts[0](d, r, c), parts[1](d, r, c)
+        if isinstance(within, list):
+            return any(json_equal(x, v) for v in within)
+        return isinstance(x, str) and isinstance(within, str) and x in within
+    return run
+
+
+_BUILDERS: dict[str, Callable[[list], Evaluator]] = {
+    "==": lambda p: lambda d, r, c: json_equal(p[0](d, r, c), p[1](d, r, c)),
+    "!=": lambda p: lambda d, r, c: not json_equal(p[0](d, r, c), p[1](d, r, c)),
+    "<": _compare(lambda a, b: a < b), "<=": _compare(lambda a, b: a <= b),
+    ">": _compare(lambda a, b: a > b), ">=": _compare(lambda a, b: a >= b),
+    "and": _connective(False), "or": _connective(True), "if": _if,
+    "!": lambda p: lambda d, r, c: not truthy(p[0](d, r, c)),
+    "!!": lambda p: lambda d, r, c: truthy(p[0](d, r, c)),
+    "+": lambda p: _numbers(p, _total), "*": lambda p: _numbers(p, _product),
+    "-": lambda p: _numbers(p, lambda v: -v[0] if len(v) == 1 else v[0] - v[1]),
+    "/": lambda p: _numbers(p, _divide), "round": _round,
+    "sum": _aggregate("sum"), "count": _aggregate("count"), "min": _aggregate("min"), "max": _aggregate("max"),
+    "age": _age, "in": _in,
+}
