@@ -53,7 +53,7 @@ FORM = {"slug": SLUG, "title": TEXT, "area": _nullable(UUID),
 HOUSEHOLD = {"id": UUID, "community": UUID, "address": TEXT, "head": TEXT, "phone": _nullable(TEXT),
              "location": _nullable(LOCATION), "situation": {"type": "object"}, "situation_observed_at": OBSERVED,
              "created_at": TIME}
-FLAG_KINDS = ["far_from_household", "outside_visit_time", "reused"]
+FLAG_KINDS = ["far_from_household", "outside_visit_time", "reused", "calculation_differs"]
 
 COMPONENTS: dict[str, dict] = {
     "Problem": _record("问题详情 (RFC 9457)", {
@@ -162,8 +162,9 @@ COMPONENTS: dict[str, dict] = {
     "OrphanPage": _page("无提交引用的照片列表", "Orphan"),
     "Flag": _record("证据提示", {"kind": {"enum": FLAG_KINDS}, "pointer": {"type": "string", "pattern": "^/data/"},
                               "sha256": SHA256, "detail": TEXT, "distance_m": {"type": "number", "minimum": 0},
-                              "taken_at": TIME},
-                    optional=("distance_m", "taken_at")),
+                              "taken_at": TIME, "sent": {}, "computed": {}},
+                    # a photo's flags name it; a calculated answer's keep what the phone sent and the server computed
+                    optional=("sha256", "distance_m", "taken_at", "sent", "computed")),
     # `flags` only for those who evaluate the work (admin, bureau, supervisor), not for those evaluated.
     "Submission": _record("提交", {
         "id": UUID, "form": SLUG, "version": {"type": "integer", "minimum": 1}, "household": UUID, "visit": UUID,

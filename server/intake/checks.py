@@ -30,6 +30,8 @@ class Checked:
     photos: list[tuple[str, str]]  # (pointer, sha256)
     stored: dict[str, Attachment]
     reused: set[str]
+    data: dict  # the answers as stored: every calculated answer the server's own (forms.compute)
+    differences: list[forms.Difference]  # calculated answers the phone sent otherwise
     original: Submission | None = None  # the submission a correction replaces
     chain: set[uuid.UUID] = field(default_factory=set)  # ... and every earlier version of it
 
@@ -46,7 +48,8 @@ async def check(caller: Caller, sid: uuid.UUID, household_id: uuid.UUID, body: d
     else:
         form_id, version_id, form = await version_for_submission(caller, body["form"], body["version"])
 
-    data = body["data"]
+    computed = forms.compute(form, body["data"])
+    data = computed.data
     errors = forms.check(form, data)
     if errors:
         raise InvalidInput(errors=[FieldProblem(f"/data{e.pointer}", e.detail) for e in errors])
@@ -55,7 +58,7 @@ async def check(caller: Caller, sid: uuid.UUID, household_id: uuid.UUID, body: d
     _require_stored(photos, stored, body.get("attachments", []))
     changes = forms.binding_changes(form, data)
     await _check_members(changes.members, household_id, original.original_id if original else sid)
-    return Checked(form_id, version_id, changes, photos, stored, reused, original, chain)
+    return Checked(form_id, version_id, changes, photos, stored, reused, data, computed.differences, original, chain)
 
 
 def visit_times(settings: Settings, body: dict) -> tuple[datetime | None, datetime | None]:
