@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from forms.bindings import Changes
-from forms.compute import Computed, Difference
+from forms.computing import Computed, Difference
 from forms.definition import check_definition
 from forms.depth import TOO_DEEP, too_deep
 from forms.engine import CompiledForm
@@ -51,9 +51,7 @@ def compute(form: CompiledForm, data: Any) -> Computed:
     """`data` with the server's own value for each calculated question, and where the sent values differed.
 
     Run before check(): the checks then judge the server's values. Never raises on any JSON."""
-    if form.rules.empty or (at := too_deep(data)) is not None:
-        return Computed(data)
-    return form.compute(data)
+    return form.compute(data)  # walks only where calculated answers go, and checks depth before copying
 
 
 def binding_changes(form: CompiledForm, data: dict) -> Changes:

@@ -15,7 +15,7 @@ import jsonschema_rs
 
 from forms import messages
 from forms.bindings import Changes, binding_changes_for, read_bindings
-from forms.compute import Computed, Rules
+from forms.computing import Computed, Rules
 from forms.conditions import atoms, choices_of, evaluate, nest, to_schema
 from forms.errors import FieldError
 from forms.formats import FAST_FORMATS
@@ -248,7 +248,7 @@ class CompiledForm:
         return isinstance(node, dict) and choices_of(node) is not None
 
     def compute(self, data: Any) -> Computed:
-        """The answers with the server's own value for every calculated question (forms/compute.py)."""
+        """The answers with the server's own value for every calculated question (forms/computing.py)."""
         return self.rules.compute(data)
 
     def changes(self, data: dict) -> Changes:

@@ -22,10 +22,11 @@ Results are JSON values; a whole-number float becomes an int (as JavaScript prin
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any, Callable
 
 from forms.conditions import json_equal
@@ -37,7 +38,7 @@ Evaluator = Callable[[Data, tuple, dict], Any]
 OPERATORS = ("var", "==", "!=", "<", "<=", ">", ">=", "and", "or", "!", "!!", "if", "+", "-", "*", "/", "round",
              "sum", "count", "min", "max", "age", "in")
 MAX_DIGITS = 6
-_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _SAFE = 2 ** 53
 
 
@@ -51,7 +52,7 @@ def truthy(value: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return type(value) is int or type(value) is float  # JSON's numbers: not bool, no subclasses
 
 
 def _number(value: Any) -> Any:
@@ -120,6 +121,25 @@ def _var(args: Any, owner: str) -> Evaluator:
     if not name.startswith("/"):
         return lambda d, r, c: c.get(name, default)
     segments, bound = split(name), bound_stars(name, owner)
+    if segments.count("*") == bound:  # one answer, not a list: the hot path, by lookups that fail fast
+        steps = tuple(segments)
+
+        def one(data: Data, rows: tuple, context: dict) -> Any:
+            k = 0
+            try:
+                for step in steps:
+                    if step == "*":
+                        if type(data) is not list:
+                            return default
+                        data, k = data[rows[k]], k + 1
+                    elif type(data) is dict:
+                        data = data[step]
+                    else:
+                        return default
+            except (KeyError, IndexError):
+                return default
+            return data
+        return one
 
     def read(data: Data, rows: tuple, context: dict) -> Any:
         found = _read(data, segments, 0, rows[:bound], 0)
@@ -172,6 +192,18 @@ def _comparable(values: list) -> bool:
 
 def _compare(test: Callable[[Any, Any], bool]) -> Callable[[list], Evaluator]:
     def build(parts: list) -> Evaluator:
+        if len(parts) == 2:
+            left, right = parts
+
+            def two(d, r, c):
+                a, b = left(d, r, c), right(d, r, c)
+                if type(a) is str and type(b) is str:
+                    return test(a, b) if a.isascii() and b.isascii() else test(_order_key(a), _order_key(b))
+                if _is_number(a) and _is_number(b):
+                    return test(a, b)
+                return None
+            return two
+
         def run(d, r, c):
             values = [p(d, r, c) for p in parts]
             if not _comparable(values):
@@ -184,10 +216,16 @@ def _compare(test: Callable[[Any, Any], bool]) -> Callable[[list], Evaluator]:
 
 def _numbers(parts: list, combine: Callable[[list], Any]) -> Evaluator:
     def run(d, r, c):
-        values = [p(d, r, c) for p in parts]
-        if not all(_is_number(v) for v in values):
-            return None
-        return _number(combine([float(v) for v in values]))  # as JavaScript computes: in doubles
+        values = []
+        for p in parts:
+            v = p(d, r, c)
+            if type(v) is float:
+                values.append(v)
+            elif type(v) is int:
+                values.append(float(v))  # as JavaScript computes: in doubles
+            else:
+                return None
+        return _number(combine(values))
     return run
 
 
@@ -209,21 +247,34 @@ def _divide(values: list) -> Any:
     return None if values[1] == 0 else values[0] / values[1]
 
 
+_EXACT = Context(prec=400, rounding=ROUND_HALF_UP)  # enough digits for any double: the exact binary value
+_PLACES = [Decimal(1).scaleb(-n) for n in range(MAX_DIGITS + 1)]
+
+
 def _round(parts: list) -> Evaluator:
     def run(d, r, c):
         x = parts[0](d, r, c)
         digits = parts[1](d, r, c) if len(parts) > 1 else 0
         if not _is_number(x) or not math.isfinite(x):
             return None
-        with localcontext() as ctx:
-            ctx.prec = 400
-            exact = Decimal(x).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
-        return _number(float(exact))
+        if type(x) is int or x.is_integer():
+            return _number(x)
+        return _number(float(_EXACT.quantize(Decimal(x), _PLACES[digits])))
     return run
 
 
 def _aggregate(kind: str) -> Callable[[list], Evaluator]:
     def build(parts: list) -> Evaluator:
+        if kind == "count" and len(parts) == 1:
+            only = parts[0]
+
+            def count(d, r, c):
+                value = only(d, r, c)
+                if type(value) is list:
+                    return len(value) - value.count(None)
+                return 0 if value is None else 1
+            return count
+
         def run(d, r, c):
             values = _flat([p(d, r, c) for p in parts])
             if kind == "count":
@@ -242,9 +293,16 @@ def _aggregate(kind: str) -> Callable[[list], Evaluator]:
 
 
 def parse_date(value: Any) -> tuple[int, int, int] | None:
-    if not isinstance(value, str) or not (m := _DATE.match(value)):
+    if type(value) is not str or len(value) != 10:
         return None
-    y, mo, d = int(m[1]), int(m[2]), int(m[3])
+    return _parse_date(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_date(value: str) -> tuple[int, int, int] | None:
+    if not _DATE.fullmatch(value):
+        return None
+    y, mo, d = int(value[:4]), int(value[5:7]), int(value[8:])
     leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
     days = (31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
     return (y, mo, d) if 1 <= mo <= 12 and 1 <= d <= days[mo - 1] else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from forms.compute import references
+from forms.computing import references
 from forms.conditions import choices_of
 from forms.errors import FieldError
 from forms.logic import LogicError, compile_logic, parse_date, var_template

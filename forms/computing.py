@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from forms import messages
+from forms.depth import too_deep
 from forms.conditions import ABSENT, evaluate as shown, json_equal
 from forms.errors import FieldError
 from forms.logic import Evaluator, compile_logic, truthy, var_template
@@ -83,18 +84,23 @@ def dependency_order(calculations: dict[str, Any]) -> list[str]:
     return order
 
 
-def places(data: Any, segments: list[str], path: tuple = (), rows: tuple = ()) -> Iterator[tuple[list, tuple]]:
-    """Every place in `data` matching a template's segments (the last one need not be answered), with its rows."""
-    if len(segments) == 1:
-        yield list(path) + [segments[0]], rows
-        return
-    head, rest = segments[0], segments[1:]
-    if head == "*":
-        if isinstance(data, list):
-            for i, item in enumerate(data):
-                yield from places(item, rest, path + (i,), rows + (i,))
-    elif isinstance(data, dict) and isinstance(data.get(head), (dict, list)):
-        yield from places(data[head], rest, path + (head,), rows)
+def parents(data: Any, segments: list[str]) -> list[tuple[dict, list, tuple]]:
+    """The objects in `data` that hold a template's last segment (answered or not): (object, its path, its rows)."""
+    level: list[tuple[Any, list, tuple]] = [(data, [], ())]
+    for segment in segments[:-1]:
+        below = []
+        for node, path, rows in level:
+            if segment == "*":
+                if type(node) is list:
+                    below += [(item, path + [i], rows + (i,)) for i, item in enumerate(node)]
+            elif type(node) is dict and segment in node:
+                below.append((node[segment], path + [segment], rows))
+        level = below
+    return [entry for entry in level if type(entry[0]) is dict]
+
+
+_NO_CONTEXT: dict = {}
+_SCALARS = (str, int, float)
 
 
 def _parent(data: Any, path: list) -> Any:
@@ -120,48 +126,50 @@ class Rules:
         """The answers with every calculated value the server's own; copied only when one differs."""
         result = Computed(data)
         for template, segments, calculate, condition in self.calculations:
-            for path, rows in list(places(result.data, segments)):
-                parent = _parent(result.data, path)
-                if not isinstance(parent, dict):
-                    continue
-                name = path[-1]
-                value = calculate(result.data, rows, {})
+            name = segments[-1]
+            for parent, path, rows in parents(result.data, segments):
+                value = calculate(result.data, rows, _NO_CONTEXT)
                 if value is None or (condition is not None and not shown(condition, result.data, rows)):
                     value = ABSENT
                 sent = parent.get(name, ABSENT)
-                if sent is ABSENT and value is ABSENT or sent is not ABSENT and json_equal(sent, value):
+                if sent is value or type(sent) is type(value) and type(sent) in _SCALARS and sent == value \
+                        or sent is not ABSENT and value is not ABSENT and json_equal(sent, value):
                     continue
                 if result.data is data:
+                    if too_deep(data) is not None:
+                        return Computed(data)  # check() refuses it
                     result.data = copy.deepcopy(data)
-                    parent = _parent(result.data, path)
+                if result.data is not data:  # the rows were found in what was sent: write into the copy
+                    parent = _parent(result.data, path + [name])
                 if value is ABSENT:
                     del parent[name]
                 else:
                     parent[name] = value
                 if sent is not ABSENT:
-                    result.differences.append(Difference(join(path), sent, value))
+                    result.differences.append(Difference(join(path + [name]), sent, value))
         return result
 
     def errors(self, data: Any) -> list[FieldError]:
         """The checks that come out false and the choices their filter leaves out."""
         found: list[FieldError] = []
         for segments, rule, message in self.checks:
-            for path, rows in places(data, segments):
-                parent = _parent(data, path)
-                if not isinstance(parent, dict) or path[-1] not in parent:
+            name = segments[-1]
+            for parent, path, rows in parents(data, segments):
+                if name not in parent:
                     continue  # a check belongs to its question, and applies once it is answered
-                value = rule(data, rows, {})
+                value = rule(data, rows, _NO_CONTEXT)
                 if value is not None and not truthy(value):
-                    found.append(FieldError(join(path), message))
+                    found.append(FieldError(join(path + [name]), message))
         for template, segments, allowed in self.filters:
-            for path, rows in places(data, segments):
-                parent = _parent(data, path)
-                if not isinstance(parent, dict) or path[-1] not in parent:
+            name = segments[-1]
+            for parent, path, rows in parents(data, segments):
+                if name not in parent:
                     continue
-                choices = allowed(data, rows, {})
+                choices = allowed(data, rows, _NO_CONTEXT)
                 if not isinstance(choices, list):
                     continue
-                answer = parent[path[-1]]
+                path = path + [name]
+                answer = parent[name]
                 chosen = list(enumerate(answer)) if isinstance(answer, list) else [(None, answer)]
                 for i, value in chosen:
                     if not any(json_equal(value, c) for c in choices):
