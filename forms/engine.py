@@ -21,6 +21,7 @@ from forms.errors import FieldError
 from forms.formats import FAST_FORMATS
 from forms.ui import IMAGE_WIDGETS, choice_key
 from forms.pointers import escape, join, resolve, split
+from forms.prefill import prefill
 from forms.references import BASE
 from forms.walk import Question, find_questions
 
@@ -250,6 +251,10 @@ class CompiledForm:
     def compute(self, data: Any) -> Computed:
         """The answers with the server's own value for every calculated question (forms/computing.py)."""
         return self.rules.compute(data)
+
+    def prefill(self, household: dict) -> dict:
+        """Answers of the prefilled questions from the household file (forms/prefill.py)."""
+        return prefill(self.questions, self.bindings, self.prefilled, household)
 
     def changes(self, data: dict) -> Changes:
         return binding_changes_for(self.bindings, data)

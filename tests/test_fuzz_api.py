@@ -180,7 +180,8 @@ def config(world: World) -> schemathesis.Config:
             {"include-path-regex": "^/api/v1/users",
              "parameters": bind({"path.id": "users", "body.areas[*]": "areas"})},
             {"include-path-regex": "^/api/v1/households",
-             "parameters": bind({"path.id": "households", "body.community": "communities", "query.area": "areas"})},
+             "parameters": bind({"path.id": "households", "body.community": "communities", "query.area": "areas",
+                                 "query.form": "slugs", "query.version": "versions"})},
             {"include-path-regex": "^/api/v1/conflicts", "parameters": bind({"path.id": "conflicts"})},
             {"include-path-regex": "^/api/v1/attachments", "parameters": bind({"path.sha256": "photos"})},
             {"include-path-regex": "^/api/v1/forms",
@@ -254,6 +255,8 @@ KNOWN_GOOD = {
         "supervisor", {"path_parameters": {"id": str(uuid.uuid4())}}, 404),
     ("GET", "/api/v1/households/{id}/conflicts"): lambda w: (
         "supervisor", {"path_parameters": {"id": w.household}, "query": {"state": "open"}}, 200),
+    ("GET", "/api/v1/households/{id}/prefill"): lambda w: ("worker", {
+        "path_parameters": {"id": w.household}, "query": {"form": "home_visit", "version": 1}}, 200),
     ("GET", "/api/v1/households/{id}/archive"): lambda w: ("supervisor", {"path_parameters": {"id": w.household}}, 200),
     ("POST", "/api/v1/conflicts/{id}/resolve"): lambda w: (
         "supervisor", {"path_parameters": {"id": w.conflict}, "body": {"keep": "lost", "comment": "已电话核实"}}, 200),

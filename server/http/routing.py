@@ -70,6 +70,7 @@ def _table() -> list[Operation]:
         op("PATCH", f"{API}/households/{{id}}", households.correct_household, "household.correct"),
         op("GET", f"{API}/households/{{id}}/history", households.household_history, "household.read"),
         op("GET", f"{API}/households/{{id}}/conflicts", households.list_conflicts, "household.read"),
+        op("GET", f"{API}/households/{{id}}/prefill", households.prefill_household, "household.read"),
         op("GET", f"{API}/households/{{id}}/archive", households.archive_household, "household.archive"),
         op("POST", f"{API}/members/{{id}}/reveal", households.reveal_id_number, "household.reveal_id"),
         op("POST", f"{API}/conflicts/{{id}}/resolve", households.resolve_conflict, "conflict.resolve"),

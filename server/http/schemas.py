@@ -103,6 +103,8 @@ COMPONENTS: dict[str, dict] = {
     "HouseholdSummary": _record("户（列表中）", {"id": UUID, "community": UUID, "head": TEXT, "address": TEXT,
                                             "phone": _nullable(TEXT), "updated_at": TIME}),
     "HouseholdPage": _page("户列表", "HouseholdSummary"),
+    "Prefill": _record("从户档案预填的回答", {"household": UUID, "form": SLUG, "version": {"type": "integer", "minimum": 1},
+                                         "data": {"type": "object"}}),
     "HouseholdFile": _record("户档案", HOUSEHOLD | {
         "updated_at": TIME, "situation_sources": {"type": "object", "additionalProperties": ref("SituationSource")},
         "members": {"type": "array", "items": ref("Member")}, "visits": ref("VisitPage"),
@@ -229,9 +231,9 @@ NOT_MODIFIED = {"description": "客户端已有此内容（If-None-Match 匹配�
 
 # --- Query parameters ---------------------------------------------------------------------------------------------
 
-def query(name: str, description: str, schema: dict, *, empty_is_absent: bool = False) -> dict:
+def query(name: str, description: str, schema: dict, *, empty_is_absent: bool = False, required: bool = False) -> dict:
     """A query parameter; `empty_is_absent` where `?name=` means the same as leaving it out (a filter not set)."""
-    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema,
+    return {"name": name, "in": "query", "required": required, "description": description, "schema": schema,
             **({"allowEmptyValue": True} if empty_is_absent else {})}
 
 

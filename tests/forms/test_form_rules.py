@@ -192,3 +192,20 @@ def test_a_calculation_in_rows_sums_over_another_list():
     assert check_definition(schema, ui) == []
     data = copy.deepcopy(DATA) | {"needs": [{"cost": 2}, {"cost": 3}]}
     assert [m["age"] for m in compute(compile_form(schema, ui), data).data["members"]] == [5, 5]
+
+
+def test_prefill_gives_the_files_members_and_situation_that_fit_the_questions():
+    household = {
+        "address": "凤凰社区 3 组 12 号", "phone": "13807312456", "head": "李桂兰",
+        "situation": {"household_size": 2, "address": None},
+        "members": [
+            {"id": "5b0c5a64-1f7e-4c53-9a51-0d3c8f1a2b10", "name": "李桂兰", "birth_date": "1958-03-12",
+             "id_number": "430102********1245", "tags": ["elderly"]},
+            {"id": "6c1d6b75-2f8e-4d64-8a62-1e4d9f2b3c21", "name": "王建国", "birth_date": "not a date?"},
+        ],
+    }
+    assert FORM.prefill(household) == {
+        "address": "凤凰社区 3 组 12 号",
+        "members": [{"id": "5b0c5a64-1f7e-4c53-9a51-0d3c8f1a2b10", "name": "李桂兰", "birth_date": "1958-03-12"},
+                    {"id": "6c1d6b75-2f8e-4d64-8a62-1e4d9f2b3c21", "name": "王建国", "birth_date": "not a date?"}],
+    }
