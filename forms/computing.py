@@ -84,19 +84,27 @@ def dependency_order(calculations: dict[str, Any]) -> list[str]:
     return order
 
 
-def parents(data: Any, segments: list[str]) -> list[tuple[dict, list, tuple]]:
-    """The objects in `data` that hold a template's last segment (answered or not): (object, its path, its rows)."""
-    level: list[tuple[Any, list, tuple]] = [(data, [], ())]
+def parents(data: Any, segments: list[str]) -> list[tuple[dict, tuple]]:
+    """The objects in `data` that hold a template's last segment (answered or not), with the rows of their `*`s."""
+    if len(segments) == 1:
+        return [(data, ())] if type(data) is dict else []
+    level: list[tuple[Any, tuple]] = [(data, ())]
     for segment in segments[:-1]:
-        below = []
-        for node, path, rows in level:
+        below: list[tuple[Any, tuple]] = []
+        for node, rows in level:
             if segment == "*":
                 if type(node) is list:
-                    below += [(item, path + [i], rows + (i,)) for i, item in enumerate(node)]
+                    below += [(item, rows + (i,)) for i, item in enumerate(node)]
             elif type(node) is dict and segment in node:
-                below.append((node[segment], path + [segment], rows))
+                below.append((node[segment], rows))
         level = below
     return [entry for entry in level if type(entry[0]) is dict]
+
+
+def bind(segments: list[str], rows: tuple) -> list:
+    """The concrete path of a template's segments with its `*`s taking `rows`."""
+    stars = iter(rows)
+    return [next(stars) if s == "*" else s for s in segments]
 
 
 _NO_CONTEXT: dict = {}
@@ -127,7 +135,7 @@ class Rules:
         result = Computed(data)
         for template, segments, calculate, condition in self.calculations:
             name = segments[-1]
-            for parent, path, rows in parents(result.data, segments):
+            for parent, rows in parents(result.data, segments):
                 value = calculate(result.data, rows, _NO_CONTEXT)
                 if value is None or (condition is not None and not shown(condition, result.data, rows)):
                     value = ABSENT
@@ -140,13 +148,13 @@ class Rules:
                         return Computed(data)  # check() refuses it
                     result.data = copy.deepcopy(data)
                 if result.data is not data:  # the rows were found in what was sent: write into the copy
-                    parent = _parent(result.data, path + [name])
+                    parent = _parent(result.data, bind(segments, rows))
                 if value is ABSENT:
                     del parent[name]
                 else:
                     parent[name] = value
                 if sent is not ABSENT:
-                    result.differences.append(Difference(join(path + [name]), sent, value))
+                    result.differences.append(Difference(join(bind(segments, rows)), sent, value))
         return result
 
     def errors(self, data: Any) -> list[FieldError]:
@@ -154,21 +162,21 @@ class Rules:
         found: list[FieldError] = []
         for segments, rule, message in self.checks:
             name = segments[-1]
-            for parent, path, rows in parents(data, segments):
+            for parent, rows in parents(data, segments):
                 if name not in parent:
                     continue  # a check belongs to its question, and applies once it is answered
                 value = rule(data, rows, _NO_CONTEXT)
                 if value is not None and not truthy(value):
-                    found.append(FieldError(join(path + [name]), message))
+                    found.append(FieldError(join(bind(segments, rows)), message))
         for template, segments, allowed in self.filters:
             name = segments[-1]
-            for parent, path, rows in parents(data, segments):
+            for parent, rows in parents(data, segments):
                 if name not in parent:
                     continue
                 choices = allowed(data, rows, _NO_CONTEXT)
                 if not isinstance(choices, list):
                     continue
-                path = path + [name]
+                path = bind(segments, rows)
                 answer = parent[name]
                 chosen = list(enumerate(answer)) if isinstance(answer, list) else [(None, answer)]
                 for i, value in chosen:
