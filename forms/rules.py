@@ -54,6 +54,15 @@ def check_rules(ui: dict, questions: dict[str, Question]) -> Iterator[FieldError
             continue
         yield from _expression(rule["rule"], f"{at}/rule", rule["pointer"], questions)
     yield from _cycles(calculations, questions)
+    screening = ui.get("screening")
+    if screening:
+        for key, kind in (("per_person", "number"), ("date", "date")):
+            template = screening[key]
+            if template not in questions or "*" in split(template):
+                yield FieldError(f"/ui/screening/{key}", f"「{template}」应为本表单中不在列表里的题目")
+            else:
+                for e in _needs({"var": template}, "", questions, kind):
+                    yield FieldError(f"/ui/screening/{key}", e.detail)
 
 
 def _expression(expression: Any, at: str, owner: str, questions: dict[str, Question]) -> Iterator[FieldError]:

@@ -35,6 +35,13 @@ UI_SCHEMA: dict = {
             },
         },
         "order": {"type": "array", "items": _TEMPLATE, "uniqueItems": True},
+        "screening": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["per_person", "date", "standard"],
+            "properties": {"per_person": _TEMPLATE, "date": _TEMPLATE,
+                           "standard": {"enum": ["subsistence", "extreme_hardship"]}},
+        },
         "checks": {
             "type": "array",
             "maxItems": 200,

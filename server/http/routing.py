@@ -49,6 +49,8 @@ def _table() -> list[Operation]:
         op("POST", f"{API}/areas", areas.create_area, "area.manage"),
         op("GET", f"{API}/areas/{{id}}", areas.get_area, "area.read"),
         op("PATCH", f"{API}/areas/{{id}}", areas.update_area, "area.manage"),
+        op("GET", f"{API}/areas/{{id}}/standards", areas.list_standards, "standard.read"),
+        op("POST", f"{API}/areas/{{id}}/standards", areas.set_standard, "standard.set"),
         op("GET", f"{API}/users", users.list_users, "user.list"),
         op("POST", f"{API}/users", users.create_user, "user.create"),
         op("GET", f"{API}/users/{{id}}", users.get_user, "user.read"),

@@ -66,7 +66,7 @@ async def _store(caller: Caller, settings: Settings, sid: uuid.UUID, digest: str
     original, changes, photos = checked.original, checked.changes, checked.photos
     flags = evidence.flags_for(settings, household, [(p, checked.stored[sha]) for p, sha in photos],
                                checked.reused, started_at, finished_at)
-    flags += evidence.calculation_flags(checked.differences)
+    flags += checked.flags
     stamp = now()
     observed_at = original.observed_at if original else (finished_at or started_at or stamp)
     original_id = original.original_id if original else sid
