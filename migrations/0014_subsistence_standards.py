@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
                 ('created_by', fields.ForeignKeyField('models.User', source_field='created_by_id', null=True, db_constraint=True, to_field='id', related_name='standards_set', on_delete=OnDelete.SET_NULL)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'subsistence_standard', 'app': 'models', 'unique_together': (('area_id', 'kind', 'effective_from'),), 'pk_attr': 'id', 'table_description': 'A subsistence standard of an area, per person per month, from a date'},
+            options={'table': 'subsistence_standard', 'app': 'models', 'unique_together': (('area_id', 'kind', 'effective_from'),), 'pk_attr': 'id', 'table_description': 'A subsistence standard (低保标准) or the extreme-hardship standard (特困供养标准) of an area, per person per'},
             bases=['Model'],
         ),
     ]
