@@ -220,6 +220,9 @@ KNOWN_GOOD = {
     ("GET", "/api/v1/areas/{id}"): lambda w: ("worker", {"path_parameters": {"id": w.areas["east_a"]}}, 200),
     ("PATCH", "/api/v1/areas/{id}"): lambda w: (
         "admin", {"path_parameters": {"id": w.areas["west_a"]}, "body": {"name": "楚江圩村"}}, 200),
+    ("GET", "/api/v1/areas/{id}/standards"): lambda w: ("worker", {"path_parameters": {"id": w.areas["east_a"]}}, 200),
+    ("POST", "/api/v1/areas/{id}/standards"): lambda w: ("bureau", {"path_parameters": {"id": w.areas["east"]}, "body": {
+        "kind": "subsistence", "amount": 800, "effective_from": "2025-01-01"}}, 201),
     ("GET", "/api/v1/users"): lambda w: ("supervisor", {}, 200),
     ("POST", "/api/v1/users"): lambda w: ("admin", {"body": {
         "username": "new.worker", "password": PASSWORD, "display_name": "新社工", "role": "worker",
