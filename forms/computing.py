@@ -133,6 +133,7 @@ class Rules:
     def compute(self, data: Any) -> Computed:
         """The answers with every calculated value the server's own; copied only when one differs."""
         result = Computed(data)
+        depth_checked = False
         for template, segments, calculate, condition in self.calculations:
             name = segments[-1]
             for parent, rows in parents(result.data, segments):
@@ -140,12 +141,15 @@ class Rules:
                 if value is None or (condition is not None and not shown(condition, result.data, rows)):
                     value = ABSENT
                 sent = parent.get(name, ABSENT)
-                if sent is value or type(sent) is type(value) and type(sent) in _SCALARS and sent == value \
-                        or sent is not ABSENT and value is not ABSENT and json_equal(sent, value):
+                if sent is value or type(sent) is type(value) and type(sent) in _SCALARS and sent == value:
                     continue
-                if result.data is data:
+                if not depth_checked:  # before comparing or copying what may nest deeper than anything may
                     if too_deep(data) is not None:
                         return Computed(data)  # check() refuses it
+                    depth_checked = True
+                if sent is not ABSENT and value is not ABSENT and json_equal(sent, value):
+                    continue
+                if result.data is data:
                     result.data = copy.deepcopy(data)
                 if result.data is not data:  # the rows were found in what was sent: write into the copy
                     parent = _parent(result.data, bind(segments, rows))

@@ -209,3 +209,13 @@ def test_prefill_gives_the_files_members_and_situation_that_fit_the_questions():
         "members": [{"id": "5b0c5a64-1f7e-4c53-9a51-0d3c8f1a2b10", "name": "李桂兰", "birth_date": "1958-03-12"},
                     {"id": "6c1d6b75-2f8e-4d64-8a62-1e4d9f2b3c21", "name": "王建国", "birth_date": "not a date?"}],
     }
+
+
+def test_computing_answers_nested_beyond_the_bound_leaves_them_to_check():
+    deep: list = []
+    for _ in range(200):
+        deep = [deep]
+    form = compile_form({"type": "object", "properties": {"a": {"title": "甲"}, "b": {"title": "乙"}}},
+                        {"questions": {"/b": {"calculate": {"var": "/a"}}}})
+    computed = compute(form, {"a": deep, "b": deep})
+    assert computed.differences == [] and check(form, computed.data)[0].detail == "嵌套层数超过 64 层"
