@@ -15,7 +15,8 @@ from forms.conditions import json_equal
 from forms.logic import LogicError, compile_logic, evaluate
 
 HERE = Path(__file__).parent
-VECTORS = json.loads((HERE / "logic_vectors.json").read_text(encoding="utf-8"))
+TABLE = json.loads((HERE / "logic_vectors.json").read_text(encoding="utf-8"))
+VECTORS = [{"data": TABLE["household"]} | v for v in TABLE["vectors"]]
 
 
 def same(a, b) -> bool:
