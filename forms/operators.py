@@ -53,7 +53,7 @@ def _flat(values: list) -> list:
 
 def _order_key(value: Any) -> Any:
     # JavaScript orders strings by UTF-16 code units; so does this.
-    return value.encode("utf-16-be") if isinstance(value, str) else value
+    return value.encode("utf-16-be", "surrogatepass") if isinstance(value, str) else value
 
 
 def _comparable(values: list) -> bool:
