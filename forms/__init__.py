@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from forms.bindings import Changes
+from forms.computing import Computed, Difference
 from forms.definition import check_definition
 from forms.depth import TOO_DEEP, too_deep
 from forms.engine import CompiledForm
 from forms.errors import FieldError, FormDefinitionError
 from forms.library import builtin_forms, catalogue
 
-__all__ = ["Changes", "CompiledForm", "FieldError", "FormDefinitionError", "binding_changes",
+__all__ = ["Changes", "CompiledForm", "Computed", "Difference", "compute", "FieldError", "FormDefinitionError", "binding_changes",
            "builtin_forms", "catalogue", "check", "check_definition", "compile_form"]
 
 
@@ -39,10 +40,18 @@ def check(form: CompiledForm, data: Any) -> list[FieldError]:
         return [FieldError(at, TOO_DEEP)]
     try:
         if form.is_valid(data):
-            return []
+            return [] if form.rules.empty else form.rules.errors(data)
     except (ValueError, TypeError):
         return [FieldError("", "提交内容不是有效的 JSON")]
-    return form.report(data)
+    errors = form.report(data)
+    return errors if form.rules.empty else list(dict.fromkeys(errors + form.rules.errors(data)))
+
+
+def compute(form: CompiledForm, data: Any) -> Computed:
+    """`data` with the server's own value for each calculated question, and where the sent values differed.
+
+    Run before check(): the checks then judge the server's values. Never raises on any JSON."""
+    return form.compute(data)  # walks only where calculated answers go, and checks depth before copying
 
 
 def binding_changes(form: CompiledForm, data: dict) -> Changes:

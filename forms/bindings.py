@@ -26,7 +26,7 @@ SITUATION_TARGETS = {
     "care": "照料情况", "assistance_type": "救助类型", "address": "住址", "phone": "联系电话",
     "head_name": "户主姓名", "housing": "住房情况", "household_size": "家庭人口数",
     "monthly_income": "家庭月收入", "guardianship": "监护情况", "disability": "残疾情况",
-    "risk_level": "风险等级",
+    "risk_level": "风险等级", "eligibility": "低保标准核对",
 }
 MEMBER_FIELDS = {
     "id": "成员编号", "name": "姓名", "relation": "与户主关系", "gender": "性别", "birth_date": "出生日期",

@@ -100,6 +100,29 @@ def evaluate(condition: dict, data: Any, rows: tuple[int, ...]) -> bool:
     return not evaluate(condition["not"], data, rows)
 
 
+def as_logic(condition: dict) -> dict:
+    """The condition as an expression of forms/logic.py, for an evaluator that knows only those (the phone's).
+
+    The same meaning for every answer a form can hold (a null answer aside: `answered` counts it, `var` cannot)."""
+    if "q" in condition:
+        op = operator(condition)
+        value, answer = condition[op], {"var": condition["q"]}
+        if op == "answered":
+            return {"!=" if value else "==": [answer, None]}
+        return {
+            "equals": lambda: {"and": [{"!=": [answer, None]}, {"==": [answer, value]}]},
+            "in": lambda: {"and": [{"!=": [answer, None]}, {"in": [answer, value]}]},
+            "contains": lambda: {"and": [{"!!": [{"count": [answer]}]}, {"in": [value, answer]}]},
+            "min": lambda: {"!!": [{">=": [answer, value]}]},
+            "max": lambda: {"!!": [{"<=": [answer, value]}]},
+        }[op]()
+    if "all" in condition:
+        return {"!!": [{"and": [as_logic(c) for c in condition["all"]]}]}
+    if "any" in condition:
+        return {"!!": [{"or": [as_logic(c) for c in condition["any"]]}]}
+    return {"!": [as_logic(condition["not"])]}
+
+
 # --- the same meaning as JSON Schema --------------------------------------------------------
 
 def nest(path: list[str], inner: Any) -> Any:

@@ -10,6 +10,7 @@ from forms.bindings import check_bindings
 from forms.conditions import (ABSENT, atoms, can_hold, candidate_answers, choices_of, evaluate_in,
                               operator)
 from forms.errors import FieldError
+from forms.rules import check_rules
 from forms.ui import choice_key, widget_fits
 from forms.pointers import escape, split
 from forms.walk import Question
@@ -49,6 +50,7 @@ def check_hints(ui: dict, questions: dict[str, Question],
                 yield FieldError(f"{at}/choices/{escape(key)}", f"题目「{q.title or q.name}」没有选项「{key}」")
         if "show" in hint:
             yield from _check_condition(template, hint["show"], f"{at}/show", questions)
+    yield from check_rules(ui, questions)
     conditions = {t: h["show"] for t, h in hints.items() if "show" in h and t in questions}
     cyclic = set(_cycles(conditions, questions))
     for template in cyclic:

@@ -15,11 +15,13 @@ import jsonschema_rs
 
 from forms import messages
 from forms.bindings import Changes, binding_changes_for, read_bindings
+from forms.computing import Computed, Rules
 from forms.conditions import atoms, choices_of, evaluate, nest, to_schema
 from forms.errors import FieldError
 from forms.formats import FAST_FORMATS
 from forms.ui import IMAGE_WIDGETS, choice_key
 from forms.pointers import escape, join, resolve, split
+from forms.prefill import prefill
 from forms.references import BASE
 from forms.walk import Question, find_questions
 
@@ -76,6 +78,9 @@ class CompiledForm:
         self._fast = compile_validator(fast_schema)
         self.is_valid = self._fast.is_valid  # the hot path: one call straight into Rust
         self._base: Any = None
+        self.rules = Rules(hints, ui.get("checks", []) if isinstance(ui, dict) else [], self.conditions,
+                           self._titles, self._labels)
+        self.prefilled = [t for t, hint in hints.items() if hint.get("prefill") is True and t in self.questions]
 
     # --- compiling ----------------------------------------------------------------------------
 
@@ -242,6 +247,14 @@ class CompiledForm:
         except LookupError:
             return False
         return isinstance(node, dict) and choices_of(node) is not None
+
+    def compute(self, data: Any) -> Computed:
+        """The answers with the server's own value for every calculated question (forms/computing.py)."""
+        return self.rules.compute(data)
+
+    def prefill(self, household: dict) -> dict:
+        """Answers of the prefilled questions from the household file (forms/prefill.py)."""
+        return prefill(self.questions, self.bindings, self.prefilled, household)
 
     def changes(self, data: dict) -> Changes:
         return binding_changes_for(self.bindings, data)

@@ -91,6 +91,10 @@ def missing(title: str) -> str:
     return f"缺少必填项「{title}」"
 
 
+def filtered(title: str, label: str) -> str:
+    return f"「{title}」的选项「{label}」在当前情况下不可选"
+
+
 def unexpected(name: str) -> str:
     return f"「{name}」不是本表单的题目，不应填写"
 

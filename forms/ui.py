@@ -1,7 +1,8 @@
 """UI hints: their own JSON Schema, and how they must agree with the form's questions.
 
 Format (see forms/README.md): {"pages": [{"title", "help"?, "questions": [template…]}],
-"order": [template…], "questions": {template: {"widget", "help", "placeholder", "choices", "show"}}}.
+"order": [template…], "questions": {template: {"widget", "help", "placeholder", "choices", "show", "calculate", "filter", "prefill"}},
+"checks": [{"rule", "pointer", "message"}]}. Expressions (calculate, filter, rule) are forms/logic.py's.
 """
 
 from __future__ import annotations
@@ -34,6 +35,27 @@ UI_SCHEMA: dict = {
             },
         },
         "order": {"type": "array", "items": _TEMPLATE, "uniqueItems": True},
+        "screening": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["per_person", "date", "standard"],
+            "properties": {"per_person": _TEMPLATE, "date": _TEMPLATE,
+                           "standard": {"enum": ["subsistence", "extreme_hardship"]}},
+        },
+        "checks": {
+            "type": "array",
+            "maxItems": 200,
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["rule", "pointer", "message"],
+                "properties": {
+                    "rule": {"type": ["object", "boolean"]},
+                    "pointer": _TEMPLATE,
+                    "message": {"type": "string", "minLength": 1, "maxLength": 200},
+                },
+            },
+        },
         "questions": {
             "type": "object",
             "propertyNames": _TEMPLATE,
@@ -49,6 +71,9 @@ UI_SCHEMA: dict = {
                         "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 200},
                     },
                     "show": {"$ref": "#/$defs/condition"},
+                    "calculate": {"type": ["object", "number", "string", "boolean"]},
+                    "filter": {"type": ["object", "array"]},
+                    "prefill": {"const": True},
                 },
             },
         },

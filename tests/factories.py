@@ -198,7 +198,7 @@ def economic_survey(member_id: str) -> dict:
             {"name": "王建国", "relation": "spouse", "gender": "male", "id_number": id_number("19550807", "131"),
              "health": "disabled", "disability_level": "2", "work_status": "unable"},
         ],
-        "income": {"wage": 0, "business": 4200, "property": 0, "transfer": 2760, "family_support": 1200,
+        "income": {"wage": 0, "business": 2100, "property": 0, "transfer": 780, "family_support": 1200,
                    "other": 0, "main_source": "farming", "per_capita_monthly": 170},
         "assets": {"deposits": 3000, "securities": 0, "has_vehicle": False, "real_estate_count": 1,
                    "has_business": False, "land_area": 2.5, "livestock_value": 1800},

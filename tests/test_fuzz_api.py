@@ -204,7 +204,8 @@ def config(world: World) -> schemathesis.Config:
              "parameters": bind({"path.id": "users", "body.areas[*]": "areas"})},
             {"include-path-regex": "^/api/v1/households",
              "parameters": bind({"path.id": "households", "body.community": "communities", "query.area": "areas",
-                                 "body.duplicate": "households"})},
+                                 "body.duplicate": "households", "query.form": "slugs",
+                                 "query.version": "versions"})},
             {"include-path-regex": "^/api/v1/lookalikes", "parameters": bind({"query.community": "communities"})},
             {"include-path-regex": "^/api/v1/merges", "parameters": bind({"path.id": "merges"})},
             {"include-path-regex": "^/api/v1/conflicts", "parameters": bind({"path.id": "conflicts"})},
@@ -246,6 +247,9 @@ KNOWN_GOOD = {
     ("GET", "/api/v1/areas/{id}"): lambda w: ("worker", {"path_parameters": {"id": w.areas["east_a"]}}, 200),
     ("PATCH", "/api/v1/areas/{id}"): lambda w: (
         "admin", {"path_parameters": {"id": w.areas["west_a"]}, "body": {"name": "楚江圩村"}}, 200),
+    ("GET", "/api/v1/areas/{id}/standards"): lambda w: ("worker", {"path_parameters": {"id": w.areas["east_a"]}}, 200),
+    ("POST", "/api/v1/areas/{id}/standards"): lambda w: ("bureau", {"path_parameters": {"id": w.areas["east"]}, "body": {
+        "kind": "subsistence", "amount": 800, "effective_from": "2025-01-01"}}, 201),
     ("GET", "/api/v1/users"): lambda w: ("supervisor", {}, 200),
     ("POST", "/api/v1/users"): lambda w: ("admin", {"body": {
         "username": "new.worker", "password": PASSWORD, "display_name": "新社工", "role": "worker",
@@ -289,6 +293,8 @@ KNOWN_GOOD = {
         "supervisor", {"path_parameters": {"id": str(uuid.uuid4())}}, 404),
     ("GET", "/api/v1/households/{id}/conflicts"): lambda w: (
         "supervisor", {"path_parameters": {"id": w.household}, "query": {"state": "open"}}, 200),
+    ("GET", "/api/v1/households/{id}/prefill"): lambda w: ("worker", {
+        "path_parameters": {"id": w.household}, "query": {"form": "home_visit", "version": 1}}, 200),
     ("GET", "/api/v1/households/{id}/archive"): lambda w: ("supervisor", {"path_parameters": {"id": w.household}}, 200),
     ("POST", "/api/v1/conflicts/{id}/resolve"): lambda w: (
         "supervisor", {"path_parameters": {"id": w.conflict}, "body": {"keep": "lost", "comment": "已电话核实"}}, 200),

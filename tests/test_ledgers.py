@@ -187,6 +187,7 @@ async def test_ledgers_page_with_a_cursor(client, settings, station):
         data["members"] = [data["members"][1] | {"name": f"成员{batch}-{n}",
                                                  "id_number": id_number("430102", "19600101", f"{batch}{n:02d}")}
                            for n in range(20)]
+        data["household_size"] = 20  # the survey checks it against the members
         await submit(client, station.worker, await make_household(station.district.east_a), "economic_survey", data)
     seen, cursor = [], None
     while True:

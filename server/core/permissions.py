@@ -37,6 +37,8 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     _action("area.read", EVERYONE, "查看辖区内的区域"),
     _action("area.manage", ("admin", "supervisor"), "新增、改名区域（督导仅限本乡镇（街道）的社区（村））"),
     _action("area.manage_tree", ("admin",), "新增区（县）和乡镇（街道），调整区域的上级"),
+    _action("standard.read", ("admin", "bureau", "supervisor", "worker"), "查看区域的低保、特困供养标准"),
+    _action("standard.set", ("admin", "bureau"), "录入区域的低保、特困供养标准（记入操作日志）"),
     _action("user.list", ("admin", "bureau", "supervisor"), "查看辖区内的用户名单"),
     _action("user.read", EVERYONE, "查看一个用户（社工和服务机构只能看自己）"),
     _action("user.create", ("admin", "supervisor"), "创建用户（督导只能为本乡镇（街道）创建社工）"),

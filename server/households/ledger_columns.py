@@ -190,6 +190,8 @@ COLUMNS: dict[str, list[Column]] = {
         Column("monthly_income", "人均月收入（元）", 15, lambda line: line.situation.get("monthly_income")),
         Column("income_source", "主要经济来源", 14, lambda line: line.situation_label("income_source")),
         Column("housing", "住房情况", 12, lambda line: line.situation_label("housing")),
+        # The screening of the latest 家计调查 against the standard in force (server.intake.screening): for review.
+        Column("eligibility", "低保标准核对（待复核）", 30, lambda line: line.situation.get("eligibility")),
     ] + PLACE + VISITS,
 }
 

@@ -54,7 +54,7 @@ HOUSEHOLD = {"id": UUID, "community": UUID, "address": TEXT, "head": TEXT, "phon
              "location": _nullable(LOCATION), "situation": {"type": "object"}, "situation_observed_at": OBSERVED,
              "created_at": TIME}
 DUPLICATES = {"type": "array", "items": ref("PossibleDuplicate")}
-FLAG_KINDS = ["far_from_household", "outside_visit_time", "reused"]
+FLAG_KINDS = ["far_from_household", "outside_visit_time", "reused", "calculation_differs", "screening"]
 
 COMPONENTS: dict[str, dict] = {
     "Problem": _record("问题详情 (RFC 9457)", {
@@ -117,6 +117,15 @@ COMPONENTS: dict[str, dict] = {
     "HouseholdSummary": _record("户（列表中）", {"id": UUID, "community": UUID, "head": TEXT, "address": TEXT,
                                             "phone": _nullable(TEXT), "updated_at": TIME}),
     "HouseholdPage": _page("户列表", "HouseholdSummary"),
+    "Standard": _record("低保、特困供养标准", {
+        "id": UUID, "area": UUID, "kind": {"enum": ["subsistence", "extreme_hardship"]},
+        "amount": {"type": "number"}, "effective_from": {"type": "string", "format": "date"}, "created_at": TIME}),
+    "AreaStandards": _record("区域的标准", {
+        "area": UUID, "standards": {"type": "array", "items": ref("Standard")},
+        "in_force": _record("今天生效的标准（含继承）", {k: {"anyOf": [ref("Standard"), {"type": "null"}]}
+                                               for k in ("subsistence", "extreme_hardship")})}),
+    "Prefill": _record("从户档案预填的回答", {"household": UUID, "form": SLUG, "version": {"type": "integer", "minimum": 1},
+                                         "data": {"type": "object"}}),
     "HouseholdFile": _record("户档案", HOUSEHOLD | {
         "updated_at": TIME, "situation_sources": {"type": "object", "additionalProperties": ref("SituationSource")},
         "members": {"type": "array", "items": ref("Member")}, "visits": ref("VisitPage"),
@@ -177,8 +186,10 @@ COMPONENTS: dict[str, dict] = {
     "OrphanPage": _page("无提交引用的照片列表", "Orphan"),
     "Flag": _record("证据提示", {"kind": {"enum": FLAG_KINDS}, "pointer": {"type": "string", "pattern": "^/data/"},
                               "sha256": SHA256, "detail": TEXT, "distance_m": {"type": "number", "minimum": 0},
-                              "taken_at": TIME},
-                    optional=("distance_m", "taken_at")),
+                              "taken_at": TIME, "sent": {}, "computed": {}, "standard": {"type": "number"},
+                              "below_by": {"type": "number", "minimum": 0}},
+                    # a photo's flags name it; a calculated answer's keep what the phone sent and the server computed
+                    optional=("sha256", "distance_m", "taken_at", "sent", "computed", "standard", "below_by")),
     # `flags` only for those who evaluate the work (admin, bureau, supervisor), not for those evaluated.
     "Submission": _record("提交", {
         "id": UUID, "form": SLUG, "version": {"type": "integer", "minimum": 1}, "household": UUID, "visit": UUID,
@@ -253,9 +264,9 @@ NOT_MODIFIED = {"description": "客户端已有此内容（If-None-Match 匹配�
 
 # --- Query parameters ---------------------------------------------------------------------------------------------
 
-def query(name: str, description: str, schema: dict, *, empty_is_absent: bool = False) -> dict:
+def query(name: str, description: str, schema: dict, *, empty_is_absent: bool = False, required: bool = False) -> dict:
     """A query parameter; `empty_is_absent` where `?name=` means the same as leaving it out (a filter not set)."""
-    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema,
+    return {"name": name, "in": "query", "required": required, "description": description, "schema": schema,
             **({"allowEmptyValue": True} if empty_is_absent else {})}
 
 

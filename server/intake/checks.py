@@ -14,7 +14,7 @@ from server.core.ids import parse_id
 from server.core.problems import AttachmentsMissing, Conflict, FieldProblem, InvalidInput, invalid
 from server.core.scope import visible
 from server.households import observations
-from server.intake import evidence
+from server.intake import evidence, screening
 from server.models import Attachment, FormVersion, Member, Submission
 from server.settings import Settings
 from server.surveys.versions import compiled_by_id, version_for_submission
@@ -30,6 +30,8 @@ class Checked:
     photos: list[tuple[str, str]]  # (pointer, sha256)
     stored: dict[str, Attachment]
     reused: set[str]
+    data: dict  # the answers as stored: every calculated answer the server's own (forms.compute)
+    flags: list[dict]  # calculated answers the phone sent otherwise (evidence.calculation_flags), the screening
     original: Submission | None = None  # the submission a correction replaces
     chain: set[uuid.UUID] = field(default_factory=set)  # ... and every earlier version of it
 
@@ -46,7 +48,8 @@ async def check(caller: Caller, sid: uuid.UUID, household_id: uuid.UUID, body: d
     else:
         form_id, version_id, form = await version_for_submission(caller, body["form"], body["version"])
 
-    data = body["data"]
+    computed = forms.compute(form, body["data"])
+    data = computed.data
     errors = forms.check(form, data)
     if errors:
         raise InvalidInput(errors=[FieldProblem(f"/data{e.pointer}", e.detail) for e in errors])
@@ -54,8 +57,12 @@ async def check(caller: Caller, sid: uuid.UUID, household_id: uuid.UUID, body: d
     stored, reused = await evidence.usable_photos(caller, sorted({sha for _, sha in photos}), household_id, chain)
     _require_stored(photos, stored, body.get("attachments", []))
     changes = forms.binding_changes(form, data)
+    flags = evidence.calculation_flags(computed.differences)
+    if (screened := await screening.screen(form, household_id, data)) is not None:
+        changes.situation["eligibility"], flag = screened
+        flags.append(flag)
     await _check_members(changes.members, household_id, original.original_id if original else sid)
-    return Checked(form_id, version_id, changes, photos, stored, reused, original, chain)
+    return Checked(form_id, version_id, changes, photos, stored, reused, data, flags, original, chain)
 
 
 def visit_times(settings: Settings, body: dict) -> tuple[datetime | None, datetime | None]:

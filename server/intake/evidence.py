@@ -12,6 +12,8 @@ import math
 import uuid
 from datetime import datetime, timedelta
 
+import forms
+from forms.messages import show
 from server.core import sql
 from server.core.caller import Caller
 from server.core.scope import scope_of
@@ -93,3 +95,14 @@ def flags_for(
 
 def _readable_distance(metres: float) -> str:
     return f"{metres / 1000:.1f} 公里" if metres >= 1000 else f"{round(metres)} 米"
+
+
+def calculation_flags(differences: list[forms.Difference]) -> list[dict]:
+    """A calculated answer the phone sent otherwise than the server computes it: the server's value is stored, the
+    phone's kept here for the supervisor (an old form on the phone, or a tampered one)."""
+    flags = []
+    for d in differences:
+        computed = "（无法计算，未填）" if d.as_flag()["computed"] is None else show(d.computed)
+        flags.append({**d.as_flag(), "kind": "calculation_differs", "pointer": f"/data{d.pointer}",
+                      "detail": f"手机计算的结果为 {show(d.sent)}，服务器计算为 {computed}，已按服务器结果保存"})
+    return flags

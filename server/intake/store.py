@@ -68,13 +68,14 @@ async def _store(caller: Caller, settings: Settings, sid: uuid.UUID, digest: str
     original, changes, photos = checked.original, checked.changes, checked.photos
     flags = evidence.flags_for(settings, household, [(p, checked.stored[sha]) for p, sha in photos],
                                checked.reused, started_at, finished_at)
+    flags += checked.flags
     stamp = now()
     observed_at = original.observed_at if original else (finished_at or started_at or stamp)
     original_id = original.original_id if original else sid
     location = body.get("location") or {}
     submission = Submission(
         id=sid, form_id=checked.form_id, form_version_id=checked.version_id, household_id=household.id,
-        author_id=caller.id, data=body["data"],
+        author_id=caller.id, data=checked.data,
         changes={"situation": changes.situation, "members": changes.members, "needs": changes.needs},
         flags=flags, body_hash=digest, started_at=started_at, finished_at=finished_at, observed_at=observed_at,
         latitude=location.get("lat"), longitude=location.get("lon"), received_at=stamp, original_id=original_id,

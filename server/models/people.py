@@ -115,3 +115,23 @@ class AuditEvent(Model):
 
     class Meta:
         table = "audit_event"
+
+
+class SubsistenceStandard(Model):
+    """A subsistence standard (低保标准) or the extreme-hardship standard (特困供养标准) of an area, per person per
+    month in yuan, from the day it took effect. Kept by the bureau; the areas below inherit it: on a date, the
+    nearest area (community, township, county) with a standard of the kind in force is the one that applies. Set
+    the rural standard on the county and the urban one on each 街道: that is how they differ."""
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    area = fields.ForeignKeyField("models.Area", related_name="standards", on_delete=fields.RESTRICT)
+    kind = fields.CharField(max_length=24)  # subsistence | extreme_hardship
+    amount = fields.DecimalField(max_digits=10, decimal_places=2)
+    effective_from = fields.DateField()
+    created_by = fields.ForeignKeyField("models.User", null=True, related_name="standards_set",
+                                        on_delete=fields.SET_NULL)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "subsistence_standard"
+        unique_together = (("area_id", "kind", "effective_from"),)

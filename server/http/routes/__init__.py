@@ -33,7 +33,8 @@ def replies(responses: dict[int, dict], *, params: tuple[dict, ...] = (), takes:
     are checked against their schemas before the handler runs, as bodies are: what the description says is taken
     is what is taken."""
     queries = [p for p in params if p["in"] == "query"]
-    checker = obj({p["name"]: p["schema"] | {"title": p["name"]} for p in queries}, additionalProperties=True)
+    checker = obj({p["name"]: p["schema"] | {"title": p["name"]} for p in queries},
+                  tuple(p["name"] for p in queries if p["required"]), additionalProperties=True)
 
     def decorate(handler: Callable[..., Awaitable[Response]]):
         endpoint = _checking_query(handler, queries, checker) if queries else handler

@@ -4,11 +4,11 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from forms.bindings import MEMBER_FIELDS, MEMBER_TAGS, SITUATION_TARGETS
-from server.households import archive, conflicts, corrections, file, history, members, registry, search
+from server.households import archive, conflicts, corrections, file, history, members, prefill, registry, search
 from server.http.bodies import PRINTABLE, obj, text, uuid_field
 from server.http.responses import ApiResponse
 from server.http.routes import accepts, query, replies
-from server.http.schemas import CURSOR, CURSOR_TEXT, UUID, binary, header, query as param, reply
+from server.http.schemas import CURSOR, CURSOR_TEXT, SLUG, UUID, binary, header, query as param, reply
 
 LOCATION = {
     "type": ["object", "null"],
@@ -182,3 +182,14 @@ async def archive_household(request: Request) -> Response:
                                            request.app.state.thumbnails, request.path_params["id"])
     disposition = f"attachment; filename=\"{made.filename}\"; filename*=UTF-8''{quote(made.title)}"
     return StreamingResponse(made.chunks, media_type="application/zip", headers={"Content-Disposition": disposition})
+
+
+@replies({200: reply("Prefill")}, params=(
+    param("form", "表单标识（slug）", SLUG, required=True),
+    param("version", "表单版本号", {"type": "integer", "minimum": 1}, required=True),
+))
+async def prefill_household(request: Request) -> Response:
+    """按表单的预填设置，从户档案生成该户的初始回答（成员带编号；身份证号不预填）"""
+    reply = await prefill.prefill(request.user, request.path_params["id"], request.query_params["form"],
+                                  int(request.query_params["version"]))
+    return ApiResponse(reply)
