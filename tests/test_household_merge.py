@@ -194,7 +194,7 @@ async def test_a_visit_sent_to_the_merged_away_file_goes_to_the_survivor(client,
     assert reply["visit"] in {v["id"] for v in file["visits"]["items"]}
     # A phone that still holds the merged-away file names 李桂兰 by the id it knew: she is not added a second time.
     survey = economic_survey(pair.twin) | {"house_photos": [photo], "survey_date": "2025-04-01"}
-    survey["members"] = survey["members"][:1]
+    survey["members"], survey["household_size"] = survey["members"][:1], 1
     survey["members"][0] |= {"health": "serious_illness"}
     await submit(client, pair.colleague, pair.duplicate, survey, form="economic_survey",
                  started_at="2025-04-01T09:00:00+08:00", finished_at="2025-04-01T09:30:00+08:00")
