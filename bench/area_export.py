@@ -162,7 +162,8 @@ def child(job_id: str) -> None:
         ticking.cancel()
         assert job is not None and str(job.id) == job_id and job.state == "done", job and job.error
         figures = {"seconds": seconds, "size": job.size, "households": job.households_done,
-                   "rss_before": before, "lag": lag["worst"], "rss_peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+                   "rss_before": before, "lag": lag["worst"],
+                   "rss_peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
         await app.state.exports.context.store.delete_blob(job.blob)
         await ExportJob.filter(id=job.id).update(state="expired")
         await db.disconnect()
@@ -248,7 +249,8 @@ def report(figures: dict) -> None:
     rate = stream["size"] / stream["seconds"] / 1e6
     print(f"    of which the ZIP machinery alone (photos through the store into a blob, hashes checked, no PDF, JSON "
           f"or query): {rate:.0f} MB/s, ratio {rate / floor:.2f}; the rest is {large['households']} households' "
-          f"queries, household.json and typst PDF, {(large['seconds'] - stream['seconds']) / large['households'] * 1000:.0f} ms each")
+          f"queries, household.json and typst PDF, "
+          f"{(large['seconds'] - stream['seconds']) / large['households'] * 1000:.0f} ms each")
     growth = large["rss_peak"] / small["rss_peak"] - 1
     print(f"(b) peak RSS of the export's process: {small['rss_peak'] / 2**20:.0f} MB at {small['photos']} photos "
           f"(from {small['rss_before'] / 2**20:.0f} MB before the job), {large['rss_peak'] / 2**20:.0f} MB at "

@@ -137,7 +137,8 @@ async def test_an_area_export_runs_to_done_and_its_zip_holds_every_household_che
 
 async def test_the_file_is_served_by_ranges_for_resuming(app, client, settings):
     town = await make_township(client, settings)
-    job = await run_to_end(app, client, town.supervisor, (await start(client, town.supervisor, town.district.east_b))["id"])
+    queued = await start(client, town.supervisor, town.district.east_b)
+    job = await run_to_end(app, client, town.supervisor, queued["id"])
     url, size, etag = job["file"], job["size"], f'"{job["sha256"]}"'
     whole = (await client.get(url, headers=town.supervisor)).content
 
@@ -251,7 +252,8 @@ async def test_an_instance_shut_down_mid_run_puts_its_export_back_in_the_queue(a
 
 async def test_a_file_kept_past_its_time_is_removed_and_answered_410(app, client, settings):
     town = await make_township(client, settings)
-    job = await run_to_end(app, client, town.supervisor, (await start(client, town.supervisor, town.district.east))["id"])
+    queued = await start(client, town.supervisor, town.district.east)
+    job = await run_to_end(app, client, town.supervisor, queued["id"])
     row = await ExportJob.get(id=job["id"])
     assert (await app.state.photos.open_blob(row.blob)).size == job["size"]
     await ExportJob.filter(id=row.id).update(expires_at=now() - timedelta(seconds=1))

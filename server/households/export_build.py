@@ -48,8 +48,10 @@ class Context:
 
 
 def period_bounds(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """[start, end) of the days `first` to `last` on the station's clock."""
-    return tuple(datetime.combine(day, time(), zone).astimezone(timezone.utc) for day in (first, last + timedelta(days=1)))
+    """[start, end) of the days `first` to `last` on the station's clock, in UTC: SQLite compares stored times as
+    text, and a time with another offset would compare wrong."""
+    start, end = (datetime.combine(day, time(), zone) for day in (first, last + timedelta(days=1)))
+    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
 
 
 def households(job: ExportJob, zone: ZoneInfo, snapshot: datetime):
