@@ -21,8 +21,8 @@ from server.core import sql
 from server.core.caller import Caller
 from server.core.ids import parse_id
 from server.core.problems import NotFound
-from server.models import (LEVELS, Area, Household, HouseholdConflict, LedgerEntry, Submission, SubmissionAttachment,
-                           UserArea)
+from server.models import (LEVELS, Area, Household, HouseholdConflict, LedgerEntry, Need, Submission,
+                           SubmissionAttachment, UserArea)
 
 M = TypeVar("M", bound=Model)
 
@@ -108,6 +108,7 @@ AREA_PATH: dict[type[Model], str] = {
     Submission: "household__community__",
     HouseholdConflict: "household__community__",
     LedgerEntry: "household__community__",
+    Need: "household__community__",
     SubmissionAttachment: "submission__household__community__",
 }
 

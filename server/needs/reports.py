@@ -1,0 +1,136 @@
+"""The needs report of an area and a month (月调度, 季督导): needs raised in the month, how many were dispatched,
+accepted, done and are overdue, and the median days to accept (from dispatch) and to done (from raising); by the
+areas one level below, by category and by provider. Computed in the database, GROUP BY and window functions, the same
+statements on SQLite and PostgreSQL: a county's month is a million rows, never loaded into Python.
+
+`dispatched`, `accepted` and `done` count the needs that reached that step and are there still or beyond (a declined
+need is back to raised, and counts again once dispatched anew); `overdue` counts those open past their due date at the
+end of the month (or now, for the current month).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from datetime import datetime, timezone
+
+from server.core import audit, sheets, sql
+from server.core.caller import Caller
+from server.core.clock import now
+from server.core.ids import parse_id
+from server.core.problems import invalid
+from server.core.scope import scope_of, visible
+from server.models import Area, CatalogueCategory, Need, Provider
+from server.needs.reading import OPEN, month_range
+from server.settings import Settings
+
+CHILD = {"county": "township_id", "township": "community_id", "community": "community_id"}
+METRICS = ("raised", "dispatched", "accepted", "done", "overdue", "median_days_to_accept", "median_days_to_done")
+TITLES = ("提出", "已派单", "已接单", "已完成", "逾期", "接单中位天数", "办结中位天数")
+
+
+async def needs_report(caller: Caller, settings: Settings, area: str | None, month: str) -> dict:
+    start, end = month_range(settings, month)
+    stamp = now()
+    if start > stamp:
+        raise invalid("/month", "不能统计尚未到来的月份")
+    params: list = [_at(start), _at(end)]
+    if area:
+        found = await (await visible(caller, Area)).filter(id=parse_id(area, pointer="/area")).first()
+        if found is None:
+            raise invalid("/area", "该区域不存在或不在您的管辖范围内")
+        params.append(str(found.id))
+        where, child = f"a.{found.level}_id = $3", CHILD[found.level]
+    else:
+        where, child = (await scope_of(caller)).where("a", params), "township_id"
+    cut = len(params) + 1
+    params.append(_at(min(end, stamp)))
+    groups = {"by_area": f"a.{child}", "by_category": "n.category", "by_provider": "n.provider_id"}
+    reply: dict = {"area": area, "month": month}
+    # One group of every row: a constant would be a column number or an error in GROUP BY on PostgreSQL.
+    totals = await _grouped("(n.id IS NOT NULL)", where, params, cut)
+    reply["totals"] = next(iter(totals.values()), _empty())
+    for name, key in groups.items():
+        reply[name] = await _named(name, await _grouped(key, where, params, cut))
+    return reply
+
+
+async def _grouped(key: str, where: str, params: list, cut: int) -> dict:
+    """key → metrics: one GROUP BY for the counts, one windowed statement per median."""
+    base = (f"FROM need n JOIN household h ON h.id = n.household_id JOIN area a ON a.id = h.community_id "
+            f"WHERE n.raised_at >= $1 AND n.raised_at < $2 AND {where}")
+    open_list = ", ".join(f"'{s}'" for s in OPEN)
+    rows = await sql.fetch(f"""
+        SELECT {key} AS k, COUNT(*) AS raised, COUNT(n.dispatched_at) AS dispatched, COUNT(n.accepted_at) AS accepted,
+               COUNT(n.done_at) AS done,
+               SUM(CASE WHEN n.status IN ({open_list}) AND n.due_at < ${cut} THEN 1 ELSE 0 END) AS overdue
+        {base} GROUP BY {key}""", params)
+    found = {_key(r["k"]): {m: int(r[m] or 0) for m in METRICS[:5]} for r in rows}
+    for metric, later, earlier in (("median_days_to_accept", "accepted_at", "dispatched_at"),
+                                   ("median_days_to_done", "done_at", "raised_at")):
+        days = _days(f"n.{later}", f"n.{earlier}")
+        medians = await sql.fetch(f"""
+            WITH d AS (SELECT {key} AS k, {days} AS days {base} AND n.{later} IS NOT NULL
+                       AND n.{earlier} IS NOT NULL),
+                 r AS (SELECT k, days, ROW_NUMBER() OVER (PARTITION BY k ORDER BY days) AS rn,
+                              COUNT(*) OVER (PARTITION BY k) AS cnt FROM d)
+            SELECT k, AVG(days) AS median FROM r WHERE rn IN ((cnt + 1) / 2, (cnt + 2) / 2) GROUP BY k""", params[:cut - 1])
+        for row in medians:
+            found.setdefault(_key(row["k"]), _empty())[metric] = round(float(row["median"]), 1)
+    for metrics in found.values():
+        for metric in METRICS[5:]:
+            metrics.setdefault(metric, None)
+    return found
+
+
+def _at(value: datetime):
+    """A time as the need table's columns hold it (text in UTC on SQLite, compared as text there)."""
+    return Need._meta.fields_map["raised_at"].to_db_value(value.astimezone(timezone.utc), None)
+
+
+def _days(later: str, earlier: str) -> str:
+    if sql.is_postgres(sql.connection()):
+        return f"EXTRACT(EPOCH FROM ({later} - {earlier})) / 86400.0"
+    return f"(julianday({later}) - julianday({earlier}))"
+
+
+def _key(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _empty() -> dict:
+    return {m: (0 if i < 5 else None) for i, m in enumerate(METRICS)}
+
+
+async def _named(group: str, found: dict) -> list[dict]:
+    keys = [k for k in found if k is not None]
+    if group == "by_area":
+        names = {str(i): n for i, n in await Area.filter(id__in=keys).values_list("id", "name")}
+    elif group == "by_category":
+        names = dict(await CatalogueCategory.filter(code__in=keys).values_list("code", "name"))
+    else:
+        names = {str(i): n for i, n in await Provider.filter(id__in=keys).values_list("id", "name")}
+    rows = [{"key": k, "name": names.get(k) if k else None} | m for k, m in found.items()]
+    return sorted(rows, key=lambda r: (r["key"] is None, r["name"] or "", r["key"] or ""))
+
+
+async def needs_workbook(caller: Caller, settings: Settings, area: str | None, month: str) -> str:
+    """The report as an XLSX file (its path; the caller streams and removes it); audited as `needs_report.exported`."""
+    report = await needs_report(caller, settings, area, month)
+    fd, path = tempfile.mkstemp(prefix="doorstep-needs-", suffix=".xlsx")
+    os.close(fd)
+    book = None
+    try:
+        book = sheets.Book(path)
+        for group, title in (("by_area", "按区域"), ("by_category", "按服务类别"), ("by_provider", "按服务机构")):
+            sheet = book.add_sheet(title, ["名称", *TITLES])
+            sheet.layout([24] + [12] * len(TITLES))
+            for row in report[group] + [{"name": "合计"} | report["totals"]]:
+                sheet.append([row["name"] or "（未指定）", *(row[m] for m in METRICS)])
+        await asyncio.to_thread(book.close)
+    except BaseException:
+        await asyncio.shield(asyncio.to_thread(sheets.give_up, book, path))
+        raise
+    await audit.record(caller, "needs_report.exported", "needs_report", month, area=area, format="xlsx")
+    return path
