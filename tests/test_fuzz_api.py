@@ -217,7 +217,8 @@ def config(world: World) -> schemathesis.Config:
             {"include-path-regex": "^/api/v1/providers",
              "parameters": bind({"path.id": "providers", "body.areas[*]": "areas", "body.offers[*].item": "items"})},
             {"include-path-regex": "^/api/v1/catalogue", "parameters": bind({"path.code": "items"})},
-            {"include-path-regex": "^/api/v1/reports", "parameters": bind({"query.area": "areas"})},
+            {"include-path-regex": "^/api/v1/(reports|dispatch-board)",
+             "parameters": bind({"query.area": "areas", "body.area": "areas"})},
         ],
     })
 
@@ -338,6 +339,9 @@ KNOWN_GOOD = {
         "supervisor", {"path_parameters": {"id": w.needs["accepted"]}, "body": {"reason": "住户已搬离"}}, 200),
     ("GET", "/api/v1/reports/needs"): lambda w: (
         "bureau", {"query": {"area": w.areas["county"], "month": "2025-03"}}, 200),
+    ("POST", "/api/v1/reports/needs/approvals"): lambda w: (
+        "supervisor", {"body": {"area": w.areas["east"], "month": "2025-03"}}, 201),
+    ("GET", "/api/v1/dispatch-board"): lambda w: ("supervisor", {"query": {"area": w.areas["east"]}}, 200),
     ("GET", "/api/v1/providers"): lambda w: ("supervisor", {}, 200),
     ("POST", "/api/v1/providers"): lambda w: ("admin", {"body": {"name": "凌云志愿服务队", "areas": [w.areas["east_a"]]}},
                                               201),

@@ -60,3 +60,66 @@ async def test_a_months_report_counts_each_step_and_the_median_days_by_area_cate
                    422, "/area")
     worker = await headers_for(settings, await make_user("worker", district.east_a))
     assert_problem(await client.get("/api/v1/reports/needs", params={"month": "2025-03"}, headers=worker), 403)
+
+
+async def test_the_dispatch_board_shows_what_awaits_the_25th_by_area_and_overdue_by_provider(client, settings):
+    district = await make_district()
+    provider = await make_provider(district.east, name="阳光助老服务中心")
+    a, b = await make_household(district.east_a), await make_household(district.east_b)
+    waiting = await make_need(a, "raised", consent=False)
+    late = await make_need(b, "accepted", provider=provider, overdue=True)
+    await make_need(a, "done", provider=provider, overdue=True)  # done: neither overdue nor waiting
+    await make_need(await make_household(district.west_a), "raised")  # another township
+    supervisor = await headers_for(settings, await make_user("supervisor", district.east))
+    response = await client.get("/api/v1/dispatch-board", headers=supervisor)
+    assert response.status_code == 200, response.text
+    board = response.json()
+    assert board["dispatch_day"].endswith("-25")
+    assert board["totals"]["undispatched"] == 1 and board["totals"]["overdue"] == 1
+    assert {r["name"]: (r["undispatched"], r["overdue"]) for r in board["by_area"]} == {
+        "白竹亭社区": (1, 0), "凌云社区": (0, 1)}
+    assert board["overdue_by_provider"] == [{"provider": str(provider.id), "provider_name": "阳光助老服务中心",
+                                             "overdue": 1}]
+    assert [n["id"] for n in board["undispatched_needs"]] == [str(waiting.id)]
+    assert [n["id"] for n in board["overdue_needs"]] == [str(late.id)]
+    bureau = await headers_for(settings, await make_user("bureau", district.county))
+    rolled = (await client.get("/api/v1/dispatch-board", headers=bureau)).json()
+    assert {r["name"]: r["undispatched"] for r in rolled["by_area"]} == {"城东街道": 1, "楚江街道": 1}
+    worker = await headers_for(settings, await make_user("worker", district.east_a))
+    assert_problem(await client.get("/api/v1/dispatch-board", headers=worker), 403)
+
+
+async def test_a_closed_month_is_frozen_by_the_township_then_approved_by_the_county(client, settings):
+    district = await make_district()
+    household = await make_household(district.east_a)
+    first = await make_need(household)
+    await Need.filter(id=first.id).update(raised_at=MARCH)
+    supervisor = await headers_for(settings, await make_user("supervisor", district.east))
+    bureau = await headers_for(settings, await make_user("bureau", district.county))
+    url, body = "/api/v1/reports/needs/approvals", {"area": str(district.east.id), "month": "2025-03"}
+    assert_problem(await client.post(url, json=body, headers=bureau), 409)  # the township first
+    closed = await client.post(url, json=body, headers=supervisor)
+    assert closed.status_code == 201, closed.text
+    assert closed.json()["state"] == "township_approved"
+    assert_problem(await client.post(url, json=body, headers=supervisor), 409)
+    # A need entered late for March does not change the frozen report.
+    late = await make_need(household)
+    await Need.filter(id=late.id).update(raised_at=MARCH)
+    query = {"area": str(district.east.id), "month": "2025-03"}
+    report = (await client.get("/api/v1/reports/needs", params=query, headers=supervisor)).json()
+    assert report["totals"]["raised"] == 1 and report["approval"]["state"] == "township_approved"
+    approved = await client.post(url, json=body, headers=bureau)
+    assert approved.status_code == 200 and approved.json()["state"] == "county_approved"
+    assert approved.json()["county_at"]
+    assert_problem(await client.post(url, json=body, headers=bureau), 409)
+    open_month = {"area": str(district.east.id), "month": datetime.now().strftime("%Y-%m")}
+    assert_problem(await client.post(url, json=open_month, headers=supervisor), 422, "/month")
+    assert_problem(await client.post(url, json=body | {"area": str(district.east_a.id)}, headers=supervisor), 422,
+                   "/area")
+    assert_problem(await client.post(url, json=body | {"area": str(district.west.id)}, headers=supervisor), 422,
+                   "/area")
+    worker = await headers_for(settings, await make_user("worker", district.east_a))
+    assert_problem(await client.post(url, json=body, headers=worker), 403)
+    fresh = (await client.get("/api/v1/reports/needs", params={"area": str(district.east_a.id), "month": "2025-03"},
+                              headers=supervisor)).json()
+    assert fresh["approval"] is None and fresh["totals"]["raised"] == 2

@@ -78,6 +78,8 @@ ACTIONS: dict[str, Action] = {a.name: a for a in (
     _action("provider.manage", ("admin",), "新增服务机构并设定其服务区域"),
     _action("offer.manage", ("admin", "provider"), "维护供给清单：服务项目、每月名额、免费或收费、联系方式（服务机构只改本机构）"),
     _action("report.needs", ("admin", "bureau", "supervisor"), "查看和导出辖区内需求的月度统计（按区域、服务类别、服务机构）"),
+    _action("report.approve", ("admin", "bureau", "supervisor"),
+            "月度结账：乡镇（街道）审核并冻结需求统计（督导），区（县）再审核（民政局）"),
     _action("visit_plan.overdue", ("admin", "bureau", "supervisor"), "按社区（村）和社工统计逾期未探访的对象"),
 )}
 

@@ -105,6 +105,8 @@ def _table() -> list[Operation]:
         op("GET", f"{API}/providers/{{id}}/offers", providers.read_offers, "provider.read"),
         op("PUT", f"{API}/providers/{{id}}/offers", providers.replace_offers, "offer.manage"),
         op("GET", f"{API}/reports/needs", reports.needs_report, "report.needs"),
+        op("POST", f"{API}/reports/needs/approvals", reports.approve_month, "report.approve"),
+        op("GET", f"{API}/dispatch-board", reports.dispatch_board, "report.needs"),
     ]
 
 

@@ -55,16 +55,7 @@ HOUSEHOLD = {"id": UUID, "community": UUID, "address": TEXT, "head": TEXT, "phon
              "location": _nullable(LOCATION), "situation": {"type": "object"}, "situation_observed_at": OBSERVED,
              "created_at": TIME}
 FLAG_KINDS = ["far_from_household", "outside_visit_time", "reused"]
-NEED = {"id": UUID, "household": _nullable(UUID), "head": _nullable(TEXT), "address": _nullable(TEXT),
-        "community": UUID, "community_name": _nullable(TEXT), "member": _nullable(TEXT), "item": TEXT,
-        "item_name": _nullable(TEXT), "category": _nullable(TEXT), "urgency": {"enum": list(URGENCIES)},
-        "description": _nullable(TEXT), "status": {"enum": list(NEED_STATUSES)}, "version": {"type": "integer",
-                                                                                             "minimum": 1},
-        "overdue": {"type": "boolean"}, "consent": {"type": "boolean"}, "contact": _nullable(TEXT),
-        "submission": _nullable(UUID), "raised_by": _nullable(UUID), "raised_at": TIME, "due_at": TIME,
-        "provider": _nullable(UUID), "provider_name": _nullable(TEXT),
-        **{f"{name}_at": _nullable(TIME) for name in ("dispatched", "accepted", "started", "done", "closed")},
-        "rating": _nullable({"type": "integer", "minimum": 1, "maximum": 5})}
+
 
 COMPONENTS: dict[str, dict] = {
     "Problem": _record("问题详情 (RFC 9457)", {
@@ -152,41 +143,6 @@ COMPONENTS: dict[str, dict] = {
             "status": {"enum": list(NEED_STATUSES)}, "provider": _nullable(UUID), "provider_name": _nullable(TEXT),
             "at": TIME, "reason": _nullable(TEXT), "rating": _nullable({"type": "integer", "minimum": 1,
                                                                         "maximum": 5})}))}),
-    "Need": _record("需求（服务机构看到的：无户编号、住址，姓名打码，仅有住户同意提供的联系方式）", NEED),
-    "NeedPage": _page("需求清单", "Need"),
-    "NeedDetail": _record("需求及其每一步操作和服务照片", NEED | {
-        "events": {"type": "array", "items": _record("需求的一步操作", {
-            "action": TEXT, "from_status": _nullable({"enum": list(NEED_STATUSES)}),
-            "to_status": {"enum": list(NEED_STATUSES)}, "actor": _nullable(UUID), "actor_name": TEXT,
-            "provider": _nullable(UUID), "at": TIME, "reason": _nullable(TEXT), "detail": {"type": "object"}})},
-        "proofs": {"type": "array", "items": SHA256}}),
-    "Provider": _record("服务机构", {
-        "id": UUID, "name": TEXT, "areas": {"type": "array", "items": UUID},
-        "users": {"type": "array", "items": _record("服务机构的账号", {
-            "id": UUID, "username": TEXT, "display_name": TEXT, "is_active": {"type": "boolean"}})},
-        "created_at": TIME}),
-    "ProviderPage": _page("服务机构列表", "Provider"),
-    "Offer": _record("供给清单的一项", {
-        "item": TEXT, "item_name": _nullable(TEXT), "monthly_capacity": COUNT, "taken_this_month": COUNT,
-        "free": {"type": "boolean"}, "price": _nullable(TEXT), "contact": TEXT, "updated_at": TIME}),
-    "OfferPage": _page("供给清单", "Offer"),
-    "NeedsReport": _record("需求月度统计", {
-        "area": _nullable(UUID), "month": TEXT, "totals": ref("NeedsFigures"),
-        **{group: {"type": "array", "items": {"allOf": [ref("NeedsFigures")], "type": "object", "properties": {
-            "key": _nullable(TEXT), "name": _nullable(TEXT)}, "required": ["key", "name"]}}
-           for group in ("by_area", "by_category", "by_provider")}}),
-    "NeedsFigures": _record("需求的统计数字", {
-        **{m: COUNT for m in ("raised", "dispatched", "accepted", "done", "overdue")},
-        **{m: _nullable({"type": "number", "minimum": 0}) for m in ("median_days_to_accept", "median_days_to_done")}},
-        open_ended=True),
-    "Matches": _record("为需求排序的服务机构", {"need": UUID, "next_cursor": {"type": "null"}, "items": {
-        "type": "array", "items": _record("一家匹配的服务机构", {
-            "provider": UUID, "provider_name": TEXT, "score": {"type": "number", "minimum": 0, "maximum": 1},
-            "capacity_left": {"type": "integer", "minimum": 1}, "free": {"type": "boolean"}, "price": _nullable(TEXT),
-            "contact": TEXT, "reasons": {"type": "array", "items": TEXT, "minItems": 1},
-            "acceptance_rate": _nullable({"type": "number", "minimum": 0, "maximum": 1}),
-            "median_days_to_done": _nullable({"type": "number", "minimum": 0}),
-            "mean_rating": _nullable({"type": "number", "minimum": 1, "maximum": 5})})}}),
     "HouseholdChange": _record("户档案的变更", {
         "id": UUID, "at": TIME, "kind": {"enum": ["applied", "kept", "reverted", "resolved", "corrected"]},
         "pointer": {"type": "string", "pattern": "^/"}, "member": _nullable(UUID), "old_value": {}, "new_value": {},
@@ -297,3 +253,9 @@ def path(name: str, description: str, schema: dict) -> dict:
 CURSOR = query("cursor", "上一页回复中的 next_cursor，取下一页；不给或留空为第一页", CURSOR_TEXT, empty_is_absent=True)
 IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False,
                  "description": "已有内容的 ETag；匹配则答 304，不再发送内容", "schema": {"type": "string"}}
+
+
+# The needs list's shapes live beside these (this module would outgrow one sitting); they use its pieces above.
+from server.http.schemas_needs import COMPONENTS as _NEEDS  # noqa: E402
+
+COMPONENTS.update(_NEEDS)

@@ -3,9 +3,9 @@ them "models.X"). The schema itself is built only by the migrations in migration
 
 from server.models.households import (Household, HouseholdChange, HouseholdConflict, HouseholdDeparture, LedgerEntry,
                                       Member)
-from server.models.needs import Need, NeedAttachment, NeedEvent, ProviderArea, ProviderOffer
+from server.models.needs import Need, NeedAttachment, NeedEvent, NeedsMonth, ProviderArea, ProviderOffer
 from server.models.intake import Attachment, PhotoHolder, Review, Submission, SubmissionAttachment, Visit
 from server.models.people import LEVELS, ROLES, AccessToken, Area, AuditEvent, LoginFailure, Provider, User, UserArea
 from server.models.surveys import CatalogueCategory, CatalogueItem, Form, FormVersion
 
-__all__ = ["LEVELS", "ROLES", "Area", "Provider", "User", "UserArea", "AccessToken", "LoginFailure", "AuditEvent", "Form", "FormVersion", "CatalogueCategory", "CatalogueItem", "Household", "Member", "HouseholdChange", "HouseholdConflict", "HouseholdDeparture", "LedgerEntry", "Attachment", "PhotoHolder", "Visit", "Submission", "SubmissionAttachment", "Review", "Need", "NeedEvent", "NeedAttachment", "ProviderArea", "ProviderOffer"]
+__all__ = ["LEVELS", "ROLES", "Area", "Provider", "User", "UserArea", "AccessToken", "LoginFailure", "AuditEvent", "Form", "FormVersion", "CatalogueCategory", "CatalogueItem", "Household", "Member", "HouseholdChange", "HouseholdConflict", "HouseholdDeparture", "LedgerEntry", "Attachment", "PhotoHolder", "Visit", "Submission", "SubmissionAttachment", "Review", "Need", "NeedEvent", "NeedAttachment", "ProviderArea", "ProviderOffer", "NeedsMonth"]

@@ -116,3 +116,24 @@ class ProviderOffer(Model):
     class Meta:
         table = "provider_offer"
         unique_together = (("provider", "item"),)
+
+
+class NeedsMonth(Model):
+    """A township's month of needs, closed: its report frozen when the township approved it, then approved by the
+    county (the bureau). Once closed, the month's report is this copy, whatever changes later."""
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    area = fields.ForeignKeyField("models.Area", related_name="needs_months", on_delete=fields.RESTRICT)
+    month = fields.CharField(max_length=7)
+    report = fields.JSONField()
+    state = fields.CharField(max_length=32)  # township_approved → county_approved
+    township_by = fields.ForeignKeyField("models.User", null=True, related_name="months_closed",
+                                         on_delete=fields.SET_NULL)
+    township_at = fields.DatetimeField()
+    county_by = fields.ForeignKeyField("models.User", null=True, related_name="months_approved",
+                                       on_delete=fields.SET_NULL)
+    county_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "needs_month"
+        unique_together = (("area", "month"),)

@@ -115,9 +115,8 @@ async def _named(group: str, found: dict) -> list[dict]:
     return sorted(rows, key=lambda r: (r["key"] is None, r["name"] or "", r["key"] or ""))
 
 
-async def needs_workbook(caller: Caller, settings: Settings, area: str | None, month: str) -> str:
+async def needs_workbook(report: dict, caller: Caller, area: str | None, month: str) -> str:
     """The report as an XLSX file (its path; the caller streams and removes it); audited as `needs_report.exported`."""
-    report = await needs_report(caller, settings, area, month)
     fd, path = tempfile.mkstemp(prefix="doorstep-needs-", suffix=".xlsx")
     os.close(fd)
     book = None
