@@ -75,3 +75,9 @@ async def test_the_ledgers_benchmark_measures_an_export_and_the_pages(settings, 
     assert figures["lines"] == 16 and figures["export"]["bytes"] > 0 and figures["export"]["baseline"] > 0
     assert set(figures["memory"]) == {"community", "township"} and all(figures["memory"].values())
     assert set(figures["p95"]) == {"ledger page", "due list", "overdue counts"} and all(figures["p95"].values())
+
+
+async def test_the_needs_benchmark_measures_the_report_against_a_hand_written_group_by(settings, clean_database):
+    figures = await load("needs").bench_needs(settings, needs=300)
+    assert figures["needs"] == 300 and figures["month"] > 0
+    assert figures["report"] > 0 and figures["counts"] > 0 and figures["floor"] > 0

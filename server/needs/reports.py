@@ -1,7 +1,7 @@
 """The needs report of an area and a month (月调度, 季督导): needs raised in the month, how many were dispatched,
 accepted, done and are overdue, and the median days to accept (from dispatch) and to done (from raising); by the
 areas one level below, by category and by provider. Computed in the database, GROUP BY and window functions, the same
-statements on SQLite and PostgreSQL: a county's month is a million rows, never loaded into Python.
+three statements on SQLite and PostgreSQL: a county's year is a million needs, never loaded into Python.
 
 `dispatched`, `accepted` and `done` count the needs that reached that step and are there still or beyond (a declined
 need is back to raised, and counts again once dispatched anew); `overdue` counts those open past their due date at the
@@ -46,42 +46,71 @@ async def needs_report(caller: Caller, settings: Settings, area: str | None, mon
         where, child = (await scope_of(caller)).where("a", params), "township_id"
     cut = len(params) + 1
     params.append(_at(min(end, stamp)))
-    groups = {"by_area": f"a.{child}", "by_category": "n.category", "by_provider": "n.provider_id"}
     reply: dict = {"area": area, "month": month}
-    # One group of every row: a constant would be a column number or an error in GROUP BY on PostgreSQL.
-    totals = await _grouped("(n.id IS NOT NULL)", where, params, cut)
-    reply["totals"] = next(iter(totals.values()), _empty())
-    for name, key in groups.items():
-        reply[name] = await _named(name, await _grouped(key, where, params, cut))
+    reply.update(await _figures(f"a.{child}", where, params, cut))
+    for name in GROUPS:
+        reply[name] = await _named(name, reply[name])
     return reply
 
 
-async def _grouped(key: str, where: str, params: list, cut: int) -> dict:
-    """key → metrics: one GROUP BY for the counts, one windowed statement per median."""
-    base = (f"FROM need n JOIN household h ON h.id = n.household_id JOIN area a ON a.id = h.community_id "
-            f"WHERE n.raised_at >= $1 AND n.raised_at < $2 AND {where}")
-    open_list = ", ".join(f"'{s}'" for s in OPEN)
-    rows = await sql.fetch(f"""
-        SELECT {key} AS k, COUNT(*) AS raised, COUNT(n.dispatched_at) AS dispatched, COUNT(n.accepted_at) AS accepted,
-               COUNT(n.done_at) AS done,
-               SUM(CASE WHEN n.status IN ({open_list}) AND n.due_at < ${cut} THEN 1 ELSE 0 END) AS overdue
-        {base} GROUP BY {key}""", params)
-    found = {_key(r["k"]): {m: int(r[m] or 0) for m in METRICS[:5]} for r in rows}
+GROUPS = ("by_area", "by_category", "by_provider")
+
+
+async def _figures(area_key: str, where: str, params: list, cut: int) -> dict:
+    """The totals and the figures by area, category and provider, in three statements over the month's needs.
+
+    The counts are one GROUP BY over (area, category, provider), whose few rows add up to each grouping (counts add
+    up; the needs are never loaded). A median does not add up: one statement ranks every need's days within its
+    area, its category, its provider and the whole (four window functions over one scan), and returns only the one
+    or two middle rows of each, which are averaged here."""
+    found = await counts(area_key, where, params, cut)
+    base, keys = _base(where), _keys(area_key)
     for metric, later, earlier in (("median_days_to_accept", "accepted_at", "dispatched_at"),
                                    ("median_days_to_done", "done_at", "raised_at")):
-        days = _days(f"n.{later}", f"n.{earlier}")
-        medians = await sql.fetch(f"""
-            WITH d AS (SELECT {key} AS k, {days} AS days {base} AND n.{later} IS NOT NULL
-                       AND n.{earlier} IS NOT NULL),
-                 r AS (SELECT k, days, ROW_NUMBER() OVER (PARTITION BY k ORDER BY days) AS rn,
-                              COUNT(*) OVER (PARTITION BY k) AS cnt FROM d)
-            SELECT k, AVG(days) AS median FROM r WHERE rn IN ((cnt + 1) / 2, (cnt + 2) / 2) GROUP BY k""", params[:cut - 1])
-        for row in medians:
-            found.setdefault(_key(row["k"]), _empty())[metric] = round(float(row["median"]), 1)
-    for metrics in found.values():
-        for metric in METRICS[5:]:
-            metrics.setdefault(metric, None)
+        ranked = ", ".join(f"ROW_NUMBER() OVER ({p} ORDER BY days) AS r{k}, COUNT(*) OVER ({p}) AS n{k}" for k, p in (
+            ("a", "PARTITION BY ka"), ("c", "PARTITION BY kc"), ("p", "PARTITION BY kp"), ("t", "")))
+        middle = " OR ".join(f"r{k} IN ((n{k} + 1) / 2, (n{k} + 2) / 2)" for k in "acpt")
+        middles = await sql.fetch(f"""
+            WITH d AS (SELECT {keys}, {_days(f"n.{later}", f"n.{earlier}")} AS days {base}
+                       AND n.{later} IS NOT NULL AND n.{earlier} IS NOT NULL),
+                 r AS (SELECT ka, kc, kp, days, {ranked} FROM d)
+            SELECT * FROM r WHERE {middle}""", params[:cut - 1])
+        picked: dict = {}
+        for row in middles:
+            for name, k, key in (("totals", "t", None), *zip(GROUPS, "acp", (row["ka"], row["kc"], row["kp"]))):
+                if row[f"r{k}"] in ((row[f"n{k}"] + 1) // 2, (row[f"n{k}"] + 2) // 2):
+                    picked.setdefault((name, _key(key)), []).append(float(row["days"]))
+        for (name, key), days in picked.items():
+            found[name].setdefault(key, _empty())[metric] = round(sum(days) / len(days), 1)
+    found["totals"] = found["totals"][None]
     return found
+
+
+async def counts(area_key: str, where: str, params: list, cut: int) -> dict:
+    """Every count of every grouping: one GROUP BY over (area, category, provider), its few rows added up."""
+    base, keys = _base(where), _keys(area_key)
+    open_list = ", ".join(f"'{s}'" for s in OPEN)
+    rows = await sql.fetch(f"""
+        SELECT {keys}, COUNT(*) AS raised, COUNT(n.dispatched_at) AS dispatched, COUNT(n.accepted_at) AS accepted,
+               COUNT(n.done_at) AS done,
+               SUM(CASE WHEN n.status IN ({open_list}) AND n.due_at < ${cut} THEN 1 ELSE 0 END) AS overdue
+        {base} GROUP BY {area_key}, n.category, n.provider_id""", params)
+    found: dict = {"totals": {None: _empty()}} | {name: {} for name in GROUPS}
+    for row in rows:
+        for name, key in (("totals", None), *zip(GROUPS, (row["ka"], row["kc"], row["kp"]))):
+            figures = found[name].setdefault(_key(key), _empty())
+            for metric in METRICS[:5]:
+                figures[metric] += int(row[metric] or 0)
+    return found
+
+
+def _base(where: str) -> str:
+    return (f"FROM need n JOIN household h ON h.id = n.household_id JOIN area a ON a.id = h.community_id "
+            f"WHERE n.raised_at >= $1 AND n.raised_at < $2 AND {where}")
+
+
+def _keys(area_key: str) -> str:
+    return f"{area_key} AS ka, n.category AS kc, n.provider_id AS kp"
 
 
 def _at(value: datetime):
