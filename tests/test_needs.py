@@ -151,3 +151,14 @@ async def test_the_list_filters_by_area_status_category_and_month(client, settin
         assert_problem(await client.get("/api/v1/needs", params={name: value}, headers=supervisor), 422, f"/{name}")
     first = await client.get("/api/v1/needs", params={"status": "raised"}, headers=supervisor)
     assert first.json()["next_cursor"] is None
+
+
+async def test_consent_without_a_contact_to_share_is_refused(client, settings):
+    field = await make_field(client, settings)
+    await load_catalogue(forms.catalogue())
+    field.household.phone = None
+    await field.household.save()
+    body = {"household": str(field.household.id), "item": "elderly.meal_shopping", "consent": True}
+    assert_problem(await client.post("/api/v1/needs", json=body, headers=field.headers), 422, "/contact")
+    response = await client.post("/api/v1/needs", json=body | {"contact": "女儿 13907301234"}, headers=field.headers)
+    assert response.status_code == 201 and response.json()["contact"] == "女儿 13907301234"

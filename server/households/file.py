@@ -107,10 +107,13 @@ def _visit_as_api(visit: Visit, submissions: list[dict]) -> dict:
 async def _needs(hid: uuid.UUID) -> list[dict]:
     """Every need of the household, newest first, with the catalogue's names, the visit that raised it (none for one
     entered at the station) and its outcome: null until someone acted on it, then its state, provider, the last
-    action's time and reason, and the household's rating. Three queries whatever their number."""
-    needs = await Need.filter(household_id=hid).select_related("submission")
+    action's time and reason, and the household's rating. Five queries whatever their number."""
+    needs = await Need.filter(household_id=hid)
     if not needs:
         return []
+    # Only the visit of each submission: its answers are not read again.
+    visit_of = dict(await Submission.filter(id__in={n.submission_id for n in needs if n.submission_id}).values_list(
+        "id", "visit_id"))
     names = dict(await CatalogueItem.filter(code__in={n.item for n in needs}).values_list("code", "name"))
     providers = dict(await Provider.filter(id__in={n.provider_id for n in needs if n.provider_id}).values_list(
         "id", "name"))
@@ -123,7 +126,7 @@ async def _needs(hid: uuid.UUID) -> list[dict]:
         "id": str(n.id), "item": n.item, "item_name": names.get(n.item), "urgency": n.urgency,
         "description": n.description, "member": n.member, "pointer": n.pointer,
         "submission": str(n.submission_id) if n.submission_id else None,
-        "visit": str(n.submission.visit_id) if n.submission_id else None,
+        "visit": str(visit_of[n.submission_id]) if n.submission_id else None,
         "raised_at": n.raised_at.isoformat(), "due_at": n.due_at.isoformat(), "status": n.status,
         "outcome": None if n.id not in last else {
             "status": n.status, "provider": str(n.provider_id) if n.provider_id else None,

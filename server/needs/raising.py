@@ -125,6 +125,8 @@ async def enter_need(caller: Caller, body: dict) -> Need:
     stamp = now()
     consent = bool(body.get("consent"))
     contact = body.get("contact") or (household.phone if consent else None)
+    if consent and not contact:
+        raise invalid("/contact", "该户没有登记电话，请填写住户同意提供给服务机构的联系方式")
     need = Need(id=uuid.uuid4(), household_id=household.id, member=member, item=item.code,
                 category=item.category_id, urgency=urgency, description=body.get("description"),
                 raised_by_id=caller.id, raised_at=stamp, due_at=due_at(stamp, urgency, item), consent=consent,
