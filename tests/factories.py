@@ -213,3 +213,32 @@ def id_number(born: str, serial: str, region: str = "430102") -> str:
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
     body = region + born + serial
     return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights)) % 11]
+
+
+# --- Needs and providers -------------------------------------------------------------------------------------------
+
+async def make_provider(*areas: Area, name: str = "阳光助老服务中心", offers: dict[str, int] | None = None) -> Provider:
+    """A provider serving the areas, offering each item of `offers` (code → monthly capacity) for free."""
+    from server.models import ProviderArea, ProviderOffer
+
+    provider = await Provider.create(name=name)
+    await ProviderArea.bulk_create([ProviderArea(provider=provider, area=a) for a in areas])
+    await ProviderOffer.bulk_create([ProviderOffer(provider=provider, item=item, monthly_capacity=capacity, free=True,
+                                                   contact="0730-8221234", updated_at=now())
+                                     for item, capacity in (offers or {}).items()])
+    return provider
+
+
+async def make_need(household: Household, status: str = "raised", *, item: str = "elderly.meal_shopping",
+                    provider: Provider | None = None, consent: bool = True, overdue: bool = False, **fields):
+    """A need made directly in the given state (the lifecycle has tests of its own)."""
+    from server.models import Need
+
+    stamp = now()
+    due = stamp - timedelta(days=1) if overdue else stamp + timedelta(days=7)
+    reached = {s: stamp for s in ("dispatched", "accepted", "started", "done")[:(
+        "raised", "dispatched", "accepted", "in_service", "done", "evaluated").index(status)]}
+    return await Need.create(household=household, item=item, category=item.split(".")[0], raised_at=stamp,
+                             due_at=due, status=status, consent=consent, contact="13807312456" if consent else None,
+                             provider=provider, updated_at=stamp, **{f"{k}_at": v for k, v in reached.items()},
+                             **fields)

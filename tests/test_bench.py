@@ -83,3 +83,9 @@ async def test_the_area_export_benchmark_measures_the_export_zip_0_and_memory(se
     assert figures["large"]["households"] == 4 and figures["large"]["photos"] == 8
     assert figures["large"]["size"] > figures["zip0"]["size"] > 8 * 20 * 1024
     assert figures["stream"]["size"] > 0 and figures["small"]["rss_peak"] > figures["small"]["rss_before"] > 0
+
+
+async def test_the_needs_benchmark_measures_the_report_against_a_hand_written_group_by(settings, clean_database):
+    figures = await load("needs").bench_needs(settings, needs=300)
+    assert figures["needs"] == 300 and figures["month"] > 0
+    assert figures["report"] > 0 and figures["counts"] > 0 and figures["floor"] > 0

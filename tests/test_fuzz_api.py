@@ -29,12 +29,12 @@ from schemathesis.specs.openapi.definitions import OPENAPI_31_VALIDATOR
 
 import forms
 from factories import (PASSWORD, headers_for, home_visit, jpeg, make_district, make_form_version, make_household,
-                       make_user, sha256_of, submission_body, upload)
+                       make_need, make_provider, make_user, sha256_of, submission_body, upload)
 from server.core import permissions
 from server.http import openapi
 from server.http.routing import OPERATIONS
 from server.core.clock import now
-from server.models import ROLES, ExportJob, Form, HouseholdConflict, User
+from server.models import ROLES, ExportJob, Form, HouseholdConflict, ProviderArea, ProviderOffer, User
 from server.people.auth import issue_token
 from server.surveys.catalogue import load_catalogue
 
@@ -102,6 +102,10 @@ class World:
     submissions: list[str]
     conflict: str
     exports: dict[str, str] = field(default_factory=dict)  # state → the id of an export in that state
+    needs: dict[str, str] = field(default_factory=dict)  # state → a need in it
+    provider: str = ""
+    other_provider: str = ""  # another, serving the household's community
+    proof: str = ""  # a photo the provider's user sent
     ids: dict[str, list] = field(default_factory=dict)
     duplicate: str = ""  # a second file of east_a, to merge into `household`
     merge: str = ""  # a merge of two other files of east_a
@@ -157,6 +161,19 @@ async def make_world(app, client, settings) -> World:
                                  headers=await headers_for(settings, users["supervisor"]))
     assert response.status_code == 201, response.text
     world.merge = response.json()["id"]
+    await ProviderArea.create(provider_id=users["provider"].provider_id, area=district.east)
+    await ProviderOffer.create(provider_id=users["provider"].provider_id, item="elderly.meal_shopping",
+                               monthly_capacity=100, free=True, contact="0730-8221234", updated_at=household.created_at)
+    world.provider = str(users["provider"].provider_id)
+    world.other_provider = str((await make_provider(district.east_a, name="凌云志愿服务队",
+                                                    offers={"elderly.meal_shopping": 5})).id)
+    for status in ("raised", "dispatched", "accepted", "in_service", "done"):
+        need = await make_need(household, status, provider=None if status == "raised" else users["provider"].provider,
+                               overdue=status == "dispatched")
+        world.needs[status] = str(need.id)
+    proof = jpeg()
+    assert (await upload(client, await headers_for(settings, users["provider"]), proof)).status_code == 201
+    world.proof = sha256_of(proof)
     world.ids = {
         "areas": list(areas.values()), "communities": [areas["east_a"], areas["east_b"]],
         "users": [str(colleague.id), str(users["provider"].id)],
@@ -164,6 +181,7 @@ async def make_world(app, client, settings) -> World:
         "submissions": submissions, "conflicts": [world.conflict], "photos": [sha],
         "exports": list(world.exports.values()),
         "slugs": ["home_visit", "east_visit"], "versions": [1], "usernames": [users["worker"].username],
+        "needs": list(world.needs.values()), "providers": [world.provider, world.other_provider], "items": ["elderly.meal_shopping"],
     }
     return world
 
@@ -221,6 +239,14 @@ def config(world: World) -> schemathesis.Config:
             {"include-path-regex": "^/api/v1/login-throttles", "parameters": bind({"query.username": "usernames"})},
             {"include-path-regex": "^/api/v1/(ledgers|visit-plans)", "parameters": bind({"query.area": "areas"})},
             {"include-path-regex": "^/api/v1/exports", "parameters": bind({"path.id": "exports", "body.area": "areas"})},
+            {"include-path-regex": "^/api/v1/needs", "parameters": bind({
+                "path.id": "needs", "query.area": "areas", "body.household": "households", "body.provider": "providers",
+                "body.item": "items", "body.attachments[*]": "photos"})},
+            {"include-path-regex": "^/api/v1/providers",
+             "parameters": bind({"path.id": "providers", "body.areas[*]": "areas", "body.offers[*].item": "items"})},
+            {"include-path-regex": "^/api/v1/catalogue", "parameters": bind({"path.code": "items"})},
+            {"include-path-regex": "^/api/v1/(reports|dispatch-board)",
+             "parameters": bind({"query.area": "areas", "body.area": "areas"})},
         ],
     })
 
@@ -330,6 +356,49 @@ KNOWN_GOOD = {
     ("GET", "/api/v1/exports/{id}/file"): lambda w: (
         "bureau", {"path_parameters": {"id": w.exports["done"]}, "headers": {"Range": "bytes=0-99"}}, 206),
     ("GET", "/api/v1/visit-plans/overdue"): lambda w: ("supervisor", {"query": {"area": w.areas["east"]}}, 200),
+    ("POST", "/api/v1/catalogue/items"): lambda w: ("admin", {"body": {
+        "code": "elderly.foot_care", "name": "足部护理", "category": "elderly", "days": {"normal": 20}}}, 201),
+    ("PATCH", "/api/v1/catalogue/items/{code}"): lambda w: ("admin", {
+        "path_parameters": {"code": "elderly.cleaning"}, "body": {"name": "家庭助洁", "days": {"urgent": 1}}}, 200),
+    ("GET", "/api/v1/needs"): lambda w: ("supervisor", {"query": {"area": w.areas["east"], "month": "2025-03"}}, 200),
+    ("POST", "/api/v1/needs"): lambda w: ("worker", {"body": {
+        "household": w.household, "item": "elderly.meal_shopping", "urgency": "high", "consent": True}}, 201),
+    ("GET", "/api/v1/needs/{id}"): lambda w: ("provider", {"path_parameters": {"id": w.needs["accepted"]}}, 200),
+    ("GET", "/api/v1/needs/{id}/matches"): lambda w: (
+        "supervisor", {"path_parameters": {"id": w.needs["raised"]}}, 200),
+    ("POST", "/api/v1/needs/{id}/consent"): lambda w: (
+        "worker", {"path_parameters": {"id": w.needs["raised"]}, "body": {"consent": True, "contact": "13907301234"}},
+        200),
+    ("POST", "/api/v1/needs/{id}/dispatch"): lambda w: (
+        "supervisor", {"path_parameters": {"id": w.needs["raised"]}, "body": {"provider": w.provider}}, 200),
+    ("POST", "/api/v1/needs/{id}/reassign"): lambda w: (
+        "admin", {"path_parameters": {"id": w.needs["dispatched"]}, "body": {"provider": w.other_provider,
+                                                                             "reason": "逾期"}}, 200),
+    ("POST", "/api/v1/needs/{id}/accept"): lambda w: ("provider", {"path_parameters": {"id": w.needs["dispatched"]}},
+                                                      200),
+    ("POST", "/api/v1/needs/{id}/decline"): lambda w: (
+        "provider", {"path_parameters": {"id": w.needs["dispatched"]}, "body": {"reason": "人手不足"}}, 200),
+    ("POST", "/api/v1/needs/{id}/start"): lambda w: ("provider", {"path_parameters": {"id": w.needs["accepted"]}}, 200),
+    ("POST", "/api/v1/needs/{id}/complete"): lambda w: ("provider", {
+        "path_parameters": {"id": w.needs["in_service"]},
+        "body": {"note": "已送餐", "attachments": [w.proof], "confirmation": {"by": "张秀英", "how": "in_person"}}}, 200),
+    ("POST", "/api/v1/needs/{id}/evaluate"): lambda w: (
+        "worker", {"path_parameters": {"id": w.needs["done"]}, "body": {"rating": 4, "comment": "及时"}}, 200),
+    ("POST", "/api/v1/needs/{id}/close"): lambda w: (
+        "supervisor", {"path_parameters": {"id": w.needs["accepted"]}, "body": {"reason": "住户已搬离"}}, 200),
+    ("GET", "/api/v1/reports/needs"): lambda w: (
+        "bureau", {"query": {"area": w.areas["county"], "month": "2025-03"}}, 200),
+    ("POST", "/api/v1/reports/needs/approvals"): lambda w: (
+        "supervisor", {"body": {"area": w.areas["east"], "month": "2025-03"}}, 201),
+    ("GET", "/api/v1/dispatch-board"): lambda w: ("supervisor", {"query": {"area": w.areas["east"]}}, 200),
+    ("GET", "/api/v1/providers"): lambda w: ("supervisor", {}, 200),
+    ("POST", "/api/v1/providers"): lambda w: ("admin", {"body": {"name": "凌云志愿服务队", "areas": [w.areas["east_a"]]}},
+                                              201),
+    ("GET", "/api/v1/providers/{id}/offers"): lambda w: ("worker", {"path_parameters": {"id": w.provider}}, 200),
+    ("PUT", "/api/v1/providers/{id}/offers"): lambda w: ("provider", {
+        "path_parameters": {"id": w.provider}, "body": {"offers": [
+            {"item": "elderly.meal_shopping", "monthly_capacity": 30, "free": False, "price": "每次 10 元",
+             "contact": "0730-8221234"}]}}, 200),
 }
 # The ones that answer a second way worth checking: a copy the client already has.
 NOT_MODIFIED = {

@@ -14,7 +14,7 @@ from server.http.routing import OPERATIONS, PUBLIC
 ROOT = Path(__file__).resolve().parent.parent
 # Values for the path parameters: well-formed, naming nothing that exists.
 PARAMS = {"id": str(uuid.uuid4()), "slug": "no_such_form", "version": "1", "sha256": "0" * 64, "format": "csv",
-          "kind": "elderly"}
+          "kind": "elderly", "code": "no.such_item"}
 
 
 def _url(path: str) -> str:

@@ -118,6 +118,21 @@ class ExportNotFound(NotFound):
     default_detail = "该导出不存在，或不在您的管辖范围内。"
 
 
+class NeedNotFound(NotFound):
+    type, title = "need-not-found", "未找到该需求"
+    default_detail = "该需求不存在，或不在您的管辖范围内。"
+
+
+class ProviderNotFound(NotFound):
+    type, title = "provider-not-found", "未找到该服务机构"
+    default_detail = "该服务机构不存在，或您无权查看。"
+
+
+class CatalogueItemNotFound(NotFound):
+    type, title = "catalogue-item-not-found", "未找到该服务项目"
+    default_detail = "服务项目目录中没有该项目。"
+
+
 class MethodNotAllowed(Problem):
     status, type, title = 405, "method-not-allowed", "不支持该请求方法"
     default_detail = "该地址不支持此请求方法。"
@@ -130,6 +145,13 @@ class MethodNotAllowed(Problem):
 class Conflict(Problem):
     status, type, title = 409, "conflict", "与现有数据冲突"
     default_detail = "该操作与现有数据冲突。"
+
+
+class WrongState(Conflict):
+    """An action the need's state (or its version, changed by someone else meanwhile) does not allow."""
+
+    type, title = "wrong-state", "当前状态不允许此操作"
+    default_detail = "该需求的状态已变化，不允许此操作；请刷新后再试。"
 
 
 class IdInUse(Conflict):

@@ -21,7 +21,7 @@ from server.core import sql
 from server.core.caller import Caller
 from server.core.ids import parse_id
 from server.core.problems import NotFound
-from server.models import (LEVELS, Area, ExportJob, Household, HouseholdConflict, LedgerEntry, Submission,
+from server.models import (LEVELS, Area, ExportJob, Household, HouseholdConflict, LedgerEntry, Need, Submission,
                            SubmissionAttachment, UserArea)
 
 M = TypeVar("M", bound=Model)
@@ -109,6 +109,7 @@ AREA_PATH: dict[type[Model], str] = {
     Submission: "household__community__",
     HouseholdConflict: "household__community__",
     LedgerEntry: "household__community__",
+    Need: "household__community__",
     SubmissionAttachment: "submission__household__community__",
 }
 

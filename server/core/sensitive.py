@@ -31,6 +31,14 @@ def mask_id_number(number: Any) -> Any:
     return text[:6] + "*" * (len(text) - 10) + text[-4:]
 
 
+def mask_name(name: Any) -> str | None:
+    """A person's name as a provider sees it: the family name, the rest starred (张秀英 → 张**)."""
+    if not isinstance(name, str) or not name.strip():
+        return None
+    name = name.strip()
+    return name[0] + "*" * max(len(name) - 1, 1)
+
+
 def mask_member(data: dict) -> dict:
     """A member's bound fields with the ID number masked (a copy; the stored dict is left alone)."""
     if data.get(ID_NUMBER_FIELD) is None:

@@ -4,18 +4,17 @@ conflicts awaiting a supervisor.
 
 A worker opens the file on the doorstep, on a cheap phone, and some households have hundreds of visits: the file is
 read from what each visit and submission stored when it arrived (the merged situation and members, each
-submission's review state, photo links, flags and bound needs), never by reading and checking every submission's
+submission's review state, photo links and flags) and from the needs list, never by reading and checking every submission's
 answers again; visits come a page at a time, and a page costs the same number of queries whatever its size.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable
 from datetime import datetime
 
-from server.core import audit, sql
+from server.core import audit
 from server.core.caller import Caller
 from server.core.pagination import paginate
 from server.core.permissions import allows
@@ -23,7 +22,8 @@ from server.core.problems import InvalidInput, invalid
 from server.households import registry
 from server.households.conflicts import conflict_as_api
 from server.households.members import member_as_api
-from server.models import CatalogueItem, Household, HouseholdConflict, Member, Submission, SubmissionAttachment, Visit
+from server.models import (CatalogueItem, Household, HouseholdConflict, Member, Need, NeedEvent, Provider, Submission,
+                           SubmissionAttachment, Visit)
 
 VISITS_PER_PAGE = 20
 
@@ -105,37 +105,40 @@ def _visit_as_api(visit: Visit, submissions: list[dict]) -> dict:
 
 
 async def _needs(hid: uuid.UUID) -> list[dict]:
-    """The needs the household's current submissions raised, newest first, with the catalogue's names.
+    """Every need of the household, newest first, with the catalogue's names, the visit that raised it (none for one
+    entered at the station) and its outcome: null until someone acted on it, then its state, provider, the last
+    action's time and reason, and the household's rating. Five queries whatever their number."""
+    needs = await Need.filter(household_id=hid)
+    if not needs:
+        return []
+    # Only the visit of each submission: its answers are not read again.
+    visit_of = dict(await Submission.filter(id__in={n.submission_id for n in needs if n.submission_id}).values_list(
+        "id", "visit_id"))
+    names = dict(await CatalogueItem.filter(code__in={n.item for n in needs}).values_list("code", "name"))
+    providers = dict(await Provider.filter(id__in={n.provider_id for n in needs if n.provider_id}).values_list(
+        "id", "name"))
+    last: dict[uuid.UUID, NeedEvent] = {}
+    for event in await NeedEvent.filter(need_id__in=[n.id for n in needs]).exclude(
+            action__in=("raise", "consent")).order_by("at", "id"):
+        last[event.need_id] = event
+    needs.sort(key=lambda n: (n.raised_at, str(n.submission_id), -_position(n.pointer)), reverse=True)
+    return [{
+        "id": str(n.id), "item": n.item, "item_name": names.get(n.item), "urgency": n.urgency,
+        "description": n.description, "member": n.member, "pointer": n.pointer,
+        "submission": str(n.submission_id) if n.submission_id else None,
+        "visit": str(visit_of[n.submission_id]) if n.submission_id else None,
+        "raised_at": n.raised_at.isoformat(), "due_at": n.due_at.isoformat(), "status": n.status,
+        "outcome": None if n.id not in last else {
+            "status": n.status, "provider": str(n.provider_id) if n.provider_id else None,
+            "provider_name": providers.get(n.provider_id), "at": last[n.id].at.isoformat(),
+            "reason": last[n.id].reason, "rating": n.rating},
+    } for n in needs]
 
-    Each submission stored the needs its answers bound; only that part of its stored changes is read (the ORM would
-    read the whole of each). What became of a need is the needs list's to say: until it is built, `outcome` is null.
-    """
-    conn = sql.connection()
-    if sql.is_postgres(conn):
-        needs, non_empty = "s.changes -> 'needs'", "jsonb_array_length(s.changes -> 'needs') > 0"
-    else:
-        needs, non_empty = "json_extract(s.changes, '$.needs')", "json_array_length(s.changes, '$.needs') > 0"
-    rows = await sql.fetch(f"""
-        SELECT s.id, s.visit_id, s.observed_at, {needs} AS needs FROM submission s
-        WHERE s.household_id = $1 AND s.review_state <> 'replaced' AND {non_empty}
-        ORDER BY s.observed_at DESC, s.id DESC""", [str(hid)], conn)
-    raised = []
-    for row in rows:
-        found = json.loads(row["needs"]) if isinstance(row["needs"], str) else row["needs"]
-        for need in found:
-            raised.append({"item": need.get("item"), "urgency": need.get("urgency"),
-                           "description": need.get("description"), "member": need.get("member"),
-                           "pointer": need.get("pointer"), "submission": str(sql.as_uuid(row["id"])),
-                           "visit": str(sql.as_uuid(row["visit_id"])), "raised_at": _time(row["observed_at"]),
-                           "outcome": None})
-    names = dict(await CatalogueItem.filter(code__in={n["item"] for n in raised}).values_list("code", "name")) \
-        if raised else {}
-    return [need | {"item_name": names.get(need["item"])} for need in raised]
 
-
-def _time(value) -> str | None:
-    """A time read outside a model (text on SQLite), converted as the model's field converts it."""
-    return _iso(Submission._meta.fields_map["observed_at"].to_python_value(value))
+def _position(pointer: str | None) -> int:
+    """A need's row in its submission's list (/needs/3 → 3), so that they come in the order they were answered."""
+    tail = (pointer or "").rsplit("/", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
 
 
 def _iso(value: datetime | None) -> str | None:

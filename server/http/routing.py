@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from server.core import permissions
 from server.http.routes import (areas, attachments, audit, auth, exports, forms, households, ledgers, merges,
-                                operations, submissions, sync, users)
+                                needs, operations, providers, reports, submissions, sync, users)
 
 API = "/api/v1"
 PUBLIC = None  # no token needed, no action checked
@@ -58,6 +58,8 @@ def _table() -> list[Operation]:
         op("GET", f"{API}/audit", audit.list_events, "audit.read"),
         # Forms and the service catalogue
         op("GET", f"{API}/catalogue", forms.get_catalogue, "catalogue.read"),
+        op("POST", f"{API}/catalogue/items", forms.add_catalogue_item, "catalogue.manage"),
+        op("PATCH", f"{API}/catalogue/items/{{code}}", forms.change_catalogue_item, "catalogue.manage"),
         op("GET", f"{API}/forms", forms.list_forms, "form.read"),
         op("POST", f"{API}/forms", forms.create_form, "form.design"),
         op("GET", f"{API}/forms/{{slug}}", forms.get_form, "form.read"),
@@ -103,7 +105,27 @@ def _table() -> list[Operation]:
            "submission.export"),
         op("GET", f"{API}/forms/{{slug}}/submissions.{{format}}", submissions.export_submissions,
            "submission.export"),
+        # Needs, providers and the supply list
+        op("GET", f"{API}/needs", needs.list_needs, "need.read"),
+        op("POST", f"{API}/needs", needs.enter_need, "need.raise"),
+        op("GET", f"{API}/needs/{{id}}", needs.get_need, "need.read"),
+        op("GET", f"{API}/needs/{{id}}/matches", needs.list_matches, "need.dispatch"),
+        *(op("POST", f"{API}/needs/{{id}}/{action}", handler, NEED_ACTIONS[action])
+          for action, handler in needs.ACTIONS.items()),
+        op("GET", f"{API}/providers", providers.list_providers, "provider.read"),
+        op("POST", f"{API}/providers", providers.create_provider, "provider.manage"),
+        op("GET", f"{API}/providers/{{id}}/offers", providers.read_offers, "provider.read"),
+        op("PUT", f"{API}/providers/{{id}}/offers", providers.replace_offers, "offer.manage"),
+        op("GET", f"{API}/reports/needs", reports.needs_report, "report.needs"),
+        op("POST", f"{API}/reports/needs/approvals", reports.approve_month, "report.approve"),
+        op("GET", f"{API}/dispatch-board", reports.dispatch_board, "report.needs"),
     ]
+
+
+# The permission each action of a need's lifecycle needs.
+NEED_ACTIONS = {"consent": "need.raise", "dispatch": "need.dispatch", "reassign": "need.dispatch",
+                "accept": "need.serve", "decline": "need.serve", "start": "need.serve", "complete": "need.serve",
+                "evaluate": "need.evaluate", "close": "need.close"}
 
 
 OPERATIONS: list[Operation] = _table()

@@ -7,6 +7,7 @@ from __future__ import annotations
 from server.core.ids import INT_MAX, SLUG_CHARACTERS, SLUG_LENGTH
 from server.households.ledger_rules import KINDS as LEDGER_KINDS
 from server.models import EXPORT_STATES, LEVELS, ROLES
+from server.models.needs import STATUSES as NEED_STATUSES, URGENCIES
 
 REF = "#/components/schemas/"
 SHA256_PATTERN = "^[0-9a-f]{64}$"
@@ -56,6 +57,7 @@ HOUSEHOLD = {"id": UUID, "community": UUID, "address": TEXT, "head": TEXT, "phon
 DUPLICATES = {"type": "array", "items": ref("PossibleDuplicate")}
 FLAG_KINDS = ["far_from_household", "outside_visit_time", "reused", "calculation_differs", "screening"]
 
+
 COMPONENTS: dict[str, dict] = {
     "Problem": _record("问题详情 (RFC 9457)", {
         "type": {"type": "string", "pattern": "^/problems/[a-z-]+$"},
@@ -89,7 +91,10 @@ COMPONENTS: dict[str, dict] = {
         "detail": {"type": "object"}}),
     "AuditPage": _page("操作日志列表", "AuditEvent"),
     "CatalogueCategory": _record("服务类别", {"code": TEXT, "name": TEXT, "items": {
-        "type": "array", "items": _record("服务项目", {"code": TEXT, "name": TEXT})}}),
+        "type": "array", "items": ref("CatalogueItem")}}),
+    "CatalogueItem": _record("服务项目（停用的也在，标明已停用）", {
+        "code": TEXT, "name": TEXT, "category": TEXT, "retired": {"type": "boolean"},
+        "days": _record("各紧急程度的默认办理天数", {u: {"type": "integer", "minimum": 1} for u in URGENCIES})}),
     "Catalogue": _page("服务项目目录", "CatalogueCategory"),
     "FormSummary": _record("表单", FORM),
     "FormPage": _page("表单列表", "FormSummary"),
@@ -152,9 +157,15 @@ COMPONENTS: dict[str, dict] = {
             "sha256": SHA256, "pointer": TEXT, "taken_at": _nullable(TIME),
             "thumbnail": {"type": "string", "pattern": "^/api/v1/attachments/[0-9a-f]{64}\\?size=thumb$"}})},
         "flags": {"type": "array", "items": ref("Flag")}}, optional=("flags",)),
-    "RaisedNeed": _record("提出的需求", {
-        "item": {}, "item_name": _nullable(TEXT), "urgency": {}, "description": {}, "member": {},
-        "pointer": _nullable(TEXT), "submission": UUID, "visit": UUID, "raised_at": TIME, "outcome": {"type": "null"}}),
+    "RaisedNeed": _record("提出的需求及其结果", {
+        "id": UUID, "item": TEXT, "item_name": _nullable(TEXT), "urgency": {"enum": list(URGENCIES)},
+        "description": _nullable(TEXT), "member": _nullable(TEXT), "pointer": _nullable(TEXT),
+        "submission": _nullable(UUID), "visit": _nullable(UUID), "raised_at": TIME, "due_at": TIME,
+        "status": {"enum": list(NEED_STATUSES)},
+        "outcome": _nullable(_record("需求的结果", {
+            "status": {"enum": list(NEED_STATUSES)}, "provider": _nullable(UUID), "provider_name": _nullable(TEXT),
+            "at": TIME, "reason": _nullable(TEXT), "rating": _nullable({"type": "integer", "minimum": 1,
+                                                                        "maximum": 5})}))}),
     "HouseholdChange": _record("户档案的变更", {
         "id": UUID, "at": TIME,
         "kind": {"enum": ["applied", "kept", "reverted", "resolved", "corrected", "merged", "merge_kept", "unmerged"]},
@@ -278,3 +289,9 @@ def path(name: str, description: str, schema: dict) -> dict:
 CURSOR = query("cursor", "上一页回复中的 next_cursor，取下一页；不给或留空为第一页", CURSOR_TEXT, empty_is_absent=True)
 IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False,
                  "description": "已有内容的 ETag；匹配则答 304，不再发送内容", "schema": {"type": "string"}}
+
+
+# The needs list's shapes live beside these (this module would outgrow one sitting); they use its pieces above.
+from server.http.schemas_needs import COMPONENTS as _NEEDS  # noqa: E402
+
+COMPONENTS.update(_NEEDS)

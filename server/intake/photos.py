@@ -28,7 +28,8 @@ from server.core.clock import now
 from server.core.problems import (AttachmentNotFound, FieldProblem, PhotoRejected, ThumbnailUnavailable, TooLarge,
                                   UnsupportedMediaType, invalid)
 from server.core.scope import visible
-from server.models import Attachment, PhotoHolder, SubmissionAttachment
+from server.needs.reading import visible_needs
+from server.models import Attachment, NeedAttachment, PhotoHolder, SubmissionAttachment
 from server.settings import Settings
 
 SIZES = {"thumb": "thumb", "large": "large"}
@@ -120,7 +121,8 @@ async def recorded(caller: Caller, store: PhotoStore, name: str) -> Attachment:
 
 
 async def _known(caller: Caller, name: str) -> tuple[Attachment, uuid.UUID | None]:
-    """The recorded photo, and the household of a submission using it that the caller may see (None if none)."""
+    """The recorded photo, and the household of a submission or need using it that the caller may see (None if
+    none)."""
     try:
         sha256 = normalize_sha256(name)
     except media_errors.InvalidHash:
@@ -129,7 +131,11 @@ async def _known(caller: Caller, name: str) -> tuple[Attachment, uuid.UUID | Non
     if row is None:
         raise AttachmentNotFound()
     used = (await visible(caller, SubmissionAttachment)).filter(attachment_id=sha256)
-    return row, await used.first().values_list("submission__household_id", flat=True)
+    household_id = await used.first().values_list("submission__household_id", flat=True)
+    if household_id is None:  # a proof that a service was done, of a need the caller may see
+        household_id = await (await visible_needs(caller)).filter(proofs__attachment_id=sha256).first().values_list(
+            "household_id", flat=True)
+    return row, household_id
 
 
 @dataclass
@@ -168,7 +174,7 @@ ORPHAN_PAGE = 500
 
 async def orphans(store: PhotoStore, older_than_hours: int, cursor: str | None = None,
                   limit: int | None = None) -> tuple[list[dict], str | None]:
-    """Stored photos that no submission refers to, stored more than `older_than_hours` ago, by hash after `cursor`:
+    """Stored photos that no submission (nor need, as proof of a service) refers to, stored more than `older_than_hours` ago, by hash after `cursor`:
     (at most `limit` of them, the cursor of the next page). A report: nothing is deleted, because a phone may still
     be on its way with the submission that uses them."""
     after = _orphan_cursor(cursor) if cursor else ""
@@ -188,6 +194,7 @@ async def orphans(store: PhotoStore, older_than_hours: int, cursor: str | None =
     for i in range(0, len(names), 500):
         batch = names[i:i + 500]
         used = set(await SubmissionAttachment.filter(attachment_id__in=batch).values_list("attachment_id", flat=True))
+        used |= set(await NeedAttachment.filter(attachment_id__in=batch).values_list("attachment_id", flat=True))
         recorded = {a.sha256: a for a in await Attachment.filter(sha256__in=batch)}
         found += [_orphan(sha256, candidates[sha256], recorded.get(sha256)) for sha256 in batch if sha256 not in used]
         if limit is not None and len(found) > limit:

@@ -24,6 +24,7 @@ from server.core.scope import scope_of
 from server.households import lookalikes, merges, observations
 from server.intake import evidence, replies
 from server.intake.checks import Checked, check, visit_times
+from server.needs import raising
 from server.models import Household, Submission, SubmissionAttachment, Visit
 from server.settings import Settings
 from server.surveys.versions import compiled_by_id
@@ -100,6 +101,7 @@ async def _store(caller: Caller, settings: Settings, sid: uuid.UUID, digest: str
     meta = observations.Meta(observed_at, stamp, str(sid), str(caller.id))
     observation = observations.Observation(meta, started_at or observed_at, frozenset(str(i) for i in checked.chain))
     await observations.apply(caller, settings, household, submission.changes, observation, original_id)
+    await raising.raise_from_submission(caller, household, submission, original)
     await audit.record(caller, "submission.created", "submission", sid, household_id=household.id,
                        form=body["form"], version=body["version"], replaces=body.get("replaces"))
     return submission

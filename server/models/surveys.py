@@ -73,6 +73,12 @@ class CatalogueItem(Model):
     name = fields.CharField(max_length=100)
     category = fields.ForeignKeyField("models.CatalogueCategory", related_name="items", on_delete=fields.RESTRICT)
     position = fields.IntField()
+    # The days a need of this item has, by its urgency, from when it is raised to when it is due.
+    days_normal = fields.IntField(default=30, db_default=30)
+    days_high = fields.IntField(default=7, db_default=7)
+    days_urgent = fields.IntField(default=2, db_default=2)
+    # A retired item is offered to no new need or offer; old needs, offers and forms still read its name.
+    retired_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "catalogue_item"

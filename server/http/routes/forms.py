@@ -17,12 +17,36 @@ DEFINITION = {
 }
 CREATE = obj({"slug": SLUG, "area": uuid_field("所属区域"), **DEFINITION}, ("slug", "title", "schema"))
 DRAFT = obj(DEFINITION, ("title", "schema"))
+ITEM_CODE = text("项目代号", 64, 2, pattern=r"^[a-z][a-z0-9_]*\.[a-z0-9_]+$")
+DAYS = {"type": "object", "title": "各紧急程度的默认办理天数", "properties": {
+    urgency: {"type": "integer", "title": f"{name}需求的办理天数", "minimum": 1, "maximum": 365}
+    for urgency, name in (("normal", "一般"), ("high", "较急"), ("urgent", "紧急"))}, "additionalProperties": False}
+NEW_ITEM = obj({"code": ITEM_CODE, "name": text("项目名称", 100), "category": text("服务类别", 64), "days": DAYS},
+               ("code", "name", "category"))
+CHANGE_ITEM = obj({"name": text("项目名称", 100), "days": DAYS,
+                   "retired": {"type": "boolean", "title": "停用（true）或恢复（false）"}})
 
 
 @replies({200: reply("Catalogue")})
 async def get_catalogue(request: Request) -> Response:
     """查看服务项目目录：类别及其项目（一页即全部）"""
     return ApiResponse({"items": await catalogue.get_catalogue(), "next_cursor": None})
+
+
+@replies({201: reply("CatalogueItem", "已新增的服务项目")})
+@accepts(NEW_ITEM)
+async def add_catalogue_item(request: Request, body: dict) -> Response:
+    """新增服务项目"""
+    item = await catalogue.add_item(request.user, body)
+    return ApiResponse(catalogue.item_as_api(item), status_code=201)
+
+
+@replies({200: reply("CatalogueItem", "修改后的服务项目")})
+@accepts(CHANGE_ITEM)
+async def change_catalogue_item(request: Request, body: dict) -> Response:
+    """改名、设定默认办理天数、停用或恢复服务项目（从不删除；仍有未办结需求或供给使用的项目不能停用）"""
+    item = await catalogue.change_item(request.user, request.path_params["code"], body)
+    return ApiResponse(catalogue.item_as_api(item))
 
 
 @replies({200: reply("FormPage")}, params=(CURSOR,))

@@ -1,0 +1,191 @@
+"""The needs report of an area and a month (月调度, 季督导): needs raised in the month, how many were dispatched,
+accepted, done and are overdue, and the median days to accept (from dispatch) and to done (from raising); by the
+areas one level below, by category and by provider. Computed in the database, GROUP BY and window functions, the same
+three statements on SQLite, one on PostgreSQL: a county's year is a million needs, never loaded into Python.
+
+`dispatched`, `accepted` and `done` count the needs that reached that step and are there still or beyond (a declined
+need is back to raised, and counts again once dispatched anew); `overdue` counts those open past their due date at the
+end of the month (or now, for the current month).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from datetime import datetime, timezone
+
+from server.core import audit, sheets, sql
+from server.core.caller import Caller
+from server.core.clock import now
+from server.core.ids import parse_id
+from server.core.problems import invalid
+from server.core.scope import scope_of, visible
+from server.models import Area, CatalogueCategory, Need, Provider
+from server.needs.reading import OPEN, month_range
+from server.settings import Settings
+
+CHILD = {"county": "township_id", "township": "community_id", "community": "community_id"}
+METRICS = ("raised", "dispatched", "accepted", "done", "overdue", "median_days_to_accept", "median_days_to_done")
+TITLES = ("提出", "已派单", "已接单", "已完成", "逾期", "接单中位天数", "办结中位天数")
+
+
+async def needs_report(caller: Caller, settings: Settings, area: str | None, month: str) -> dict:
+    start, end = month_range(settings, month)
+    stamp = now()
+    if start > stamp:
+        raise invalid("/month", "不能统计尚未到来的月份")
+    params: list = [_at(start), _at(end)]
+    if area:
+        found = await (await visible(caller, Area)).filter(id=parse_id(area, pointer="/area")).first()
+        if found is None:
+            raise invalid("/area", "该区域不存在或不在您的管辖范围内")
+        params.append(str(found.id))
+        where, child = f"a.{found.level}_id = $3", CHILD[found.level]
+    else:
+        where, child = (await scope_of(caller)).where("a", params), "township_id"
+    cut = len(params) + 1
+    params.append(_at(min(end, stamp)))
+    reply: dict = {"area": area, "month": month}
+    reply.update(await _figures(f"a.{child}", where, params, cut))
+    for name in GROUPS:
+        reply[name] = await _named(name, reply[name])
+    return reply
+
+
+GROUPS = ("by_area", "by_category", "by_provider")
+MEDIANS = (("median_days_to_accept", "accepted_at", "dispatched_at"), ("median_days_to_done", "done_at", "raised_at"))
+
+
+async def _figures(area_key: str, where: str, params: list, cut: int) -> dict:
+    """The totals and the figures by area, category and provider, in three statements over the month's needs (one
+    on PostgreSQL).
+
+    The counts are one GROUP BY over (area, category, provider), whose few rows add up to each grouping (counts add
+    up; the needs are never loaded). A median does not add up: one statement ranks every need's days within its
+    area, its category, its provider and the whole (four window functions over one scan), and returns only the one
+    or two middle rows of each, which are averaged here."""
+    if sql.is_postgres(sql.connection()):
+        return await _figures_postgres(area_key, where, params, cut)
+    found = await counts(area_key, where, params, cut)
+    base, keys = _base(where), _keys(area_key)
+    for metric, later, earlier in MEDIANS:
+        ranked = ", ".join(f"ROW_NUMBER() OVER ({p} ORDER BY days) AS r{k}, COUNT(*) OVER ({p}) AS n{k}" for k, p in (
+            ("a", "PARTITION BY ka"), ("c", "PARTITION BY kc"), ("p", "PARTITION BY kp"), ("t", "")))
+        middle = " OR ".join(f"r{k} IN ((n{k} + 1) / 2, (n{k} + 2) / 2)" for k in "acpt")
+        middles = await sql.fetch(f"""
+            WITH d AS (SELECT {keys}, {_days(f"n.{later}", f"n.{earlier}")} AS days {base}
+                       AND n.{later} IS NOT NULL AND n.{earlier} IS NOT NULL),
+                 r AS (SELECT ka, kc, kp, days, {ranked} FROM d)
+            SELECT * FROM r WHERE {middle}""", params[:cut - 1])
+        picked: dict = {}
+        for row in middles:
+            for name, k, key in (("totals", "t", None), *zip(GROUPS, "acp", (row["ka"], row["kc"], row["kp"]))):
+                if row[f"r{k}"] in ((row[f"n{k}"] + 1) // 2, (row[f"n{k}"] + 2) // 2):
+                    picked.setdefault((name, _key(key)), []).append(float(row["days"]))
+        for (name, key), days in picked.items():
+            found[name].setdefault(key, _empty())[metric] = round(sum(days) / len(days), 1)
+    found["totals"] = found["totals"][None]
+    return found
+
+
+async def _figures_postgres(area_key: str, where: str, params: list, cut: int) -> dict:
+    """The same figures in one statement on PostgreSQL, which has GROUPING SETS and percentile_cont (the median of an
+    even number of values is the mean of the middle two there too): one scan instead of three."""
+    open_list = ", ".join(f"'{s}'" for s in OPEN)
+    medians = ", ".join(f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {_days(f'n.{later}', f'n.{earlier}')}) AS {m}"
+                        for m, later, earlier in MEDIANS)
+    rows = await sql.fetch(f"""
+        SELECT {_keys(area_key)}, GROUPING({area_key}, n.category, n.provider_id) AS g, COUNT(*) AS raised,
+               COUNT(n.dispatched_at) AS dispatched, COUNT(n.accepted_at) AS accepted, COUNT(n.done_at) AS done,
+               SUM(CASE WHEN n.status IN ({open_list}) AND n.due_at < ${cut} THEN 1 ELSE 0 END) AS overdue, {medians}
+        {_base(where)} GROUP BY GROUPING SETS (({area_key}), (n.category), (n.provider_id), ())""", params)
+    found: dict = {"totals": _empty()} | {name: {} for name in GROUPS}
+    for row in rows:
+        figures = {m: int(row[m] or 0) for m in METRICS[:5]} | {
+            m: None if row[m] is None else round(float(row[m]), 1) for m in METRICS[5:]}
+        # GROUPING sets a bit for each column left out of the row's grouping set: area 4, category 2, provider 1.
+        if row["g"] == 7:
+            found["totals"] = figures
+        else:
+            name, key = {3: ("by_area", "ka"), 5: ("by_category", "kc"), 6: ("by_provider", "kp")}[row["g"]]
+            found[name][_key(row[key])] = figures
+    return found
+
+
+async def counts(area_key: str, where: str, params: list, cut: int) -> dict:
+    """Every count of every grouping: one GROUP BY over (area, category, provider), its few rows added up."""
+    base, keys = _base(where), _keys(area_key)
+    open_list = ", ".join(f"'{s}'" for s in OPEN)
+    rows = await sql.fetch(f"""
+        SELECT {keys}, COUNT(*) AS raised, COUNT(n.dispatched_at) AS dispatched, COUNT(n.accepted_at) AS accepted,
+               COUNT(n.done_at) AS done,
+               SUM(CASE WHEN n.status IN ({open_list}) AND n.due_at < ${cut} THEN 1 ELSE 0 END) AS overdue
+        {base} GROUP BY {area_key}, n.category, n.provider_id""", params)
+    found: dict = {"totals": {None: _empty()}} | {name: {} for name in GROUPS}
+    for row in rows:
+        for name, key in (("totals", None), *zip(GROUPS, (row["ka"], row["kc"], row["kp"]))):
+            figures = found[name].setdefault(_key(key), _empty())
+            for metric in METRICS[:5]:
+                figures[metric] += int(row[metric] or 0)
+    return found
+
+
+def _base(where: str) -> str:
+    return (f"FROM need n JOIN household h ON h.id = n.household_id JOIN area a ON a.id = h.community_id "
+            f"WHERE n.raised_at >= $1 AND n.raised_at < $2 AND {where}")
+
+
+def _keys(area_key: str) -> str:
+    return f"{area_key} AS ka, n.category AS kc, n.provider_id AS kp"
+
+
+def _at(value: datetime):
+    """A time as the need table's columns hold it (text in UTC on SQLite, compared as text there)."""
+    return Need._meta.fields_map["raised_at"].to_db_value(value.astimezone(timezone.utc), None)
+
+
+def _days(later: str, earlier: str) -> str:
+    if sql.is_postgres(sql.connection()):
+        return f"EXTRACT(EPOCH FROM ({later} - {earlier})) / 86400.0"
+    return f"(julianday({later}) - julianday({earlier}))"
+
+
+def _key(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _empty() -> dict:
+    return {m: (0 if i < 5 else None) for i, m in enumerate(METRICS)}
+
+
+async def _named(group: str, found: dict) -> list[dict]:
+    keys = [k for k in found if k is not None]
+    if group == "by_area":
+        names = {str(i): n for i, n in await Area.filter(id__in=keys).values_list("id", "name")}
+    elif group == "by_category":
+        names = dict(await CatalogueCategory.filter(code__in=keys).values_list("code", "name"))
+    else:
+        names = {str(i): n for i, n in await Provider.filter(id__in=keys).values_list("id", "name")}
+    rows = [{"key": k, "name": names.get(k) if k else None} | m for k, m in found.items()]
+    return sorted(rows, key=lambda r: (r["key"] is None, r["name"] or "", r["key"] or ""))
+
+
+async def needs_workbook(report: dict, caller: Caller, area: str | None, month: str) -> str:
+    """The report as an XLSX file (its path; the caller streams and removes it); audited as `needs_report.exported`."""
+    fd, path = tempfile.mkstemp(prefix="doorstep-needs-", suffix=".xlsx")
+    os.close(fd)
+    book = None
+    try:
+        book = sheets.Book(path)
+        for group, title in (("by_area", "按区域"), ("by_category", "按服务类别"), ("by_provider", "按服务机构")):
+            sheet = book.add_sheet(title, ["名称", *TITLES])
+            sheet.layout([24] + [12] * len(TITLES))
+            for row in report[group] + [{"name": "合计"} | report["totals"]]:
+                sheet.append([row["name"] or "（未指定）", *(row[m] for m in METRICS)])
+        await asyncio.to_thread(book.close)
+    except BaseException:
+        await asyncio.shield(asyncio.to_thread(sheets.give_up, book, path))
+        raise
+    await audit.record(caller, "needs_report.exported", "needs_report", month, area=area, format="xlsx")
+    return path

@@ -1,0 +1,125 @@
+"""The needs report of an area and a month, computed in the database: by the areas below, by category and provider."""
+
+from datetime import datetime, timedelta, timezone
+
+import openpyxl
+
+from factories import assert_problem, headers_for, make_district, make_household, make_need, make_provider, make_user
+from server.models import Need
+
+MARCH = datetime(2025, 3, 10, 2, 0, tzinfo=timezone.utc)
+
+
+async def test_a_months_report_counts_each_step_and_the_median_days_by_area_category_and_provider(
+        client, settings, tmp_path):
+    district = await make_district()
+    provider = await make_provider(district.east, name="阳光助老服务中心")
+    households = {"east_a": await make_household(district.east_a), "east_b": await make_household(district.east_b),
+                  "west_a": await make_household(district.west_a)}
+    made = [("east_a", "done", 2, 4), ("east_a", "done", 4, 10), ("east_a", "accepted", 1, None),
+            ("east_b", "raised", None, None), ("west_a", "dispatched", None, None)]
+    for community, status, accept_days, done_days in made:
+        need = await make_need(households[community], status, provider=None if status == "raised" else provider,
+                               item="elderly.cleaning" if community == "east_b" else "elderly.meal_shopping")
+        dispatched = MARCH + timedelta(days=1)
+        await Need.filter(id=need.id).update(
+            raised_at=MARCH, due_at=MARCH + timedelta(days=7),
+            dispatched_at=dispatched if status != "raised" else None,
+            accepted_at=dispatched + timedelta(days=accept_days) if accept_days else None,
+            done_at=MARCH + timedelta(days=done_days) if done_days else None)
+    # Raised in April: not in March's report.
+    await make_need(households["east_a"], "raised")
+    bureau = await headers_for(settings, await make_user("bureau", district.county))
+    response = await client.get("/api/v1/reports/needs", params={"area": str(district.county.id), "month": "2025-03"},
+                                headers=bureau)
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["totals"] == {"raised": 5, "dispatched": 4, "accepted": 3, "done": 2, "overdue": 3,
+                                "median_days_to_accept": 2.0, "median_days_to_done": 7.0}
+    by_area = {r["name"]: r for r in report["by_area"]}
+    assert set(by_area) == {"城东街道", "楚江街道"} and by_area["城东街道"]["raised"] == 4
+    assert {r["key"]: r["raised"] for r in report["by_category"]} == {"elderly": 5}
+    assert {r["name"]: r["dispatched"] for r in report["by_provider"]} == {"阳光助老服务中心": 4, None: 0}
+
+    supervisor = await headers_for(settings, await make_user("supervisor", district.east))
+    east = (await client.get("/api/v1/reports/needs", params={"area": str(district.east.id), "month": "2025-03"},
+                             headers=supervisor)).json()
+    assert {r["name"]: r["raised"] for r in east["by_area"]} == {"白竹亭社区": 3, "凌云社区": 1}
+    book = await client.get("/api/v1/reports/needs", params={"month": "2025-03", "format": "xlsx"}, headers=supervisor)
+    assert book.status_code == 200
+    (tmp_path / "r.xlsx").write_bytes(book.content)
+    sheet = openpyxl.load_workbook(tmp_path / "r.xlsx")["按区域"]
+    assert [c.value for c in sheet[1]][:3] == ["名称", "提出", "已派单"]
+    assert sheet.cell(row=sheet.max_row, column=1).value == "合计" and sheet.cell(row=sheet.max_row, column=2).value == 4
+
+    for month in ("2025-13", "03-2025", (datetime.now() + timedelta(days=62)).strftime("%Y-%m")):
+        assert_problem(await client.get("/api/v1/reports/needs", params={"month": month}, headers=bureau), 422,
+                       "/month")
+    assert_problem(await client.get("/api/v1/reports/needs", params={"area": str(district.west.id),
+                                                                       "month": "2025-03"}, headers=supervisor),
+                   422, "/area")
+    worker = await headers_for(settings, await make_user("worker", district.east_a))
+    assert_problem(await client.get("/api/v1/reports/needs", params={"month": "2025-03"}, headers=worker), 403)
+
+
+async def test_the_dispatch_board_shows_what_awaits_the_25th_by_area_and_overdue_by_provider(client, settings):
+    district = await make_district()
+    provider = await make_provider(district.east, name="阳光助老服务中心")
+    a, b = await make_household(district.east_a), await make_household(district.east_b)
+    waiting = await make_need(a, "raised", consent=False)
+    late = await make_need(b, "accepted", provider=provider, overdue=True)
+    await make_need(a, "done", provider=provider, overdue=True)  # done: neither overdue nor waiting
+    await make_need(await make_household(district.west_a), "raised")  # another township
+    supervisor = await headers_for(settings, await make_user("supervisor", district.east))
+    response = await client.get("/api/v1/dispatch-board", headers=supervisor)
+    assert response.status_code == 200, response.text
+    board = response.json()
+    assert board["dispatch_day"].endswith("-25")
+    assert board["totals"]["undispatched"] == 1 and board["totals"]["overdue"] == 1
+    assert {r["name"]: (r["undispatched"], r["overdue"]) for r in board["by_area"]} == {
+        "白竹亭社区": (1, 0), "凌云社区": (0, 1)}
+    assert board["overdue_by_provider"] == [{"provider": str(provider.id), "provider_name": "阳光助老服务中心",
+                                             "overdue": 1}]
+    assert [n["id"] for n in board["undispatched_needs"]] == [str(waiting.id)]
+    assert [n["id"] for n in board["overdue_needs"]] == [str(late.id)]
+    bureau = await headers_for(settings, await make_user("bureau", district.county))
+    rolled = (await client.get("/api/v1/dispatch-board", headers=bureau)).json()
+    assert {r["name"]: r["undispatched"] for r in rolled["by_area"]} == {"城东街道": 1, "楚江街道": 1}
+    worker = await headers_for(settings, await make_user("worker", district.east_a))
+    assert_problem(await client.get("/api/v1/dispatch-board", headers=worker), 403)
+
+
+async def test_a_closed_month_is_frozen_by_the_township_then_approved_by_the_county(client, settings):
+    district = await make_district()
+    household = await make_household(district.east_a)
+    first = await make_need(household)
+    await Need.filter(id=first.id).update(raised_at=MARCH)
+    supervisor = await headers_for(settings, await make_user("supervisor", district.east))
+    bureau = await headers_for(settings, await make_user("bureau", district.county))
+    url, body = "/api/v1/reports/needs/approvals", {"area": str(district.east.id), "month": "2025-03"}
+    assert_problem(await client.post(url, json=body, headers=bureau), 409)  # the township first
+    closed = await client.post(url, json=body, headers=supervisor)
+    assert closed.status_code == 201, closed.text
+    assert closed.json()["state"] == "township_approved"
+    assert_problem(await client.post(url, json=body, headers=supervisor), 409)
+    # A need entered late for March does not change the frozen report.
+    late = await make_need(household)
+    await Need.filter(id=late.id).update(raised_at=MARCH)
+    query = {"area": str(district.east.id), "month": "2025-03"}
+    report = (await client.get("/api/v1/reports/needs", params=query, headers=supervisor)).json()
+    assert report["totals"]["raised"] == 1 and report["approval"]["state"] == "township_approved"
+    approved = await client.post(url, json=body, headers=bureau)
+    assert approved.status_code == 200 and approved.json()["state"] == "county_approved"
+    assert approved.json()["county_at"]
+    assert_problem(await client.post(url, json=body, headers=bureau), 409)
+    open_month = {"area": str(district.east.id), "month": datetime.now().strftime("%Y-%m")}
+    assert_problem(await client.post(url, json=open_month, headers=supervisor), 422, "/month")
+    assert_problem(await client.post(url, json=body | {"area": str(district.east_a.id)}, headers=supervisor), 422,
+                   "/area")
+    assert_problem(await client.post(url, json=body | {"area": str(district.west.id)}, headers=supervisor), 422,
+                   "/area")
+    worker = await headers_for(settings, await make_user("worker", district.east_a))
+    assert_problem(await client.post(url, json=body, headers=worker), 403)
+    fresh = (await client.get("/api/v1/reports/needs", params={"area": str(district.east_a.id), "month": "2025-03"},
+                              headers=supervisor)).json()
+    assert fresh["approval"] is None and fresh["totals"]["raised"] == 2
