@@ -33,10 +33,11 @@ from server.households.history import MEMBER
 from server.households.observations import box
 from server.households.registry import get_household
 from server.models import (Area, Household, HouseholdChange, HouseholdConflict, HouseholdMerge, HouseholdMergeMove,
-                           LedgerEntry, Member, Submission, SubmissionAttachment, Visit)
+                           LedgerEntry, Member, Need, Submission, SubmissionAttachment, Visit)
 from server.settings import Settings
 
-MOVED = (("visit", Visit), ("submission", Submission), ("change", HouseholdChange), ("conflict", HouseholdConflict))
+MOVED = (("visit", Visit), ("submission", Submission), ("need", Need), ("change", HouseholdChange),
+         ("conflict", HouseholdConflict))
 COLUMNS = ("address", "head", "phone")
 
 
@@ -115,7 +116,7 @@ class _Merging:
         self.trail.append(HouseholdMergeMove(merge_id=self.done.id, kind=kind, row_id=row_id, detail=detail))
 
     async def move_rows(self) -> None:
-        """Visits, submissions, history rows and conflicts follow to the survivor; so do earlier merges' pointers."""
+        """Visits, submissions, needs, history rows and conflicts follow to the survivor; so do earlier merges' pointers."""
         for kind, model in MOVED:
             ids = await model.filter(household_id=self.duplicate.id).values_list("id", flat=True)
             if ids:
@@ -218,5 +219,5 @@ async def merge_as_api(done: HouseholdMerge) -> dict:
         "undone_by": str(done.undone_by_id) if done.undone_by_id else None, "undo_reason": done.undo_reason,
         "moved": {"visits": kinds["visit"], "submissions": kinds["submission"], "photos": photos,
                   "members": kinds["member"], "combined_members": kinds["combined"], "conflicts": kinds["conflict"],
-                  "changes": kinds["change"]},
+                  "needs": kinds["need"], "changes": kinds["change"]},
     }

@@ -118,7 +118,7 @@ COMPONENTS: dict[str, dict] = {
         "id": UUID, "survivor": UUID, "duplicate": UUID, "reason": TEXT, "by": _nullable(UUID), "at": TIME,
         "undone_at": _nullable(TIME), "undone_by": _nullable(UUID), "undo_reason": _nullable(TEXT),
         "moved": _record("移入保留户的内容", {name: COUNT for name in (
-            "visits", "submissions", "photos", "members", "combined_members", "conflicts", "changes")})}),
+            "visits", "submissions", "photos", "members", "combined_members", "conflicts", "needs", "changes")})}),
     "HouseholdSummary": _record("户（列表中）", {"id": UUID, "community": UUID, "head": TEXT, "address": TEXT,
                                             "phone": _nullable(TEXT), "updated_at": TIME}),
     "HouseholdPage": _page("户列表", "HouseholdSummary"),
