@@ -1,4 +1,8 @@
-"""Finding households: by area and by text, as workers type it on phones.
+"""Finding households: by area, ledger, tags and text, as workers type it on phones.
+
+`ledger` keeps the households with a current line on that ledger, `tag` those carrying every tag given (on one of
+their living members, or as their 救助类型), each by a subquery on the rows `ledgers.sync` keeps (`LedgerEntry`,
+`HouseholdTag`), so the database filters and pages them alike.
 
 `q` is matched three ways. A full ID number finds its person by a keyed hash (the index holds no number in clear).
 Latin letters are pinyin: full (`zhangsan`) or initials (`zs`), each matching the start of a word, with the common
@@ -17,13 +21,16 @@ from collections.abc import Iterable
 from pypinyin import lazy_pinyin
 from tortoise.expressions import Q, Subquery
 
+from forms.bindings import MEMBER_TAGS
 from forms.formats import is_cn_id_number
 from server.core.caller import Caller
 from server.core.ids import parse_id
 from server.core.pagination import Page, paginate
 from server.core.problems import invalid
 from server.core.scope import under, visible
-from server.models import Household, Member
+from server.households.ledger_rules import KINDS
+from server.households.ledgers import current, station_today
+from server.models import Household, HouseholdTag, LedgerEntry, Member
 from server.settings import Settings
 
 # Surnames read otherwise than the same character in a word (pypinyin reads 单 dan, 曾 ceng, 解 jie…), by syllable;
@@ -68,13 +75,28 @@ def index(household: Household, members: Iterable[Member]) -> None:
 
 
 async def find(caller: Caller, settings: Settings, filters: dict, cursor: str | None) -> Page:
-    """The households the caller may see, filtered by `area` and `q`, oldest first."""
+    """The households the caller may see, filtered by `area`, `ledger`, `tags` (a list) and `q`, oldest first."""
     query = await visible(caller, Household)
     if filters.get("area"):
         query = query.filter(under(Household, parse_id(filters["area"], pointer="/area")))
+    if kind := filters.get("ledger"):
+        if kind not in KINDS:
+            raise invalid("/ledger", f"台账只有 {'、'.join(KINDS)} 四种")
+        lines = LedgerEntry.filter(current(station_today(settings)), kind=kind)
+        query = query.filter(id__in=Subquery(lines.values("household_id")))
+    for tag in parse_tags(filters.get("tags") or []):
+        query = query.filter(id__in=Subquery(HouseholdTag.filter(tag=tag).values("household_id")))
     if text := (filters.get("q") or "").strip():
         query = query.filter(_matching(settings, text))
     return await paginate(query, cursor, order=("created_at", "id"), shape=summary)
+
+
+def parse_tags(given: list[str]) -> list[str]:
+    """The tags asked for, given as repeated parameters or comma lists (`tag=living_alone,disability`)."""
+    tags = list(dict.fromkeys(t.strip() for value in given for t in value.split(",") if t.strip()))
+    if unknown := [t for t in tags if t not in MEMBER_TAGS]:
+        raise invalid("/tag", f"未知的标签「{unknown[0][:32]}」；可用的标签：{'、'.join(MEMBER_TAGS)}")
+    return tags
 
 
 def _matching(settings: Settings, text: str) -> Q:

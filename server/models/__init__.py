@@ -1,10 +1,10 @@
 """Database models, one module per domain, all under the one Tortoise app label "models" (relations name
 them "models.X"). The schema itself is built only by the migrations in migrations/."""
 
-from server.models.households import (Household, HouseholdChange, HouseholdConflict, HouseholdDeparture, LedgerEntry,
-                                      Member)
+from server.models.households import (Household, HouseholdChange, HouseholdConflict, HouseholdDeparture, HouseholdTag,
+                                      LedgerEntry, Member)
 from server.models.intake import Attachment, PhotoHolder, Review, Submission, SubmissionAttachment, Visit
 from server.models.people import LEVELS, ROLES, AccessToken, Area, AuditEvent, LoginFailure, Provider, User, UserArea
 from server.models.surveys import CatalogueCategory, CatalogueItem, Form, FormVersion
 
-__all__ = ["LEVELS", "ROLES", "Area", "Provider", "User", "UserArea", "AccessToken", "LoginFailure", "AuditEvent", "Form", "FormVersion", "CatalogueCategory", "CatalogueItem", "Household", "Member", "HouseholdChange", "HouseholdConflict", "HouseholdDeparture", "LedgerEntry", "Attachment", "PhotoHolder", "Visit", "Submission", "SubmissionAttachment", "Review"]
+__all__ = ["LEVELS", "ROLES", "Area", "Provider", "User", "UserArea", "AccessToken", "LoginFailure", "AuditEvent", "Form", "FormVersion", "CatalogueCategory", "CatalogueItem", "Household", "Member", "HouseholdChange", "HouseholdConflict", "HouseholdDeparture", "HouseholdTag", "LedgerEntry", "Attachment", "PhotoHolder", "Visit", "Submission", "SubmissionAttachment", "Review"]
