@@ -75,3 +75,12 @@ async def test_the_ledgers_benchmark_measures_an_export_and_the_pages(settings, 
     assert figures["lines"] == 16 and figures["export"]["bytes"] > 0 and figures["export"]["baseline"] > 0
     assert set(figures["memory"]) == {"community", "township"} and all(figures["memory"].values())
     assert set(figures["p95"]) == {"ledger page", "due list", "overdue counts"} and all(figures["p95"].values())
+
+
+async def test_the_households_benchmark_measures_a_file_and_the_searches(settings, clean_database):
+    bench = load("households")
+    opened = await bench.bench_file(settings, visits=3, photos_each=2, rounds=2)
+    assert opened["file"] > 0 and opened["baseline"] > 0 and opened["bytes"] > 0
+    found = await bench.bench_search(settings, households=40, rounds=4, villages=(1, 2))
+    assert set(found["p95"]) == {"name", "pinyin initials", "full pinyin", "ID number"}
+    assert all(found["p95"].values()) and found["found"] == dict.fromkeys(found["p95"], 1.0)

@@ -63,6 +63,7 @@ class Member(Model):
 
     class Meta:
         table = "member"
+        indexes = (("household_id",),)
 
 
 class HouseholdDeparture(Model):
