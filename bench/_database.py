@@ -48,6 +48,16 @@ def chosen(argv: list[str], default: tuple[str, ...] | None = None) -> tuple[str
     return ("postgres",) if os.environ.get("DOORSTEP_DATABASE_URL", "").startswith("postgres") else ("sqlite",)
 
 
+def run_apart(kinds: tuple[str, ...]) -> bool:
+    """With more than one database asked for, run the calling script once per database, each in a process of its
+    own, and say so: Tortoise keeps each model's SQL in the dialect of the first database it met."""
+    if len(kinds) < 2:
+        return False
+    for kind in kinds:
+        subprocess.run([sys.executable, sys.argv[0], f"--{kind}"], check=True)
+    return True
+
+
 @asynccontextmanager
 async def throwaway(kind: str, secret: str, connect: bool = True) -> AsyncIterator[Database]:
     """A migrated database of `kind` (and, with `connect`, the ORM connected to it) for the time of the block."""

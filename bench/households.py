@@ -152,9 +152,12 @@ def report_search(f: dict) -> None:
 
 async def main() -> None:
     import sync as sync_bench
-    from _database import chosen, throwaway
+    from _database import chosen, run_apart, throwaway
 
-    for kind in chosen(sys.argv[1:], default=("sqlite", "postgres")):
+    kinds = chosen(sys.argv[1:], default=("sqlite", "postgres"))
+    if run_apart(kinds):
+        return
+    for kind in kinds:
         # Each part in a database of its own: one's rows do not weigh on another's figures.
         async with throwaway(kind, SECRET) as database:
             print(f"== {database.name}")

@@ -368,10 +368,13 @@ async def prepare(settings) -> dict:
 
 
 async def main() -> None:
-    from _database import chosen, throwaway
+    from _database import chosen, run_apart, throwaway
     from server.core import db
 
-    for kind in chosen(sys.argv[1:]):
+    kinds = chosen(sys.argv[1:])
+    if run_apart(kinds):
+        return
+    for kind in kinds:
         async with throwaway(kind, SECRET) as database:
             ours_rate, bare_rate, floor_rate, statements_rate = await bench_submissions(database.settings)
             headers = await prepare(database.settings)

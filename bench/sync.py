@@ -178,9 +178,12 @@ def report(figures: dict) -> None:
 
 
 async def main() -> None:
-    from _database import chosen, throwaway
+    from _database import chosen, run_apart, throwaway
 
-    for kind in chosen(sys.argv[1:]):
+    kinds = chosen(sys.argv[1:])
+    if run_apart(kinds):
+        return
+    for kind in kinds:
         async with throwaway(kind, SECRET) as database:
             print(f"== {database.name}")
             report(await bench_sync(database.settings))
