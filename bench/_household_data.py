@@ -45,11 +45,11 @@ async def seed_big_file(household, worker_id: uuid.UUID, form_version, visits: i
     need, as the home-visit form binds them."""
     from form_samples import sample
     from server.core import sql
-    from server.models import Attachment, Submission, SubmissionAttachment, Visit
+    from server.models import Attachment, Need, Submission, SubmissionAttachment, Visit
 
     answers = sample("home_visit")
     for start in range(0, visits, 50):
-        rows_v, rows_s, rows_a, rows_l = [], [], [], []
+        rows_v, rows_s, rows_a, rows_l, rows_n = [], [], [], [], []
         for n in range(start, min(start + 50, visits)):
             at = _stamp(rng)
             visit = Visit(id=uuid.uuid4(), household_id=household.id, worker_id=worker_id, started_at=at,
@@ -65,13 +65,18 @@ async def seed_big_file(household, worker_id: uuid.UUID, form_version, visits: i
                 changes={"situation": {"health": "partial"}, "members": [], "needs": needs}, flags=[],
                 body_hash="0" * 64, started_at=at, finished_at=at + timedelta(minutes=40), observed_at=at,
                 received_at=at + timedelta(hours=2), original_id=sid, review_state="approved"))
+            rows_n += [Need(id=uuid.uuid4(), household_id=household.id, item=need["item"], category="elderly",
+                            urgency=need["urgency"], description=need["description"], submission_id=sid,
+                            pointer=need["pointer"], raised_by_id=worker_id, raised_at=at,
+                            due_at=at + timedelta(days=30), status="done", updated_at=at) for need in needs]
             for i, sha in enumerate(shas):
                 rows_a.append(Attachment(sha256=sha, media_type="image/jpeg", size=2_400_000, width=4000, height=3000,
                                          taken_at=at, uploaded_by_id=worker_id, created_at=at))
                 rows_l.append(SubmissionAttachment(submission_id=sid, attachment_id=sha,
                                                    pointer="/door_photo" if i == 0 else f"/photos/{i - 1}"))
-        for rows in (rows_v, rows_s, rows_a, rows_l):
-            await sql.insert(*rows)
+        for rows in (rows_v, rows_s, rows_a, rows_l, rows_n):
+            if rows:
+                await sql.insert(*rows)
 
 
 async def make_villages(county, townships: int, villages_each: int) -> list:
