@@ -1,0 +1,180 @@
+"""The field app in a real browser (Debian's Chromium driven by Playwright) against a real server process: a phone
+that logs in, syncs, loses the network, finds a household, fills a home visit with photos, and sends it all once the
+network is back. Screenshots go to test-artifacts/field-app/."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image
+from playwright.async_api import async_playwright, expect
+
+from factories import PASSWORD
+from test_crash import DATABASE_URL, ON_POSTGRES, REPO, Server
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+PHOTOS = REPO.parent / "shared" / "photos" / "gps"
+SHOTS = REPO / "test-artifacts" / "field-app"
+TIMEOUT = 20_000
+expect.set_options(timeout=TIMEOUT)
+
+
+def helper(env: dict, command: str) -> dict:
+    done = subprocess.run([sys.executable, str(REPO / "tests" / "app_helper.py"), command], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.fixture
+async def server(tmp_path, clean_database):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOORSTEP_")} | {
+        "DOORSTEP_DATA_DIR": str(tmp_path / "data"),
+        "DOORSTEP_DATABASE_URL": DATABASE_URL if ON_POSTGRES else "",
+        "DOORSTEP_SECRET": "field-app-test-secret-" + "z" * 32,
+        "DOORSTEP_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(REPO),
+    }
+    running = Server(env)
+    running.setup = helper(env, "setup")
+    running.env_dir = tmp_path / "data"
+    await running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+async def phone(server):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = await browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN",
+                                            timezone_id="Asia/Shanghai", permissions=["geolocation"],
+                                            geolocation={"latitude": 28.1941, "longitude": 112.9823, "accuracy": 20})
+        context.set_default_timeout(TIMEOUT)
+        page = await context.new_page()
+        page.on("pageerror", lambda e: page.errors.append(str(e)))
+        # The browser logs every failed load (offline fetches, the 404 of a HEAD asking for a photo the server
+        # has not got yet): those are judged by their responses; anything else logged as an error is a fault.
+        page.on("console", lambda m: m.type == "error" and "Failed to load resource" not in m.text
+                and page.errors.append(m.text))
+        page.on("response", lambda r: r.status >= 400 and r.request.method != "HEAD" and r.status != 422
+                and page.errors.append(f"{r.status} {r.request.method} {r.url}"))
+        page.errors = []
+        yield context, page
+        await browser.close()
+
+
+async def shot(page, name: str) -> None:
+    await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+async def choose(page, pointer: str, label: str) -> None:
+    await page.locator(f"[data-pointer='{pointer}']").get_by_label(label, exact=True).check()
+
+
+async def log_in(page, base: str) -> None:
+    await page.goto(f"{base}/app/")
+    await page.fill("input[name=username]", "fieldworker")
+    await page.fill("input[name=password]", PASSWORD)
+    await shot(page, "01-login")
+    await page.click("button[type=submit]")
+    await expect(page.get_by_text("张秀英")).to_be_visible()
+    await page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+
+
+async def test_a_home_visit_filled_offline_is_sent_once_with_its_photos_when_the_network_returns(server, phone):
+    context, page = phone
+    await log_in(page, server.url)
+    await shot(page, "02-households")
+
+    # Offline: the app reloads from its service worker and finds a household by its pinyin initials.
+    await context.set_offline(True)
+    await page.reload()
+    await page.fill("input[type=search]", "zxy")
+    await expect(page.locator("a.card")).to_have_count(1)
+    await expect(page.locator("a.card")).to_contain_text("张秀英")
+    await shot(page, "03-search-offline")
+    await page.click("a.card")
+    await expect(page.get_by_text("离线：联网后可查看走访记录。")).to_be_visible()
+    await shot(page, "04-household-offline")
+
+    # The home visit, page 1: the photo questions appear only for a visit on site.
+    await page.click("text=入户走访记录")
+    await expect(page.locator("[data-pointer='/door_photo']")).to_be_hidden()
+    await choose(page, "/visit_type", "常规走访")
+    await choose(page, "/visit_mode", "入户")
+    await expect(page.locator("[data-pointer='/door_photo']")).to_be_visible()
+    await page.fill("input[name='/visited_at']", "2025-03-18T09:40")
+    await page.click("text=获取定位")
+    await expect(page.get_by_text("已定位")).to_be_visible()
+    photos = [PHOTOS / "DSCN0010.jpg", PHOTOS / "DSCN0012.jpg"]
+    await page.set_input_files("input[name='/door_photo']", str(photos[0]))
+    await page.set_input_files("input[name='/photos']", [str(p) for p in photos])
+    await expect(page.locator("[data-pointer='/photos'] img")).to_have_count(2)
+    await expect(page.locator("[data-pointer='/met_relation']")).to_be_hidden()
+    await page.fill("input[name='/met_person']", "张秀英")
+    await expect(page.locator("[data-pointer='/met_relation']")).to_be_visible()
+    await choose(page, "/met_relation", "本人")
+    await shot(page, "05-fill-page-1")
+    await page.click("text=下一页")
+
+    # Page 2: a required question left empty is refused at its field, in Chinese, before anything is sent.
+    await choose(page, "/living_condition", "良好")
+    await choose(page, "/health", "良好")
+    await choose(page, "/care", "生活自理")
+    await page.fill("textarea[name='/observations']", "太短")
+    await page.click("text=下一页")
+    await expect(page.locator("[data-pointer='/observations'] .err")).to_have_text("至少填写 10 个字")
+    await shot(page, "06-fill-error-at-field")
+    await page.fill("textarea[name='/observations']", "老人独居，身体尚可，屋内整洁，用电安全。")
+    await page.click("text=下一页")
+
+    # Page 3: the needs stay hidden while no need is raised.
+    await choose(page, "/has_needs", "否")
+    await expect(page.locator("[data-pointer='/needs']")).to_be_hidden()
+    await choose(page, "/follow_up", "是")
+    await page.fill("input[name='/next_visit_date']", "2025-04-18")
+    await shot(page, "07-fill-page-3")
+    await page.click("text=提交")
+
+    # Pending in the outbox, and still there after a reload without network.
+    await expect(page.locator("#main .card[data-state=pending]")).to_have_count(3)
+    await page.reload()
+    await expect(page.locator("#main .card[data-state=pending]")).to_have_count(3)
+    await expect(page.locator("#pending")).to_have_text("3")
+    await shot(page, "08-outbox-pending")
+
+    # Back online: everything goes, photos first, and is acknowledged.
+    await context.set_offline(False)
+    await expect(page.locator("#main .card[data-state=sent]")).to_have_count(3)
+    await expect(page.locator("#pending")).to_have_text("")
+    await shot(page, "09-outbox-sent")
+    await page.click("text=立即发送")  # sending again sends nothing twice
+    await page.reload()
+    await expect(page.locator("#main .card[data-state=sent]")).to_have_count(3)
+    assert page.errors == []
+
+    held = helper(server.env, "verify")
+    assert len(held["submissions"]) == 1
+    data = held["submissions"][0]["data"]
+    assert data["met_person"] == "张秀英" and "needs" not in data and data["next_visit_date"] == "2025-04-18"
+    assert set(held["attachments"]) == {data["door_photo"], *data["photos"]} and len(held["attachments"]) == 2
+    # The stored photos are the phone's re-encoded files, which kept the camera's time and position.
+    for sha in held["attachments"]:
+        stored = next((server.env_dir / "media" / "originals").rglob(sha)).read_bytes()
+        assert hashlib.sha256(stored).hexdigest() == sha
+        assert sha not in {hashlib.sha256(p.read_bytes()).hexdigest() for p in photos}
+        exif = Image.open(io.BytesIO(stored)).getexif()
+        assert exif.get_ifd(0x8769).get(36867, "").startswith("2008:10:22")
+        assert exif.get_ifd(0x8825)
