@@ -75,3 +75,9 @@ async def test_the_ledgers_benchmark_measures_an_export_and_the_pages(settings, 
     assert figures["lines"] == 16 and figures["export"]["bytes"] > 0 and figures["export"]["baseline"] > 0
     assert set(figures["memory"]) == {"community", "township"} and all(figures["memory"].values())
     assert set(figures["p95"]) == {"ledger page", "due list", "overdue counts"} and all(figures["p95"].values())
+
+
+def test_the_field_app_benchmark_weighs_the_first_load(capsys):
+    load("field_app").main()
+    figures = load("field_app").weigh()
+    assert 0 < figures["gzip"] < figures["identity"] and "首次加载" in capsys.readouterr().out
