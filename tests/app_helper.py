@@ -28,6 +28,7 @@ async def setup(settings) -> dict:
     schema["properties"]["met_person"]["pattern"] = "^[\u4e00-\u9fff]+$"
     await make_form_version("home_visit", schema=schema)
     await make_user("worker", district.east_a, username="fieldworker")
+    await make_user("supervisor", district.east, username="fieldsupervisor")
     for head, address in (("张秀英", "白竹亭社区 3 组 12 号"), ("李德明", "白竹亭社区 5 组 2 号")):
         household = await make_household(district.east_a)
         household.head, household.address = head, address
@@ -39,7 +40,9 @@ async def setup(settings) -> dict:
 async def verify(settings) -> dict:
     return {
         "households": {str(h.id): h.head for h in await Household.all()},
-        "submissions": [{"id": str(s.id), "household": str(s.household_id), "data": s.data} for s in await Submission.all()],
+        "submissions": [{"id": str(s.id), "household": str(s.household_id), "data": s.data, "review": s.review_state,
+                         "replaces": str(s.replaces_id) if s.replaces_id else None}
+                        for s in await Submission.all().order_by("received_at")],
         "attachments": sorted(await Attachment.all().values_list("sha256", flat=True)),
     }
 

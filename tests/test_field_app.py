@@ -180,6 +180,32 @@ async def test_a_home_visit_filled_offline_is_sent_once_with_its_photos_when_the
         assert exif.get_ifd(0x8769).get(36867, "").startswith("2008:10:22")
         assert exif.get_ifd(0x8825)
 
+    # A supervisor returns it; the worker sees it returned and sends a correction from the app.
+    original = held["submissions"][0]["id"]
+    async with httpx.AsyncClient(base_url=server.url) as api:
+        token = (await api.post("/api/v1/auth/token", json={"username": "fieldsupervisor", "password": PASSWORD})
+                 ).json()["access_token"]
+        review = await api.post(f"/api/v1/submissions/{original}/review", headers={"Authorization": f"Bearer {token}"},
+                                json={"state": "returned", "comment": "请补充接待人的联系方式"})
+        assert review.status_code == 200, review.text
+    await page.click("#tabs >> text=我的工作")
+    await expect(page.get_by_text("退回意见：请补充接待人的联系方式")).to_be_visible()
+    await shot(page, "13-work-returned")
+    await page.click("#tabs >> text=待发送")
+    await expect(page.locator("#main .card[data-kind=submission][data-state=returned]")).to_have_count(1)
+    await page.click("#tabs >> text=我的工作")
+    await page.click("text=更正后重新提交")
+    await expect(page.locator("input[name='/met_person']")).to_have_value("张秀英")
+    await page.click("text=下一页")
+    await page.fill("textarea[name='/services_given']", "已留下接待人电话：13807312456。")
+    await page.click("text=下一页")
+    await page.get_by_role("button", name="提交", exact=True).click()
+    await expect(page.locator("#main .card[data-kind=submission][data-state=sent]")).to_have_count(1)
+    assert page.errors == []
+    held = helper(server.env, "verify")
+    assert [(s["review"], s["replaces"]) for s in held["submissions"]] == [("replaced", None), ("pending", original)]
+    assert held["submissions"][1]["data"]["services_given"].startswith("已留下")
+
 
 async def fill_phone_visit(page, met_person: str) -> None:
     """The home visit of a visit made by phone: no photo questions."""

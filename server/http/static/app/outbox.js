@@ -84,7 +84,7 @@ async function sendOne(item) {
 export async function prune() {
   const weekAgo = new Date(Date.now() - 7 * 864e5).toISOString();
   for (const item of await all("outbox")) {
-    if (item.state === "sent" && item.sent_at < weekAgo) {
+    if ((item.state === "sent" || item.state === "returned") && item.sent_at < weekAgo) {
       await del("outbox", item.id);
       if (item.kind === "photo") await del("blobs", item.key);
     }

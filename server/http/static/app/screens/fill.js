@@ -90,6 +90,7 @@ export async function show(id) {
     if (!errors.length) draft.page += 1;
     save();
     paint();
+    if (errors.length) document.querySelector(".field.bad")?.scrollIntoView({ block: "center" });
   }
 
   async function submit() {
@@ -117,11 +118,13 @@ export async function show(id) {
     location.hash = "#/outbox";
   }
 
-  if (draft.errors?.length && draft.fromServer) {
+  const toServerErrors = draft.errors?.length && draft.fromServer;
+  if (toServerErrors) {
     draft.page = pageOf(draft.errors[0].pointer);
     draft.fromServer = false;
   }
   paint();
+  if (toServerErrors) document.querySelector(".field.bad")?.scrollIntoView({ block: "center" });
 }
 
 const isPoint = (node) => node.type === "object" && "latitude" in (node.properties || {});

@@ -3,20 +3,23 @@ import { del } from "../db.js";
 import { items, onChange, send } from "../outbox.js";
 import { fmtTime, h, mount } from "../ui.js";
 
-const STATES = { pending: "待发送", sent: "已发送", refused: "被拒收" };
+const STATES = { pending: "待发送", sent: "已发送", refused: "被拒收", returned: "被退回" };
 const KINDS = { household: "新户", photo: "照片", submission: "表单" };
 
+let list = null;  // the list on screen, repainted whenever the outbox changes
+
+async function repaint() {
+  if (!list?.isConnected) return;
+  const all = await items();
+  list.replaceChildren(...(all.length ? all.map(row) : [h("p.muted", "没有待发送的内容")]));
+}
+onChange(repaint);
+
 export async function show() {
-  const list = h("div");
-  const paint = async () => {
-    if (location.hash !== "#/outbox") return;
-    const all = await items();
-    list.replaceChildren(...(all.length ? all.map(row) : [h("p.muted", "没有待发送的内容")]));
-  };
-  onChange(paint);
+  list = h("div");
   mount(h("div.row", h("h1.grow", "待发送"), h("button.ghost", { onclick: () => send() }, "立即发送")),
     h("p.muted", navigator.onLine ? "联网时会自动发送。" : "当前离线，联网后会自动发送。"), list);
-  await paint();
+  await repaint();
 }
 
 function row(item) {
@@ -25,6 +28,7 @@ function row(item) {
   if (item.state === "refused" && item.kind === "submission" && item.draft) {
     actions.push(h("a.btn.ghost", { href: `#/fill/${item.draft}` }, "修改后重发"));
   }
+  if (item.state === "returned") actions.push(h("a.btn.ghost", { href: "#/work" }, "去更正"));
   if (item.state === "refused") {
     actions.push(h("button.ghost", { onclick: async () => {
       if (confirm("删除这一项？删除后不会再发送。")) { await del("outbox", item.id); show(); }

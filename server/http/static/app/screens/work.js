@@ -11,7 +11,12 @@ export async function show() {
   try {
     const [due, returned] = await Promise.all([call("GET", "/visit-plans/due"), call("GET", "/submissions?state=returned")]);
     await put("kv", due.data.items, "due");
-    await put("kv", returned.data.items.filter((s) => s.author === user.id), "returned");
+    const mine = returned.data.items.filter((s) => s.author === user.id);
+    await put("kv", mine, "returned");
+    for (const s of mine) {  // the outbox shows them as returned, with the supervisor's comment
+      const sent = await get("outbox", s.id);
+      if (sent?.state === "sent") await put("outbox", { ...sent, state: "returned", why: `退回意见：${s.review?.comment || "—"}` });
+    }
   } catch (e) {
     note = h("p.muted", e instanceof Offline ? "离线：显示上次联网时的内容。" : `无法刷新：${e.message}`);
   }
