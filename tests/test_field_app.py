@@ -4,6 +4,7 @@ network is back. Screenshots go to test-artifacts/field-app/."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
@@ -222,7 +223,12 @@ async def fill_phone_visit(page, met_person: str) -> None:
     await choose(page, "/care", "家人照料")
     await page.fill("textarea[name='/observations']", "电话随访，老人说近来身体尚可。")
     await page.click("text=下一页")
-    await choose(page, "/has_needs", "否")
+    # A repeated group, shown once a need is raised: one row, its choice from a list.
+    await expect(page.locator("[data-pointer='/needs']")).to_be_hidden()
+    await choose(page, "/has_needs", "是")
+    await page.click("text=添加需求")
+    await page.select_option("select[name='/needs/0/item']", label="养老服务·代买助餐")
+    await choose(page, "/needs/0/urgency", "一般")
     await choose(page, "/follow_up", "否")
     await page.get_by_role("button", name="提交", exact=True).click()
 
@@ -266,6 +272,7 @@ async def test_a_household_registered_offline_goes_first_and_a_refusal_is_shown_
     registered = [i for i, head in held["households"].items() if head == "王五"]
     assert len(registered) == 1 and len(held["households"]) == 3
     assert [(s["household"], s["data"]["met_person"]) for s in held["submissions"]] == [(registered[0], "王五")]
+    assert held["submissions"][0]["data"]["needs"] == [{"item": "elderly.meal_shopping", "urgency": "normal"}]
 
 
 async def test_the_expression_vectors_hold_in_this_browser(server, phone):
@@ -284,3 +291,23 @@ async def test_the_expression_vectors_hold_in_this_browser(server, phone):
       return failed;
     }""", table)
     assert len(table["vectors"]) > 50 and failed == []
+
+
+async def test_a_shrunk_photo_is_upright_and_says_so_in_its_exif(server, phone):
+    _, page = phone
+    await page.goto(f"{server.url}/app/")
+    folder = REPO.parent / "shared" / "photos" / "orientation"
+    upright = Image.open(folder / "landscape_1.jpg").convert("L").resize((60, 45)).tobytes()
+    for turned in (3, 6, 8):
+        shrunk = await page.evaluate("""async (b64) => {
+          const { shrink } = await import("/app/photo.js");
+          const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+          const out = new Uint8Array(await (await shrink(new File([bytes], "p.jpg", { type: "image/jpeg" }))).arrayBuffer());
+          let s = ""; for (const b of out) s += String.fromCharCode(b);
+          return btoa(s);
+        }""", base64.b64encode((folder / f"landscape_{turned}.jpg").read_bytes()).decode())
+        image = Image.open(io.BytesIO(base64.b64decode(shrunk)))
+        assert image.size == (600, 450) and image.getexif().get(0x0112) == 1, turned
+        # It looks as the upright original does.
+        pixels = zip(image.convert("L").resize((60, 45)).tobytes(), upright)
+        assert sum(abs(a - b) for a, b in pixels) / (60 * 45) < 12, turned
