@@ -56,7 +56,7 @@ export async function background() {
     // What changed is shown at once on the screens that only read; a form being filled is left alone.
     if ((await syncNow()) && /^(#\/households|#\/household\/|$)/.test(location.hash)) route();
   } catch (e) {
-    if (e.status === 401) toast("登录已过期，请重新登录");
+    if (e.status === 401) toast("登录已过期：请在“我的”中重新登录，未发送的内容会保留");
   }
 }
 

@@ -15,6 +15,8 @@ export async function show(id) {
   if (!household) return mount(h("p.muted", "本机没有该户的档案。"), h("a.btn.ghost", { href: "#/households" }, "返回"));
   const forms = (await all("forms")).sort((a, b) => a.title.localeCompare(b.title, "zh-CN"));
   const due = ((await get("kv", "due")) || []).filter((d) => d.household === id);
+  const titles = Object.fromEntries(forms.map((f) => [f.slug, f.title]));
+  const drafts = (await all("drafts")).filter((d) => d.household === id && !d.finished_at);
   const more = h("div", h("p.muted", "正在读取走访记录…"));
   mount(
     h("div.row", h("h1.grow", household.head || "（未填户主）"), household.pending ? h("span.tag.pending", "待发送") : null),
@@ -23,6 +25,9 @@ export async function show(id) {
         .flatMap(([k, v]) => [h("dt", k), h("dd", String(v))]))),
     due.map((d) => h("p", h("span.tag.overdue", d.days_overdue > 0 ? `逾期 ${d.days_overdue} 天` : "今天应走访"),
       ` 应于 ${d.due_on} 走访 ${d.name || ""}`)),
+    drafts.length ? h("h2", "未填完的表单") : null,
+    drafts.map((d) => h("a.card", { href: `#/fill/${d.id}` }, h("b", titles[d.form] || d.form),
+      h("span.muted", ` 开始于 ${fmtTime(d.started_at)}`))),
     h("h2", "填写表单"),
     h("div", forms.map((f) => h("button.ghost.chip", { onclick: () => start(f, id) }, f.title))),
     h("h2", `成员（${(household.members || []).length}）`),

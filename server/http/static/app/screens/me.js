@@ -1,7 +1,7 @@
 // The worker's own page: sync state and logout. Logging out wipes the phone's copy of the households and the
 // outbox, but only once everything is sent, or after the worker confirms losing what is not.
 import { call } from "../api.js";
-import { get, wipe } from "../db.js";
+import { del, get, wipe } from "../db.js";
 import { pendingCount } from "../outbox.js";
 import { syncNow } from "../sync.js";
 import { fmtTime, h, mount, toast } from "../ui.js";
@@ -16,6 +16,10 @@ export async function show() {
       try { await syncNow(); synced.textContent = fmtTime(await get("kv", "synced_at")); toast("同步完成"); }
       catch (e) { toast(`同步失败：${e.message}`); }
     } }, "立即同步"),
+    h("p"),
+    // A token that expired: log in again, keeping what waits in the outbox.
+    h("button.ghost.wide", { onclick: async () => { await del("kv", "token"); await del("kv", "user"); location.hash = ""; location.reload(); } },
+      "重新登录（保留未发送的内容）"),
     h("p"),
     h("button.danger.wide", { onclick: logout }, "退出登录"));
 }
