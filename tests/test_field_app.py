@@ -165,6 +165,14 @@ async def test_a_home_visit_filled_offline_is_sent_once_with_its_photos_when_the
     await page.click("text=立即发送")  # sending again sends nothing twice
     await page.reload()
     await expect(page.locator("#main .card[data-state=sent]")).to_have_count(3)
+
+    # The file, synced again, shows what the visit observed in the form's words, and the visit itself.
+    await page.click("#tabs >> text=走访对象")
+    await page.click("a.card:has-text('张秀英')")
+    await expect(page.locator("dl.kv")).to_contain_text("健康状况良好")
+    await expect(page.get_by_text("走访记录（1）")).to_be_visible()
+    await expect(page.locator("#main .card:has-text('待审核')")).to_contain_text("照片 2 张")
+    await shot(page, "10-household-after-visit")
     assert page.errors == []
 
     held = helper(server.env, "verify")
@@ -191,7 +199,7 @@ async def test_a_home_visit_filled_offline_is_sent_once_with_its_photos_when_the
         assert review.status_code == 200, review.text
     await page.click("#tabs >> text=我的工作")
     await expect(page.get_by_text("退回意见：请补充接待人的联系方式")).to_be_visible()
-    await shot(page, "13-work-returned")
+    await shot(page, "14-work-returned")
     await page.click("#tabs >> text=待发送")
     await expect(page.locator("#main .card[data-kind=submission][data-state=returned]")).to_have_count(1)
     await page.click("#tabs >> text=我的工作")
@@ -241,7 +249,7 @@ async def test_a_household_registered_offline_goes_first_and_a_refusal_is_shown_
     await page.click("text=登记新户")
     await page.fill("input[name=head]", "王五")
     await page.fill("input[name=address]", "白竹亭社区 8 组 1 号")
-    await shot(page, "10-register-offline")
+    await shot(page, "11-register-offline")
     await page.click("text=保存")
     await expect(page.locator("h1")).to_have_text("王五")
     # 接待人 in Latin letters: this form's rule is one only the server checks.
@@ -252,14 +260,14 @@ async def test_a_household_registered_offline_goes_first_and_a_refusal_is_shown_
     await expect(page.locator("#main .card[data-kind=household][data-state=sent]")).to_have_count(1)
     refused = page.locator("#main .card[data-kind=submission][data-state=refused]")
     await expect(refused).to_contain_text("/data/met_person")
-    await shot(page, "11-outbox-refused")
+    await shot(page, "12-outbox-refused")
 
     # The correction starts at the page and the field the server named, with its message.
     await refused.get_by_text("修改后重发").click()
     field = page.locator("[data-pointer='/met_person']")
     await expect(field).to_have_class(re.compile("bad"))
     assert await field.locator(".err").inner_text()
-    await shot(page, "12-refusal-at-field")
+    await shot(page, "13-refusal-at-field")
     await page.fill("input[name='/met_person']", "王五")
     await expect(field.locator(".err")).to_have_text("")
     for _ in range(2):

@@ -22,7 +22,7 @@ export async function show(id) {
     h("div.row", h("h1.grow", household.head || "（未填户主）"), household.pending ? h("span.tag.pending", "待发送") : null),
     h("div.card", h("dl.kv", h("dt", "地址"), h("dd", household.address || "—"), h("dt", "电话"), h("dd", household.phone || "—"),
       ...Object.entries(household.situation || {}).filter(([, v]) => typeof v !== "object")
-        .flatMap(([k, v]) => [h("dt", k), h("dd", String(v))]))),
+        .flatMap(([k, v]) => { const [title, label] = situationLabel(forms, k, v); return [h("dt", title), h("dd", label)]; }))),
     due.map((d) => h("p", h("span.tag.overdue", d.days_overdue > 0 ? `逾期 ${d.days_overdue} 天` : "今天应走访"),
       ` 应于 ${d.due_on} 走访 ${d.name || ""}`)),
     drafts.length ? h("h2", "未填完的表单") : null,
@@ -34,10 +34,10 @@ export async function show(id) {
     (household.members || []).map((m) => h("div.card", h("b", m.name || "—"), " ",
       m.id_number ? h("span.muted", m.id_number) : null, h("div", (m.tags || []).map((t) => h("span.tag", TAGS[t] || t))))),
     more);
-  more.replaceChildren(...await history(id));
+  more.replaceChildren(h("div", await history(id, titles)));
 }
 
-async function history(id) {
+async function history(id, titles) {
   let file = await get("files", id);
   try {
     file = (await call("GET", `/households/${id}`)).data;
@@ -50,8 +50,9 @@ async function history(id) {
     h("h2", `走访记录（${visits.length}${file.visits?.next_cursor ? "+" : ""}）`),
     visits.length ? visits.map((v) => h("div.card", h("b", fmtTime(v.started_at || v.observed_at)), " ",
       h("span.muted", v.worker_name || ""),
-      v.submissions.map((s) => h("div", h("span.tag", REVIEW[s.review_state] || s.review_state), ` ${s.form} 第 ${s.version} 版`,
-        h("div.thumbs", s.photos.length ? h("span.muted", `照片 ${s.photos.length} 张`) : null)))))
+      v.submissions.map((s) => h("div", h("span.tag", REVIEW[s.review_state] || s.review_state),
+        ` ${titles[s.form] || s.form} 第 ${s.version} 版`,
+        s.photos.length ? h("div.muted", `照片 ${new Set(s.photos.map((p) => p.sha256)).size} 张`) : null))))
       : h("p.muted", "暂无走访记录"),
     h("h2", `需求（${(file.needs || []).length}）`),
     (file.needs || []).map((n) => h("div.card", h("b", n.item_name || n.item), " ", h("span.tag", n.urgency),
@@ -64,4 +65,16 @@ export async function start(form, household, extra = {}) {
   await put("drafts", { id, form: form.slug, version: form.version, household, data: {}, page: 0,
     started_at: new Date().toISOString(), ...extra });
   location.hash = `#/fill/${id}`;
+}
+
+// A situation field in the words of the forms that bind it (`x-situation`): the question's title, the choice's label.
+function situationLabel(forms, key, value) {
+  for (const f of forms) {
+    for (const [name, q] of Object.entries(f.schema.properties || {})) {
+      if (q["x-situation"] !== key) continue;
+      const choices = f.ui.questions?.[`/${name}`]?.choices || {};
+      return [q.title || key, choices[value] ?? (value === true ? "是" : value === false ? "否" : String(value))];
+    }
+  }
+  return [key, String(value)];
 }

@@ -18,7 +18,7 @@ onChange(repaint);
 export async function show() {
   list = h("div");
   mount(h("div.row", h("h1.grow", "待发送"), h("button.ghost", { onclick: () => send() }, "立即发送")),
-    h("p.muted", navigator.onLine ? "联网时会自动发送。" : "当前离线，联网后会自动发送。"), list);
+    h("p.muted", "没有网络时保存在手机上，联网后自动发送。"), list);
   await repaint();
 }
 
