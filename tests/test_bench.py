@@ -98,3 +98,9 @@ async def test_the_households_benchmark_measures_a_file_and_the_searches(setting
     found = await bench.bench_search(settings, households=40, rounds=4, villages=(1, 2))
     assert set(found["p95"]) == {"name", "pinyin initials", "full pinyin", "ID number"}
     assert all(found["p95"].values()) and found["found"] == dict.fromkeys(found["p95"], 1.0)
+
+
+def test_the_field_app_benchmark_weighs_the_first_load(capsys):
+    load("field_app").main()
+    figures = load("field_app").weigh()
+    assert 0 < figures["gzip"] < figures["identity"] and "首次加载" in capsys.readouterr().out
