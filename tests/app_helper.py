@@ -1,6 +1,7 @@
 """Run by tests/test_field_app.py in a process of its own, against the browser-tested server's database:
-`setup` migrates and makes a district, a worker, two households and the home-visit form; `verify` reports what the
-database and the photo store hold. Settings come from the DOORSTEP_* environment, as the server's do."""
+`setup` migrates and makes a district, a worker, two households, the home-visit form and the 家计调查; `needs` gives
+a household three needs; `verify` reports what the database and the photo store hold.
+Settings come from the DOORSTEP_* environment, as the server's do."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import forms  # noqa: E402
-from factories import make_district, make_form_version, make_household, make_user  # noqa: E402
+from factories import make_district, make_form_version, make_household, make_need, make_user  # noqa: E402
 from server.core import db  # noqa: E402
 from server.households import search  # noqa: E402
 from server.models import Attachment, Household, Submission  # noqa: E402
@@ -27,6 +28,7 @@ async def setup(settings) -> dict:
     schema = copy.deepcopy(next(f for f in forms.builtin_forms() if f["slug"] == "home_visit")["schema"])
     schema["properties"]["met_person"]["pattern"] = "^[\u4e00-\u9fff]+$"
     await make_form_version("home_visit", schema=schema)
+    await make_form_version("economic_survey")
     await make_user("worker", district.east_a, username="fieldworker")
     await make_user("supervisor", district.east, username="fieldsupervisor")
     for head, address in (("张秀英", "白竹亭社区 3 组 12 号"), ("李德明", "白竹亭社区 5 组 2 号")):
@@ -40,11 +42,23 @@ async def setup(settings) -> dict:
 async def verify(settings) -> dict:
     return {
         "households": {str(h.id): h.head for h in await Household.all()},
-        "submissions": [{"id": str(s.id), "household": str(s.household_id), "data": s.data, "review": s.review_state,
+        "submissions": [{"id": str(s.id), "household": str(s.household_id), "data": s.data, "review": s.review_state, "flags": s.flags,
                          "replaces": str(s.replaces_id) if s.replaces_id else None}
                         for s in await Submission.all().order_by("received_at")],
         "attachments": sorted(await Attachment.all().values_list("sha256", flat=True)),
     }
+
+
+async def needs(settings) -> dict:
+    """Three needs of 张秀英's household: one overdue, one being served, one done (no longer to follow up)."""
+    household = await Household.get(head="张秀英")
+    made = [await make_need(household, "accepted", item="assistance.policy_advice"),
+            await make_need(household, overdue=True),
+            await make_need(household, "done", item="assistance.crisis_intervention")]
+    return {"household": str(household.id), "needs": [str(n.id) for n in made]}
+
+
+COMMANDS = {"setup": setup, "verify": verify, "needs": needs}
 
 
 async def main(command: str) -> None:
@@ -53,7 +67,7 @@ async def main(command: str) -> None:
         await db.migrate(settings)
     await db.connect(settings)
     try:
-        print(json.dumps(await (setup if command == "setup" else verify)(settings), ensure_ascii=False))
+        print(json.dumps(await COMMANDS[command](settings), ensure_ascii=False))
     finally:
         await db.disconnect()
 

@@ -19,7 +19,7 @@ import pytest
 from PIL import Image
 from playwright.async_api import async_playwright, expect
 
-from factories import PASSWORD
+from factories import PASSWORD, economic_survey, id_number
 from test_crash import DATABASE_URL, ON_POSTGRES, REPO, Server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -319,3 +319,126 @@ async def test_a_shrunk_photo_is_upright_and_says_so_in_its_exif(server, phone):
         # It looks as the upright original does.
         pixels = zip(image.convert("L").resize((60, 45)).tobytes(), upright)
         assert sum(abs(a - b) for a, b in pixels) / (60 * 45) < 12, turned
+
+
+async def test_the_economic_survey_computes_on_the_phone_checks_across_questions_and_the_server_agrees(server, phone):
+    context, page = phone
+    await log_in(page, server.url)
+    await page.click("text=张秀英")
+    await page.click("text=家计调查")
+    await expect(page.locator("h1")).to_have_text("家计调查")
+    # The answers of the first pages as a worker would have left them, household size 3 for 2 members; then the
+    # income page, typed here.
+    data = economic_survey("") | {"household_size": 3}
+    for member in data["members"]:
+        member.pop("id", None)
+    del data["income"]["per_capita_monthly"]
+    await page.evaluate("""async (data) => {
+      const db = await import("/app/db.js");
+      const draft = (await db.all("drafts"))[0];
+      await db.put("drafts", { ...draft, data, page: 2 });
+      location.hash = "#/";
+      location.hash = `#/fill/${draft.id}`;
+    }""", data)
+    per_person = page.locator("[data-pointer='/income/per_capita_monthly'] output.calc")
+    await expect(per_person).to_have_text("170")  # (2100 + 780 + 1200) / 12 / 2
+    await page.fill("input[name='/income/wage']", "1200")
+    await expect(per_person).to_have_text("220")
+    await expect(page.locator("[data-pointer='/income/total_annual'] output.calc")).to_have_text("5280")
+    await shot(page, "21-income-computed")
+    for _ in range(2):
+        await page.click("text=下一页")
+    await page.set_input_files("input[name='/house_photos']", str(PHOTOS / "DSCN0010.jpg"))
+    await expect(page.locator("[data-pointer='/house_photos'] img")).to_have_count(1)
+
+    # The designer's check across questions, at its field on the first page, before anything is sent.
+    await page.get_by_role("button", name="提交", exact=True).click()
+    size = page.locator("[data-pointer='/household_size']")
+    await expect(size.locator(".err")).to_have_text("家庭人口数应与成员人数一致")
+    await shot(page, "22-check-across-questions")
+    await page.fill("input[name='/household_size']", "2")
+    await expect(size.locator(".err")).to_have_text("")
+    for _ in range(4):
+        await page.click("text=下一页")
+    await page.get_by_role("button", name="提交", exact=True).click()
+    await expect(page.locator("#main .card[data-kind=submission][data-state=sent]")).to_have_count(1)
+    assert page.errors == []
+
+    [stored] = helper(server.env, "verify")["submissions"]
+    assert stored["data"]["income"]["per_capita_monthly"] == 220
+    assert stored["data"]["income"]["total_annual"] == 5280
+    assert not [f for f in stored["flags"] if f.get("kind") == "calculation_differs"], stored["flags"]
+
+    # Returned, then corrected from the reply, whose ID numbers are masked: the head's is left as it is (the server
+    # keeps the whole number), a member's is retyped in full.
+    async with httpx.AsyncClient(base_url=server.url) as api:
+        token = (await api.post("/api/v1/auth/token", json={"username": "fieldsupervisor", "password": PASSWORD})
+                 ).json()["access_token"]
+        review = await api.post(f"/api/v1/submissions/{stored['id']}/review", json={"state": "returned", "comment": "请核对"},
+                                headers={"Authorization": f"Bearer {token}"})
+        assert review.status_code == 200, review.text
+    await page.click("#tabs >> text=我的工作")
+    await page.click("text=更正后重新提交")
+    head_number = page.locator("[data-pointer='/head_id_number'] [data-masked]")
+    await expect(head_number).to_contain_text("430102********")
+    await shot(page, "23-masked-id-number")
+    await page.click("text=下一页")
+    retyped = id_number("19550807", "140")
+    await page.locator("[data-pointer='/members/1/id_number']").get_by_text("重新填写").click()
+    await page.fill("input[name='/members/1/id_number']", retyped)
+    for _ in range(3):
+        await page.click("text=下一页")
+    await page.get_by_role("button", name="提交", exact=True).click()
+    await expect(page.locator("#main .card[data-kind=submission][data-state=sent]")).to_have_count(1)
+    assert page.errors == []
+    held = helper(server.env, "verify")["submissions"]
+    assert [s["review"] for s in held] == ["replaced", "pending"]
+    assert held[1]["data"]["head_id_number"] == data["head_id_number"]
+    assert [m["id_number"] for m in held[1]["data"]["members"]] == [data["members"][0]["id_number"], retyped]
+
+
+async def test_a_choice_filter_narrows_and_clears_on_the_phone(server, phone):
+    _, page = phone
+    await page.goto(f"{server.url}/app/")
+    got = await page.evaluate("""async () => {
+      const { compute, allowed, failedChecks } = await import("/app/form/rules.js");
+      const ui = { questions: { "/members/*/level": { filter: { if: [
+        { "==": [{ var: "/members/*/type" }, "visual"] }, ["1", "2"], null] } } },
+        checks: [{ rule: { "==": [{ var: "/size" }, { count: { var: "/members" } }] }, pointer: "/size", message: "人数不一致" }] };
+      const data = { size: 2, members: [{ type: "visual", level: "3" }, { type: "hearing", level: "3" }] };
+      return { narrowed: allowed(ui, "/members/*/level", [0], data), open: allowed(ui, "/members/*/level", [1], data),
+               computed: compute(ui, data), failed: failedChecks(ui, { size: 3, members: [{}] }) };
+    }""")
+    assert got["narrowed"] == ["1", "2"] and got["open"] is None
+    assert got["computed"]["members"] == [{"type": "visual"}, {"type": "hearing", "level": "3"}]
+    assert got["failed"] == [{"pointer": "/size", "template": "/size", "detail": "人数不一致"}]
+
+
+async def test_needs_are_shown_with_status_and_due_date_on_the_file_and_in_my_work_offline_too(server, phone):
+    context, page = phone
+    made = helper(server.env, "needs")
+    accepted, overdue, done = made["needs"]
+    await log_in(page, server.url)
+    await page.goto(f"{server.url}/app/#/work")
+    cards = page.locator("#main [data-need]")
+    await expect(cards).to_have_count(2)  # the open ones only, the overdue one first
+    await expect(cards.nth(0)).to_have_attribute("data-need", overdue)
+    await expect(cards.nth(0)).to_contain_text("待派单 · 已逾期")
+    await expect(cards.nth(1)).to_have_attribute("data-need", accepted)
+    await expect(cards.nth(1)).to_contain_text("已接单")
+    await expect(cards.nth(1)).to_contain_text("张秀英")
+    await shot(page, "31-work-needs")
+    await cards.nth(0).click()
+    await expect(page.locator("h1")).to_have_text("张秀英")
+    await expect(cards).to_have_count(3)
+    await expect(page.locator(f"[data-need='{done}']")).to_contain_text("已完成")
+    await expect(page.locator(f"[data-need='{overdue}']")).to_contain_text(re.compile(r"应于 \d{4}-\d{2}-\d{2} 前办结"))
+    await shot(page, "32-file-needs")
+
+    await context.set_offline(True)
+    await page.reload()
+    await expect(cards).to_have_count(3)
+    await page.goto(f"{server.url}/app/#/work")
+    await expect(page.get_by_text("离线：显示上次联网时的内容。")).to_be_visible()
+    await expect(cards).to_have_count(2)
+    assert page.errors == []

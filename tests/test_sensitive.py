@@ -177,3 +177,26 @@ async def test_no_log_line_holds_a_whole_id_number_even_at_debug(client, setting
     audited = "\n".join(str(e.detail) for e in await AuditEvent.all())
     assert all(n not in audited for n in [*surveyed.numbers, other])
     assert (await Member.get(id=HEAD)).data["id_number"] == other
+
+
+async def test_a_correction_sent_with_the_masked_numbers_it_was_given_keeps_the_whole_ones(client, surveyed):
+    """The phone corrects from the reply it has: masked numbers sent back unchanged stand for the original's (rows
+    may move); a number retyped is taken as typed; a masked one that stands for no number of the original is a 422."""
+    shown = surveyed.reply.json()["data"]
+    data = dict(shown, members=[dict(m) for m in reversed(shown["members"])])
+    data["members"][0].pop("age", None)
+    new_number = id_number("19600101", "222")
+    data["members"][1]["id_number"] = new_number  # 李桂兰's, retyped
+    correction = str(uuid.uuid4())
+    body = submission_body(surveyed.household, data, form="economic_survey") | {"replaces": surveyed.sid}
+    reply = await client.put(f"/api/v1/submissions/{correction}", json=body, headers=surveyed.headers)
+    assert reply.status_code == 201, reply.text
+    assert_masked(reply.text, surveyed.numbers)
+    stored = await Submission.get(id=correction)
+    assert stored.data["head_id_number"] == surveyed.numbers[0]
+    assert [m["id_number"] for m in stored.data["members"]] == [surveyed.numbers[2], new_number]
+
+    stranger = dict(data, head_id_number=masked(id_number("19700101", "333")))
+    body = submission_body(surveyed.household, stranger, form="economic_survey") | {"replaces": correction}
+    refused = await client.put(f"/api/v1/submissions/{uuid.uuid4()}", json=body, headers=surveyed.headers)
+    assert_problem(refused, 422, "/data/head_id_number")

@@ -14,7 +14,7 @@ from server.core.ids import parse_id
 from server.core.problems import AttachmentsMissing, Conflict, FieldProblem, InvalidInput, invalid
 from server.core.scope import visible
 from server.households import observations
-from server.intake import evidence, screening
+from server.intake import evidence, screening, unmasking
 from server.models import Attachment, FormVersion, Member, Submission
 from server.settings import Settings
 from server.surveys.versions import compiled_by_id, version_for_submission
@@ -48,7 +48,8 @@ async def check(caller: Caller, sid: uuid.UUID, household_id: uuid.UUID, body: d
     else:
         form_id, version_id, form = await version_for_submission(caller, body["form"], body["version"])
 
-    computed = forms.compute(form, body["data"])
+    sent = unmasking.restore(form, body["data"], original.data) if original else body["data"]
+    computed = forms.compute(form, sent)
     data = computed.data
     errors = forms.check(form, data)
     if errors:

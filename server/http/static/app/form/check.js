@@ -1,6 +1,7 @@
 // What the phone checks before sending, with the server's kind of Chinese messages at each field: required while
 // shown, lengths, bounds and counts. The server stays the judge; its 422 lands at the same fields.
-import { concrete, empty, getAt, schemaAt, shown } from "./model.js";
+import { concrete, empty, getAt, schemaAt, shown, withoutHidden } from "./model.js";
+import { compute, failedChecks } from "./rules.js";
 
 export function checkQuestion(ui, schema, template, rows, data) {
   if (!shown(ui, template, rows, data)) return null;
@@ -30,8 +31,9 @@ export function checkQuestion(ui, schema, template, rows, data) {
   return null;
 }
 
-// Every error of the whole form: [{pointer, detail, page}].
-export function checkAll(version, pages, data) {
+// Every error of the whole form: [{pointer, detail, page}]; with `across`, the checks across questions too (on
+// the answers as they will be sent: hidden ones left out, calculations computed on what remains).
+export function checkAll(version, pages, data, across = false) {
   const errors = [];
   pages.forEach((page, p) => {
     for (const template of page.questions) visit(template, [], p);
@@ -46,6 +48,14 @@ export function checkAll(version, pages, data) {
       value.forEach((_, i) => {
         for (const name of Object.keys(node.items.properties || {})) visit(`${template}/*/${name}`, [...rows, i], page);
       });
+    }
+  }
+  if (across) {
+    const sent = compute(version.ui, withoutHidden(version.ui, version.schema, data));
+    for (const f of failedChecks(version.ui, sent)) {
+      if (errors.some((e) => e.pointer === f.pointer)) continue;
+      const page = pages.findIndex((pg) => pg.questions.some((q) => f.template === q || f.template.startsWith(`${q}/`)));
+      errors.push({ pointer: f.pointer, detail: f.detail, page: Math.max(page, 0) });
     }
   }
   return errors;

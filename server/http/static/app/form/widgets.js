@@ -6,7 +6,7 @@ import { h, toast } from "../ui.js";
 export function widgetOf(node, hint) {
   if (hint?.widget) return hint.widget;
   if (node.type === "boolean") return "radio";
-  if (node.enum) return node.enum.length > 6 ? "select" : "radio";
+  if (node.enum || node.oneOf) return (node.enum || node.oneOf).length > 6 ? "select" : "radio";
   if (node.type === "array" && node.items?.enum) return "checkboxes";
   if (node.format === "sha256" || node.items?.format === "sha256") return "photo";
   if (node.format === "date") return "date";
@@ -19,6 +19,7 @@ export function widgetOf(node, hint) {
 
 export function choicesOf(node, hint) {
   if (node.type === "boolean") return [[true, "是"], [false, "否"]];
+  if (node.oneOf) return node.oneOf.map((o) => [o.const, hint?.choices?.[o.const] ?? o.title ?? String(o.const)]);
   const values = node.enum || node.items?.enum || [];
   return values.map((v) => [v, hint?.choices?.[v] ?? String(v)]);
 }
@@ -66,8 +67,21 @@ export function render(kind, node, hint, io, name) {
     case "signature": return signature(io, name);
     case "location": return location(io);
     default:
+      if (node.format === "cn-id-number" && typeof value === "string" && value.includes("*")) return masked(value, io, name);
       return h("input", { type: "text", name, value: value ?? "", placeholder: hint?.placeholder, oninput: (e) => io.set(e.target.value) });
   }
+}
+
+// A masked ID number (a returned submission corrected from the server's reply): left as it is, the server keeps the
+// whole number it holds; the worker retypes it in full only to change it.
+function masked(value, io, name) {
+  const box = h("div", { dataset: { masked: "" } }, h("div.row", h("span.grow", value), h("button.ghost", { type: "button", onclick: () => {
+    io.set(undefined);
+    const input = h("input", { type: "text", name, placeholder: "请输入完整身份证号", oninput: (e) => io.set(e.target.value) });
+    box.replaceWith(input);
+    input.focus();
+  } }, "重新填写")), h("p.help", "号码不变时无需改动，服务器按原号码保存"));
+  return box;
 }
 
 // One photo (a string answer) or several (an array): each shrunk, hashed and kept in IndexedDB until sent.

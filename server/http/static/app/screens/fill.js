@@ -3,6 +3,7 @@
 import { all, get, put } from "../db.js";
 import { checkAll } from "../form/check.js";
 import { concrete, getAt, photos, schemaAt, setAt, shown, split, withoutHidden } from "../form/model.js";
+import { allowed, compute } from "../form/rules.js";
 import { render, rfc3339, widgetOf } from "../form/widgets.js";
 import { enqueue } from "../outbox.js";
 import { h, mount } from "../ui.js";
@@ -16,6 +17,7 @@ export async function show(id) {
   const pages = pagesOf(version);
   const household = await get("households", draft.household);
   const save = () => put("drafts", draft);
+  compute(version.ui, draft.data);
 
   function pageOf(pointer) {
     const template = templateOf(version.schema, pointer);
@@ -28,9 +30,18 @@ export async function show(id) {
     const errors = Object.fromEntries((draft.errors || []).map((e) => [e.pointer, e.detail]));
     const placed = new Set();
     const body = h("div");
+    const narrowed = new Map(); // pointer → a choice question's filtered input, rebuilt when its choices change
     const refresh = () => {
       for (const el of body.querySelectorAll(".field")) {
         el.hidden = !shown(version.ui, el.dataset.template, JSON.parse(el.dataset.rows), draft.data);
+      }
+      for (const out of body.querySelectorAll("output.calc")) out.textContent = calculated(getAt(draft.data, out.dataset.pointer));
+      for (const [pointer, entry] of narrowed) {
+        const next = entry.build();
+        if (next.dataset.choices === entry.input.dataset.choices) continue;
+        entry.input.replaceWith(next);
+        entry.input = next;
+        narrowed.set(pointer, entry);
       }
     };
     const field = (template, rows) => {
@@ -41,6 +52,7 @@ export async function show(id) {
       if (errors[pointer]) placed.add(pointer);
       const io = { get: () => getAt(draft.data, pointer), set: (v) => {
         setAt(draft.data, pointer, v);
+        compute(version.ui, draft.data);
         err.textContent = "";
         draft.errors = (draft.errors || []).filter((e) => e.pointer !== pointer);
         save();
@@ -50,6 +62,17 @@ export async function show(id) {
       if (node.type === "array" && node.items?.type === "object") input = group(template, rows, node);
       else if (node.type === "object" && hint?.widget !== "location" && node.properties && !isPoint(node)) {
         input = h("div.group", Object.keys(node.properties).map((k) => field(`${template}/${k}`, rows)));
+      } else if (hint?.calculate) {
+        input = h("output.calc", { dataset: { pointer } }, calculated(io.get()));
+      } else if (hint?.filter) {
+        const build = () => {
+          const choices = allowed(version.ui, template, rows, draft.data);
+          const el = render(widgetOf(node, hint) || "select", narrow(node, choices), hint, io, pointer);
+          el.dataset.choices = JSON.stringify(choices);
+          return el;
+        };
+        input = build();
+        narrowed.set(pointer, { input, build });
       } else input = render(widgetOf(node, hint) || (isPoint(node) ? "location" : "text"), node, hint, io, pointer);
       return h(`div.field${errors[pointer] ? ".bad" : ""}`, { dataset: { template, rows: JSON.stringify(rows), pointer } },
         h(`label.q${required ? ".req" : ""}`, node.title || split(template).at(-1)),
@@ -94,14 +117,14 @@ export async function show(id) {
   }
 
   async function submit() {
-    const errors = checkAll(version, pages, draft.data);
+    const errors = checkAll(version, pages, draft.data, true);
     draft.errors = errors;
     if (errors.length) {
       draft.page = errors[0].page;
       await save();
       return paint();
     }
-    const data = withoutHidden(version.ui, version.schema, draft.data);
+    const data = compute(version.ui, withoutHidden(version.ui, version.schema, draft.data));
     const attachments = photos(version.ui, version.schema, data);
     for (const a of attachments) {
       const blob = await get("blobs", a.sha256);
@@ -125,6 +148,17 @@ export async function show(id) {
   }
   paint();
   if (toServerErrors) document.querySelector(".field.bad")?.scrollIntoView({ block: "center" });
+}
+
+// A calculated answer as shown (read only): computed as the worker types, sent with the rest, recomputed by the server.
+const calculated = (v) => (v === undefined || v === null ? "（待计算）" : String(v));
+
+// The question's schema with only the choices its filter allows now (null: all of them).
+function narrow(node, choices) {
+  if (!choices) return node;
+  const keep = (values) => values.filter((v) => choices.some((c) => JSON.stringify(c) === JSON.stringify(v)));
+  if (node.items?.enum) return { ...node, items: { ...node.items, enum: keep(node.items.enum) } };
+  return { ...node, enum: keep(node.enum || []) };
 }
 
 const isPoint = (node) => node.type === "object" && "latitude" in (node.properties || {});

@@ -2,6 +2,7 @@
 // file, fetched when online and kept for the next time offline.
 import { call, Offline } from "../api.js";
 import { all, get, put } from "../db.js";
+import { needCard } from "../needs.js";
 import { fmtTime, h, mount, uuid } from "../ui.js";
 
 const TAGS = { elderly: "老年人", living_alone: "独居", empty_nest: "空巢", left_behind: "留守", child: "儿童",
@@ -55,8 +56,7 @@ async function history(id, titles) {
         s.photos.length ? h("div.muted", `照片 ${new Set(s.photos.map((p) => p.sha256)).size} 张`) : null))))
       : h("p.muted", "暂无走访记录"),
     h("h2", `需求（${(file.needs || []).length}）`),
-    (file.needs || []).map((n) => h("div.card", h("b", n.item_name || n.item), " ", h("span.tag", n.urgency),
-      h("div.muted", n.description || ""), h("div.muted", `提出于 ${fmtTime(n.raised_at)}`))),
+    (file.needs || []).map((n) => needCard(n)),
   ];
 }
 

@@ -1,7 +1,9 @@
-// 我的工作: visits due and overdue (the visit plans), and submissions a supervisor returned, to be corrected.
+// 我的工作: visits due and overdue (the visit plans), the open needs of my households (overdue first), and
+// submissions a supervisor returned, to be corrected.
 // Fetched when online and kept for offline.
 import { call, Offline } from "../api.js";
 import { all, get, put } from "../db.js";
+import { fetchOpen, needCard } from "../needs.js";
 import { fmtTime, h, mount } from "../ui.js";
 import { start } from "./household.js";
 
@@ -9,7 +11,8 @@ export async function show() {
   const user = await get("kv", "user");
   let note = null;
   try {
-    const [due, returned] = await Promise.all([call("GET", "/visit-plans/due"), call("GET", "/submissions?state=returned")]);
+    const [due, returned] = await Promise.all([call("GET", "/visit-plans/due"), call("GET", "/submissions?state=returned"),
+      fetchOpen()]);
     await put("kv", due.data.items, "due");
     const mine = returned.data.items.filter((s) => s.author === user.id);
     await put("kv", mine, "returned");
@@ -22,6 +25,7 @@ export async function show() {
   }
   const due = (await get("kv", "due")) || [];
   const returned = (await get("kv", "returned")) || [];
+  const needs = (await get("kv", "needs")) || [];
   const forms = await all("forms");
   mount(h("h1", "我的工作"), note,
     h("h2", `应走访（${due.length}）`),
@@ -30,6 +34,8 @@ export async function show() {
         h("span.tag.overdue", d.days_overdue > 0 ? `逾期 ${d.days_overdue} 天` : "今天到期")),
       h("div.muted", `${d.community_name || ""} ${d.address || ""}`),
       h("div.muted", `上次走访 ${d.last_visit_on || "无"} · 应于 ${d.due_on}`))) : h("p.muted", "没有到期的走访"),
+    h("h2", `待跟进的需求（${needs.length}）`),
+    needs.length ? needs.map((n) => needCard(n, { withHousehold: true })) : h("p.muted", "没有待跟进的需求"),
     h("h2", `被退回的表单（${returned.length}）`),
     returned.length ? returned.map((s) => h("div.card",
       h("div.row", h("b.grow", `${s.form} 第 ${s.version} 版`), h("span.tag.returned", "已退回")),
