@@ -25,10 +25,10 @@ from tortoise.expressions import Q
 from server.core.clock import now
 from server.core.sensitive import mask_id_number
 from server.models import Need
+from server.needs.reading import OPEN
 
 FINISHED = ("done", "evaluated", "closed")
 FINISHED_DAYS = 90
-LATE = ("raised", "dispatched", "accepted", "in_service")  # a need in these states is overdue past its due date
 # An ID number typed where a name or a description goes (a form's free-text member field, say): the phone keeps it
 # masked like every other ID number. 18 characters (GB 11643), or the old 15 digits.
 _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])([1-8][0-9]{16}[0-9Xx]|[1-8][0-9]{14})(?![0-9A-Za-z])")
@@ -60,7 +60,7 @@ def need_as_carried(row: dict, at: datetime) -> dict:
         "raised_at": row["raised_at"].isoformat(timespec="seconds"),
         "due_at": row["due_at"].isoformat(timespec="seconds"),
         # As of this reply: the phone compares `due_at` with its own clock afterwards.
-        "overdue": row["status"] in LATE and row["due_at"] < at,
+        "overdue": row["status"] in OPEN and row["due_at"] < at,
     }
 
 
