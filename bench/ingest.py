@@ -10,7 +10,9 @@
 (c) peak memory of the server process during 50 concurrent 10 MB uploads, above its idle memory (goal < 100 MB);
 (d) the event loop's worst lag while 8 photos of 12 megapixels are stored and their thumbnails made (goal < 50 ms).
 
-Run: .venv/bin/python bench/ingest.py   (SQLite in a temporary folder; DOORSTEP_DATABASE_URL for PostgreSQL)
+Run: .venv/bin/python bench/ingest.py [--sqlite] [--postgres]
+    (a throwaway database of each kind asked for, bench/_database.py; without either, SQLite, or the PostgreSQL
+    database DOORSTEP_DATABASE_URL names)
 """
 
 from __future__ import annotations
@@ -20,12 +22,10 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -368,31 +368,27 @@ async def prepare(settings) -> dict:
 
 
 async def main() -> None:
+    from _database import chosen, run_apart, throwaway
     from server.core import db
-    from server.settings import load_settings
 
-    folder = Path(tempfile.mkdtemp(prefix="doorstep-bench-"))
-    try:
-        url = os.environ.get("DOORSTEP_DATABASE_URL", "")
-        settings = load_settings({}, data_dir=folder / "data", database_url=url, secret=SECRET)
-        if url.startswith("postgres"):
-            print("PostgreSQL: the benchmark adds rows to this database.")
-        await db.migrate(settings)
-        await db.connect(settings)
-        try:
-            ours_rate, bare_rate, floor_rate, statements_rate = await bench_submissions(settings)
-            headers = await prepare(settings)
-        finally:
-            await db.disconnect()
-        env = os.environ | {"DOORSTEP_DATA_DIR": str(folder / "data"), "DOORSTEP_DATABASE_URL": url,
-                            "DOORSTEP_SECRET": SECRET, "DOORSTEP_LOG_LEVEL": "WARNING",
-                            "DOORSTEP_MAX_PHOTO_BYTES": str(12 * 1024 * 1024), "PYTHONPATH": str(ROOT)}
-        up = await bench_uploads(folder, env, headers)
-        busy, idle = await bench_loop_lag(folder)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    kinds = chosen(sys.argv[1:])
+    if run_apart(kinds):
+        return
+    for kind in kinds:
+        async with throwaway(kind, SECRET) as database:
+            ours_rate, bare_rate, floor_rate, statements_rate = await bench_submissions(database.settings)
+            headers = await prepare(database.settings)
+            await db.disconnect()  # the served process below is the only one using the database now
+            env = os.environ | {"DOORSTEP_DATA_DIR": str(database.folder / "data"),
+                                "DOORSTEP_DATABASE_URL": database.url, "DOORSTEP_SECRET": SECRET, "DOORSTEP_LOG_LEVEL": "WARNING",
+                                "DOORSTEP_MAX_PHOTO_BYTES": str(12 * 1024 * 1024), "PYTHONPATH": str(ROOT)}
+            up = await bench_uploads(database.folder, env, headers)
+            busy, idle = await bench_loop_lag(database.folder)
+        report(database.name, ours_rate, bare_rate, floor_rate, statements_rate, up, busy, idle)
 
-    database = "PostgreSQL" if settings.resolved_database_url.startswith("postgres") else "SQLite"
+
+def report(database: str, ours_rate: float, bare_rate: float, floor_rate: float, statements_rate: float, up: dict,
+           busy: float, idle: float) -> None:
     print(f"Ingest benchmark ({database}, {os.cpu_count()} CPUs)")
     print(f"(a) home-visit submissions       {ours_rate:>9.0f} /s   bare raw-SQL handler {bare_rate:>7.0f} /s   "
           f"ratio {ours_rate / bare_rate:.2f} (goal >= 0.5)")

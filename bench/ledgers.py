@@ -11,7 +11,9 @@
 The households are made directly in the database as an elderly-ledger visit would have left them: situation, two
 elders with names, ID numbers, birth dates and tags, a visit in the last 60 days, and their ledger lines.
 
-Run: .venv/bin/python bench/ledgers.py   (SQLite in a temporary folder; DOORSTEP_DATABASE_URL for PostgreSQL)
+Run: .venv/bin/python bench/ledgers.py [--sqlite] [--postgres]
+    (a throwaway database of each kind asked for, bench/_database.py; without either, SQLite, or the PostgreSQL
+    database DOORSTEP_DATABASE_URL names)
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import shutil
 import statistics
 import sys
 import tempfile
@@ -185,23 +186,15 @@ def report(figures: dict) -> None:
 
 
 async def main() -> None:
-    from server.core import db
-    from server.settings import load_settings
+    from _database import chosen, run_apart, throwaway
 
-    folder = Path(tempfile.mkdtemp(prefix="doorstep-bench-"))
-    try:
-        url = os.environ.get("DOORSTEP_DATABASE_URL", "")
-        settings = load_settings({}, data_dir=folder / "data", database_url=url, secret=SECRET)
-        if url.startswith("postgres"):
-            print("PostgreSQL: the benchmark adds rows to this database.")
-        await db.migrate(settings)
-        await db.connect(settings)
-        try:
-            report(await bench_ledgers(settings))
-        finally:
-            await db.disconnect()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    kinds = chosen(sys.argv[1:])
+    if run_apart(kinds):
+        return
+    for kind in kinds:
+        async with throwaway(kind, SECRET) as database:
+            print(f"== {database.name}")
+            report(await bench_ledgers(database.settings))
 
 
 if __name__ == "__main__":

@@ -15,18 +15,16 @@ The households are made directly in the database, each as an economic survey and
 survey raised over the last year; the built-in forms and the service catalogue are loaded as
 `doorstep load-builtins` loads them.
 
-Run: .venv/bin/python bench/sync.py [--needs=N]   (N: needs raised per household in a year, 1.5 unless given)
-     SQLite in a temporary folder; DOORSTEP_DATABASE_URL for PostgreSQL.
+Run: .venv/bin/python bench/sync.py [--sqlite] [--postgres] [--needs=N]
+     (N: needs raised per household in a year, 1.5 unless given; a throwaway database of each kind asked for,
+     bench/_database.py; without either, SQLite, or the PostgreSQL database DOORSTEP_DATABASE_URL names)
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import shutil
 import sys
-import tempfile
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -220,23 +218,15 @@ def report(figures: dict) -> None:
 
 
 async def main(needs: float) -> None:
-    from server.core import db
-    from server.settings import load_settings
+    from _database import chosen, run_apart, throwaway
 
-    folder = Path(tempfile.mkdtemp(prefix="doorstep-bench-"))
-    try:
-        url = os.environ.get("DOORSTEP_DATABASE_URL", "")
-        settings = load_settings({}, data_dir=folder / "data", database_url=url, secret=SECRET)
-        if url.startswith("postgres"):
-            print("PostgreSQL: the benchmark adds rows to this database.")
-        await db.migrate(settings)
-        await db.connect(settings)
-        try:
-            report(await bench_sync(settings, needs=needs))
-        finally:
-            await db.disconnect()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    kinds = chosen(sys.argv[1:])
+    if run_apart(kinds):
+        return
+    for kind in kinds:
+        async with throwaway(kind, SECRET) as database:
+            print(f"== {database.name}")
+            report(await bench_sync(database.settings, needs=needs))
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from server.households.export_build import Context
 from server.households.export_runner import Runner, instance_id
 from server.http.middleware import Authentication, RequestContext
 from server.http.responses import problem_response
-from server.http.routes import operations
+from server.http.routes import field_app, operations
 from server.http.routing import OPERATIONS, api_routes
 from server.intake.photos import image_workers, photo_store
 from server.settings import Settings, load_settings
@@ -35,6 +35,10 @@ def routes() -> list[Route]:
         Route("/api/docs", operations.api_page, include_in_schema=False),
         Route("/api/docs.js", operations.api_page_script, include_in_schema=False),
         Route("/api/docs/forms", operations.form_guide, include_in_schema=False),
+        Route("/", field_app.root, include_in_schema=False),
+        Route("/app", field_app.bare_app, include_in_schema=False),
+        Route("/app/", field_app.serve, methods=["GET", "HEAD"], include_in_schema=False),
+        Route("/app/{path:path}", field_app.serve, methods=["GET", "HEAD"], include_in_schema=False),
         *api_routes(),
     ]
 

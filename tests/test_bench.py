@@ -89,3 +89,18 @@ async def test_the_needs_benchmark_measures_the_report_against_a_hand_written_gr
     figures = await load("needs").bench_needs(settings, needs=300)
     assert figures["needs"] == 300 and figures["month"] > 0
     assert figures["report"] > 0 and figures["counts"] > 0 and figures["floor"] > 0
+
+
+async def test_the_households_benchmark_measures_a_file_and_the_searches(settings, clean_database):
+    bench = load("households")
+    opened = await bench.bench_file(settings, visits=3, photos_each=2, rounds=2)
+    assert opened["file"] > 0 and opened["baseline"] > 0 and opened["bytes"] > 0
+    found = await bench.bench_search(settings, households=40, rounds=4, villages=(1, 2))
+    assert set(found["p95"]) == {"name", "pinyin initials", "full pinyin", "ID number"}
+    assert all(found["p95"].values()) and found["found"] == dict.fromkeys(found["p95"], 1.0)
+
+
+def test_the_field_app_benchmark_weighs_the_first_load(capsys):
+    load("field_app").main()
+    figures = load("field_app").weigh()
+    assert 0 < figures["gzip"] < figures["identity"] and "首次加载" in capsys.readouterr().out

@@ -297,7 +297,8 @@ KNOWN_GOOD = {
     ("POST", "/api/v1/forms/{slug}/retire"): lambda w: ("admin", {"path_parameters": {"slug": "east_visit"}}, 200),
     ("GET", "/api/v1/forms/{slug}/versions/{version}"): lambda w: (
         "worker", {"path_parameters": {"slug": "home_visit", "version": 1}}, 200),
-    ("GET", "/api/v1/households"): lambda w: ("worker", {"query": {"area": w.areas["east_a"]}}, 200),
+    ("GET", "/api/v1/households"): lambda w: ("worker", {"query": {
+        "area": w.areas["east_a"], "ledger": "elderly", "tag": ["living_alone", "disability"]}}, 200),
     ("PUT", "/api/v1/households/{id}"): lambda w: ("worker", {
         "path_parameters": {"id": str(uuid.uuid4())},
         "body": {"community": w.areas["east_a"], "address": "白竹亭社区 5 组 3 号", "head": "刘建华",

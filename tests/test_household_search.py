@@ -14,7 +14,8 @@ from factories import (assert_problem, headers_for, make_district, make_form_ver
                        submission_body)
 from form_samples import sample
 from server.households.search import id_number_key, name_pinyin
-from server.models import Household, Member
+from server.core.clock import now
+from server.models import Household, HouseholdTag, Member
 
 ID_OF_WANG = "43060219530315003X"
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,6 +120,125 @@ async def test_bad_filters_are_refused_at_their_parameter(client, village, param
     assert_problem(await client.get("/api/v1/households", params=params, headers=worker), 422, pointer)
 
 
+async def correct(client, headers, hid: str, **body) -> None:
+    response = await client.patch(f"/api/v1/households/{hid}", json={"reason": "入户核实"} | body, headers=headers)
+    assert response.status_code == 200, response.text
+
+
+def person(name: str, born: str, *tags: str) -> dict:
+    return {"id": str(uuid.uuid4()), "name": name, "birth_date": born, "tags": list(tags)}
+
+
+@pytest.fixture
+async def station(client, settings):
+    """East township: an elder living alone (east_a), a left-behind child (east_a), a 低保 household with a disabled
+    member (east_b), a household nobody tagged (east_b); in the west township, an elder living alone too."""
+    district = await make_district()
+    worker = await headers_for(settings, await make_user("worker", district.east_a, district.east_b))
+    west = await headers_for(settings, await make_user("worker", district.west_a))
+    zhang = await register(client, worker, district.east_a, "张三", "白竹亭社区 3 组 12 号")
+    await correct(client, worker, zhang, members=[person("张大山", "1940-06-05", "elderly", "living_alone")])
+    shan = await register(client, worker, district.east_a, "单雄信", "白竹亭社区 5 组 2 号")
+    await correct(client, worker, shan, members=[person("单小雨", "2015-09-02", "left_behind")])
+    zeng = await register(client, worker, district.east_b, "曾国藩", "凌云社区 1 组 8 号")
+    await correct(client, worker, zeng, situation={"assistance_type": "subsistence_allowance"},
+                  members=[person("曾纪泽", "1980-01-01", "disability")])
+    await register(client, worker, district.east_b, "李桂兰", "凌云社区 2 组 5 号")
+    far = await register(client, west, district.west_a, "张四", "楚江圩社区 1 组 1 号")
+    await correct(client, west, far, members=[person("张老四", "1938-02-01", "elderly", "living_alone")])
+    return district, worker, west, zhang
+
+
+@pytest.mark.parametrize("params, heads", [
+    ({"ledger": "elderly"}, ["张三"]),
+    ({"ledger": "children"}, ["单雄信"]),
+    ({"ledger": "disability"}, ["曾国藩"]),
+    ({"ledger": "assistance"}, ["曾国藩"]),
+    ({"ledger": ""}, ["张三", "单雄信", "曾国藩", "李桂兰"]),  # empty is no filter
+    ({"tag": "living_alone"}, ["张三"]),
+    ({"tag": "left_behind"}, ["单雄信"]),
+    ({"tag": "disability"}, ["曾国藩"]),
+    ({"tag": "subsistence_allowance"}, ["曾国藩"]),  # the household's 救助类型
+    ({"tag": "extreme_hardship"}, []),
+    ({"tag": ["elderly", "living_alone"]}, ["张三"]),  # every tag given
+    ({"tag": "elderly,living_alone"}, ["张三"]),
+    ({"tag": ["elderly", "left_behind"]}, []),
+    ({"tag": ["disability,subsistence_allowance", ""]}, ["曾国藩"]),
+    ({"tag": ""}, ["张三", "单雄信", "曾国藩", "李桂兰"]),
+    ({"ledger": "assistance", "tag": "disability"}, ["曾国藩"]),
+    ({"ledger": "elderly", "tag": "disability"}, []),
+    ({"ledger": "elderly", "q": "zs"}, ["张三"]),
+    ({"ledger": "elderly", "q": "张"}, ["张三"]),  # the west township's 张四 stays out of reach
+    ({"tag": "living_alone", "q": "凌云"}, []),
+    ({"tag": "disability", "q": "凌云"}, ["曾国藩"]),
+    ({"ledger": "children", "area": "east_a"}, ["单雄信"]),
+    ({"ledger": "children", "area": "east_b"}, []),
+    ({"tag": "disability", "area": "east_b", "q": "zgf", "ledger": "disability"}, ["曾国藩"]),
+])
+async def test_ledger_and_tags_narrow_the_search(client, station, params, heads):
+    district, worker, west, zhang = station
+    if "area" in params:
+        params = params | {"area": str(getattr(district, params["area"]).id)}
+    assert sorted(await find(client, worker, **params)) == sorted(heads)
+
+
+async def test_cross_community_households_never_appear_under_a_ledger_or_tag(client, settings, station):
+    district, worker, west, zhang = station
+    assert await find(client, west, tag="living_alone") == ["张四"]
+    assert await find(client, west, ledger="elderly", area=str(district.west_a.id)) == ["张四"]
+    assert await find(client, west, ledger="disability") == []
+    assert await find(client, west, ledger="elderly", area=str(district.east_a.id)) == []
+    supervisor = await headers_for(settings, await make_user("supervisor", district.east))
+    assert await find(client, supervisor, tag="living_alone") == ["张三"]
+    assert await find(client, supervisor, ledger="elderly") == ["张三"]
+    bureau = await headers_for(settings, await make_user("bureau", district.county))
+    assert sorted(await find(client, bureau, tag="living_alone")) == ["张三", "张四"]
+    provider = await headers_for(settings, await make_user("provider"))
+    assert await find(client, provider, ledger="elderly") == []
+
+
+async def test_a_correction_that_drops_a_tag_drops_the_household_from_the_filter(client, station):
+    district, worker, west, zhang = station
+    member = (await client.get(f"/api/v1/households/{zhang}", headers=worker)).json()["members"][0]
+    await correct(client, worker, zhang, members=[{"id": member["id"], "tags": ["elderly"]}])
+    assert await find(client, worker, tag="living_alone") == []
+    assert await find(client, worker, tag="elderly", ledger="elderly") == ["张三"]
+    await correct(client, worker, zhang, members=[{"id": member["id"], "remove": True}])
+    assert await find(client, worker, tag="elderly") == await find(client, worker, ledger="elderly") == []
+
+
+async def test_filtered_pages_hold_every_household_once(client, station):
+    """More households than a page holds (100), with and without the tag: the cursor walks the filtered ones."""
+    district, worker, west, zhang = station
+    stamp = now()
+    made = [Household(id=uuid.uuid4(), community_id=district.east_a.id, address=f"{n} 号", head=f"户{n}",
+                      body_hash="0" * 64, created_at=stamp, updated_at=stamp) for n in range(240)]
+    await Household.bulk_create(made)
+    await HouseholdTag.bulk_create([HouseholdTag(household_id=h.id, tag="living_alone") for h in made[::2]])
+    seen, cursor, pages = [], None, 0
+    while True:
+        params = {"tag": "living_alone"} | ({"cursor": cursor} if cursor else {})
+        response = await client.get("/api/v1/households", params=params, headers=worker)
+        assert response.status_code == 200, response.text
+        seen, pages = seen + [h["head"] for h in response.json()["items"]], pages + 1
+        if not (cursor := response.json()["next_cursor"]):
+            break
+    assert pages == 2 and len(seen) == len(set(seen)) == 121 and "张三" in seen and "户1" not in seen
+
+
+@pytest.mark.parametrize("params, pointer", [
+    ({"ledger": "poor"}, "/ledger"),
+    ({"ledger": "Elderly"}, "/ledger"),
+    ({"tag": "rich"}, "/tag"),
+    ({"tag": "living_alone,rich"}, "/tag"),
+    ({"tag": ["living_alone", "独居"]}, "/tag"),
+    ({"tag": ["living_alone"] * 15}, "/tag"),
+])
+async def test_an_unknown_ledger_or_tag_is_refused_at_its_parameter(client, station, params, pointer):
+    district, worker, west, zhang = station
+    assert_problem(await client.get("/api/v1/households", params=params, headers=worker), 422, pointer)
+
+
 def test_surnames_are_read_as_surnames():
     assert name_pinyin("单雄信") == ["shanxiongxin", "sxx"]
     assert name_pinyin("长孙无忌") == ["zhangsunwuji", "zswj"]
@@ -144,16 +264,18 @@ async def main(url):
         "VALUES (?, 'C1', '巴陵区', 'county', ?, '2025-01-01', '2025-01-01')", [county, county])
     await conn.execute_query(
         "INSERT INTO household (id, community_id, address, head, situation, situation_meta, body_hash, created_at, "
-        "updated_at) VALUES ('h1', ?, '凌云社区 2 组', '曾国藩', '{}', '{}', '', '2025-01-01', '2025-01-01')", [county])
+        "updated_at) VALUES ('h1', ?, '凌云社区 2 组', '曾国藩', ?, '{}', '', '2025-01-01', '2025-01-01')",
+        [county, json.dumps({"assistance_type": "extreme_hardship"})])
     await conn.execute_query(
         "INSERT INTO member (id, household_id, data, meta, created_at, updated_at) "
-        "VALUES ('m1', 'h1', ?, '{}', '2025-01-01', '2025-01-01')", [json.dumps({"name": "王小明", "id_number": "%s"})])
+        "VALUES ('m1', 'h1', ?, '{}', '2025-01-01', '2025-01-01')", [json.dumps({"name": "王小明", "id_number": "%s", "tags": ["living_alone", "elderly", "unknown"]})])
     await Tortoise.close_connections()
     await migrate(config=config)
     await Tortoise.init(config=config)
     conn = connections.get("default")
     print(json.dumps([await conn.execute_query_dict("SELECT search_text, search_pinyin FROM household"),
-                      await conn.execute_query_dict("SELECT id_number_key FROM member")]))
+                      await conn.execute_query_dict("SELECT id_number_key FROM member"),
+                      await conn.execute_query_dict("SELECT tag FROM household_tag ORDER BY tag")]))
     await Tortoise.close_connections()
 
 asyncio.run(main(sys.argv[1]))
@@ -161,13 +283,14 @@ asyncio.run(main(sys.argv[1]))
 
 
 def test_households_stored_before_search_are_indexed_by_the_migration(tmp_path, settings):
-    """The migration that adds the search columns fills them for what is already stored (on SQLite: the migration's
-    SQL is the same on both)."""
+    """The migrations that add the search columns and the tags fill them for what is already stored (on SQLite: the
+    migrations' SQL is the same on both)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOORSTEP_")} | {"DOORSTEP_SECRET": settings.secret}
     done = subprocess.run([sys.executable, "-c", MIGRATE_OLD_DATA, f"sqlite://{tmp_path / 'old.sqlite3'}"], env=env,
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    households, members = json.loads(done.stdout.strip().splitlines()[-1])
+    households, members, tags = json.loads(done.stdout.strip().splitlines()[-1])
     assert "王小明" in households[0]["search_text"] and "凌云社区" in households[0]["search_text"]
     assert " zengguofan zgf" in households[0]["search_pinyin"] and " wxm" in households[0]["search_pinyin"]
     assert members[0]["id_number_key"] == id_number_key(settings, ID_OF_WANG)
+    assert [t["tag"] for t in tags] == ["elderly", "extreme_hardship", "living_alone"]  # the known ones

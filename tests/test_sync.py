@@ -83,9 +83,10 @@ async def test_the_first_sync_gives_the_forms_catalogue_and_files_of_the_callers
     assert [(f["slug"], f["version"]) for f in page["forms"]] == [("east_visit", 1), ("home_visit", 1)]
     assert page["catalogue"] == (await client.get("/api/v1/catalogue", headers=worker)).json()["items"]
     assert (page["gone"], page["retired_forms"], page["reset"], page["more"]) == ([], [], False, False)
-    # Each file as the file reply gives it.
+    # Each file as the file reply gives it, with the words the server's pinyin search matches (for the phone's).
     for file in page["households"]:
         whole = (await client.get(f"/api/v1/households/{file['id']}", headers=worker)).json()
+        assert file.pop("pinyin") == (await Household.get(id=file["id"])).search_pinyin.split()
         assert file == {key: whole[key] for key in file}
     version = (await client.get("/api/v1/forms/east_visit/versions/1", headers=worker)).json()
     assert next(f for f in page["forms"] if f["slug"] == "east_visit") == version
@@ -93,6 +94,17 @@ async def test_the_first_sync_gives_the_forms_catalogue_and_files_of_the_callers
 
     supervisor = await headers_for(settings, await make_user("supervisor", district.east))
     assert ids(await sync(client, supervisor)) == {str(h.id) for h in [*own, neighbour]}
+
+
+async def test_a_synced_file_carries_the_pinyin_words_the_search_matches(client, settings):
+    district = await make_district()
+    worker = await headers_for(settings, await make_user("worker", district.east_a))
+    household = str(uuid.uuid4())
+    body = {"community": str(district.east_a.id), "address": "凤凰村 1 组", "head": "曾小明"}
+    assert (await client.put(f"/api/v1/households/{household}", json=body, headers=worker)).status_code == 201
+
+    page = await sync(client, worker)
+    assert [f["pinyin"] for f in page["households"] if f["id"] == household] == [["zengxiaoming", "zxm"]]
 
 
 @pytest.mark.parametrize("role", ["bureau", "provider"])

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from typing import TypeVar
 
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import F, Q, Subquery
+from tortoise.functions import Coalesce
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
@@ -117,6 +118,21 @@ AREA_PATH: dict[type[Model], str] = {
 async def visible(caller: Caller, model: type[M]) -> QuerySet[M]:
     """The rows of `model` the caller may see."""
     return model.filter((await scope_of(caller)).areas(AREA_PATH[model]))
+
+
+async def households_scanned(caller: Caller, query: QuerySet[Household]) -> QuerySet[Household]:
+    """`query` (already filtered) narrowed to the households the caller may see, for a filter that reads every row
+    anyway (a substring of a text column).
+
+    The area join of `visible` leads both planners to walk the households community by community through the
+    community index, one row lookup each (on SQLite, 100,000 households took ~4x a plain scan). Here the scope is
+    tested on each row the filter kept, against the communities in scope: the filter must come first in `query`,
+    and the community is read through an expression so that no index is walked for it."""
+    scope = await scope_of(caller)
+    if scope.everything:
+        return query
+    communities = Area.filter(scope.areas(), level="community").values("id")
+    return query.annotate(home=Coalesce(F("community_id"), F("community_id"))).filter(home__in=Subquery(communities))
 
 
 def under(model: type[Model], area_id: uuid.UUID) -> Q:

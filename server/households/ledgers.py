@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
+from forms.bindings import MEMBER_TAGS
 from server.core import audit
 from server.core.caller import Caller
 from server.core.clock import now
@@ -23,7 +24,7 @@ from server.core.pagination import Page, paginate
 from server.core.problems import AreaNotFound, LedgerNotFound
 from server.core.scope import get_visible, under, visible
 from server.households import ledger_columns, ledger_rules
-from server.models import Area, Household, LedgerEntry, Member, Visit
+from server.models import Area, Household, HouseholdTag, LedgerEntry, Member, Visit
 from server.settings import Settings
 
 
@@ -32,8 +33,8 @@ def station_today(settings: Settings) -> date:
 
 
 async def sync(settings: Settings, household: Household, members: Iterable[Member] | None = None) -> None:
-    """Rewrite the household's ledger lines from its file as it now stands. `members` are its members, if the caller
-    has them at hand (removed ones are skipped)."""
+    """Rewrite the household's ledger lines and tags from its file as it now stands. `members` are its members, if
+    the caller has them at hand (removed ones are skipped)."""
     hid = household.id
     if members is None:
         members = await Member.filter(household_id=hid, removed_at__isnull=True).order_by("created_at", "id")
@@ -61,6 +62,21 @@ async def sync(settings: Settings, household: Household, members: Iterable[Membe
         await LedgerEntry.filter(id__in=gone).delete()
     if new:
         await LedgerEntry.bulk_create(new)
+    await _sync_tags(hid, tags_of(household.situation, [data for _, data in living]))
+
+
+def tags_of(situation: dict, members: list[dict]) -> set[str]:
+    """The tags a household is found by: its members' and its 救助类型 (`ledger_rules.household_tags`), the known
+    ones only."""
+    return ledger_rules.household_tags(situation, members) & MEMBER_TAGS.keys()
+
+
+async def _sync_tags(hid, wanted: set[str]) -> None:
+    existing = set(await HouseholdTag.filter(household_id=hid).values_list("tag", flat=True))
+    if existing - wanted:
+        await HouseholdTag.filter(household_id=hid, tag__in=sorted(existing - wanted)).delete()
+    if wanted - existing:
+        await HouseholdTag.bulk_create([HouseholdTag(household_id=hid, tag=t) for t in sorted(wanted - existing)])
 
 
 def parse_kind(kind: str) -> str:

@@ -205,7 +205,7 @@ async def get_merge(caller: Caller, merge_id: str) -> HouseholdMerge:
 
 
 async def merge_as_api(done: HouseholdMerge) -> dict:
-    kinds = dict.fromkeys(("visit", "submission", "member", "combined", "conflict", "need", "change"), 0)
+    kinds = dict.fromkeys(("visit", "submission", "need", "member", "combined", "conflict", "change"), 0)
     submissions = []
     for kind, row_id in await HouseholdMergeMove.filter(merge_id=done.id).values_list("kind", "row_id"):
         kinds[kind] = kinds.get(kind, 0) + 1

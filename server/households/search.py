@@ -1,4 +1,8 @@
-"""Finding households: by area and by text, as workers type it on phones.
+"""Finding households: by area, ledger, tags and text, as workers type it on phones.
+
+`ledger` keeps the households with a current line on that ledger, `tag` those carrying every tag given (on one of
+their living members, or as their 救助类型), each by a subquery on the rows `ledgers.sync` keeps (`LedgerEntry`,
+`HouseholdTag`), so the database filters and pages them alike.
 
 `q` is matched three ways. A full ID number finds its person by a keyed hash (the index holds no number in clear).
 Latin letters are pinyin: full (`zhangsan`) or initials (`zs`), each matching the start of a word, with the common
@@ -13,17 +17,21 @@ import hashlib
 import hmac
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from pypinyin import lazy_pinyin
 from tortoise.expressions import Q, Subquery
 
+from forms.bindings import MEMBER_TAGS
 from forms.formats import is_cn_id_number
 from server.core.caller import Caller
 from server.core.ids import parse_id
 from server.core.pagination import Page, paginate
 from server.core.problems import invalid
-from server.core.scope import under, visible
-from server.models import Household, Member
+from server.core.scope import households_scanned, under, visible
+from server.households.ledger_rules import KINDS
+from server.households.ledgers import current, station_today
+from server.models import Area, Household, HouseholdTag, LedgerEntry, Member
 from server.settings import Settings
 
 # Surnames read otherwise than the same character in a word (pypinyin reads 单 dan, 曾 ceng, 解 jie…), by syllable;
@@ -68,25 +76,57 @@ def index(household: Household, members: Iterable[Member]) -> None:
 
 
 async def find(caller: Caller, settings: Settings, filters: dict, cursor: str | None) -> Page:
-    """The households the caller may see, filtered by `area` and `q`, oldest first."""
-    query = (await visible(caller, Household)).filter(merged_into__isnull=True)  # a merged file lives on in another
+    """The households the caller may see, filtered by `area`, `ledger`, `tags` (a list) and `q`, oldest first."""
+    text = (filters.get("q") or "").strip()
+    matching = await _matching(settings, text) if text else None
+    if matching is not None and matching.scans:
+        query = await households_scanned(caller, Household.filter(matching.q))
+    else:
+        query = await visible(caller, Household)
+        if matching is not None:
+            query = query.filter(matching.q)
+    query = query.filter(merged_into__isnull=True)  # a merged file lives on in another
     if filters.get("area"):
-        query = query.filter(under(Household, parse_id(filters["area"], pointer="/area")))
-    if text := (filters.get("q") or "").strip():
-        query = query.filter(_matching(settings, text))
+        # By the communities of the area, joining nothing: a join would name community_id twice.
+        area = under(Area, parse_id(filters["area"], pointer="/area"))
+        query = query.filter(community_id__in=Subquery(Area.filter(area, level="community").values("id")))
+    if kind := filters.get("ledger"):
+        if kind not in KINDS:
+            raise invalid("/ledger", f"台账只有 {'、'.join(KINDS)} 四种")
+        lines = LedgerEntry.filter(current(station_today(settings)), kind=kind)
+        query = query.filter(id__in=Subquery(lines.values("household_id")))
+    for tag in parse_tags(filters.get("tags") or []):
+        query = query.filter(id__in=Subquery(HouseholdTag.filter(tag=tag).values("household_id")))
     return await paginate(query, cursor, order=("created_at", "id"), shape=summary)
 
 
-def _matching(settings: Settings, text: str) -> Q:
+def parse_tags(given: list[str]) -> list[str]:
+    """The tags asked for, given as repeated parameters or comma lists (`tag=living_alone,disability`)."""
+    tags = list(dict.fromkeys(t.strip() for value in given for t in value.split(",") if t.strip()))
+    if unknown := [t for t in tags if t not in MEMBER_TAGS]:
+        raise invalid("/tag", f"未知的标签「{unknown[0][:32]}」；可用的标签：{'、'.join(MEMBER_TAGS)}")
+    return tags
+
+
+@dataclass(frozen=True)
+class Matching:
+    q: Q
+    scans: bool  # a substring: every row is read
+
+
+async def _matching(settings: Settings, text: str) -> Matching:
     if len(text) > Q_LENGTH or not text.isprintable():
         raise invalid("/q", f"搜索内容应为不超过 {Q_LENGTH} 个可见字符")
     if is_cn_id_number(text.upper()) and len(text) == 18:
-        people = Member.filter(id_number_key=id_number_key(settings, text), removed_at__isnull=True)
-        return Q(id__in=Subquery(people.values("household_id")))
+        # The few households of the person, as values: the planners then look them up by key, where a subquery
+        # left them walking every household in scope.
+        key = id_number_key(settings, text)
+        found = await Member.filter(id_number_key=key, removed_at__isnull=True).values_list("household_id", flat=True)
+        return Matching(Q(id__in=sorted(set(found))), scans=False)
     lowered = text.lower().replace(" ", "")
     if _LATIN.match(lowered):
-        return Q(search_pinyin__contains=f" {lowered}")
-    return Q(search_text__contains=text.lower())
+        return Matching(Q(search_pinyin__contains=f" {lowered}"), scans=True)
+    return Matching(Q(search_text__contains=text.lower()), scans=True)
 
 
 def summary(household: Household) -> dict:

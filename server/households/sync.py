@@ -168,10 +168,12 @@ async def _households(caller: Caller, rows: list, fresh: bool) -> tuple[list[dic
         members.setdefault(member.household_id, []).append(member)
     conflicts = dict(await HouseholdConflict.filter(household_id__in=list(found), state="open").group_by(
         "household_id").annotate(n=Count("id")).values_list("household_id", "n"))
+    # `pinyin`: the words the server's search matches Latin letters against (full pinyin and initials of the
+    # names), so that the phone finds `zs` offline as the server does, without a pinyin table of its own.
     sent = [i for i in dict.fromkeys(changed) if i in found]
     needs = await needs_of(sent)
-    files = [registry.as_api(found[i], members.get(i, []), conflicts.get(i, 0)) | {"needs": needs.get(i, [])}
-             for i in sent]
+    files = [registry.as_api(found[i], members.get(i, []), conflicts.get(i, 0)) | {
+        "pinyin": found[i].search_pinyin.split(), "needs": needs.get(i, [])} for i in sent]
     gone = [] if fresh else [str(i) for i in dict.fromkeys(changed + departed) if i not in found]
     return files, gone
 

@@ -75,6 +75,7 @@ class Member(Model):
 
     class Meta:
         table = "member"
+        indexes = (("household_id",),)
 
 
 class HouseholdDeparture(Model):
@@ -207,3 +208,21 @@ class HouseholdMergeMove(Model):
 
     class Meta:
         table = "household_merge_move"
+
+
+class HouseholdTag(Model):
+    """A tag of a household: one its living members carry (独居, 残疾, 留守…), or its 救助类型 (低保, 特困).
+
+    Derived from the file, never edited: `server.households.ledgers.sync` rewrites them with the ledger lines. The
+    household search filters on them here (`tag=`), as neither database filters inside JSON alike; a row of its own
+    table, and not a column of the household, so that rewriting them never stamps the household for offline sync.
+    """
+
+    id = fields.UUIDField(primary_key=True, default=uuid.uuid4)
+    household = fields.ForeignKeyField("models.Household", related_name="tags", on_delete=fields.CASCADE)
+    tag = fields.CharField(max_length=32)
+
+    class Meta:
+        table = "household_tag"
+        unique_together = (("household_id", "tag"),)
+        indexes = (("tag", "household_id"),)

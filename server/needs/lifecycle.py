@@ -59,11 +59,14 @@ async def act(caller: Caller, settings: Settings, need_id: str, action: str, bod
     if need.status not in allowed:
         raise WrongState(f"该需求当前为「{STATUS_NAMES[need.status]}」，不能{ACTION_NAMES[action]}。")
     stamp = now()
-    changes, detail, proofs = await _changes(caller, settings, need, action, body, stamp)
-    # The provider the event concerns: the one dispatched to, or the one that answers (a decline included).
-    provider_id = changes["provider_id"] if action in ("dispatch", "reassign") else need.provider_id
     async with in_transaction():
+        # The household first, as every writer of a file does (the sync counter's lock order, migrations/0008); then
+        # a dispatch locks the provider's offer before counting its places this month, so two dispatches to one
+        # provider at once cannot both take its last place.
         await Household.filter(id=need.household_id).select_for_update().only("id").first()
+        changes, detail, proofs = await _changes(caller, settings, need, action, body, stamp)
+        # The provider the event concerns: the one dispatched to, or the one that answers (a decline included).
+        provider_id = changes["provider_id"] if action in ("dispatch", "reassign") else need.provider_id
         updated = await Need.filter(id=need.id, household_id=need.household_id, status=need.status,
                                     version=need.version).update(
             status=to_status or need.status, version=need.version + 1, updated_at=stamp, **changes)

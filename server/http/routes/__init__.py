@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import replace
 from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
@@ -53,9 +54,11 @@ def _checking_query(handler: Callable[..., Awaitable[Response]], declared: list[
             check_body(checker, _query_values(request, declared))
         except InvalidInput as problem:
             # One complaint per parameter: "too short" and "wrong characters" about one slug say one thing.
+            # A query is flat: an error about one item of a repeated parameter is the parameter's ("/tag/1" is "/tag").
             first = {}
             for error in problem.errors:
-                first.setdefault(error.pointer, error)
+                pointer = "/".join(error.pointer.split("/")[:2])
+                first.setdefault(pointer, replace(error, pointer=pointer))
             raise InvalidInput(errors=list(first.values())) from None
         return await handler(request)
 
@@ -66,10 +69,17 @@ def _query_values(request: Request, declared: list[dict]) -> dict:
     """The declared parameters that were given, read as their schemas' types."""
     values = {}
     for parameter in declared:
+        schema = parameter["schema"]
+        if schema.get("type") == "array":
+            # Repeated (`tag=a&tag=b`) or a comma list (`tag=a,b`), or both.
+            given = request.query_params.getlist(name := parameter["name"])
+            items = [item for value in given for item in value.split(",") if item.strip()]
+            if items or (given and not parameter.get("allowEmptyValue")):
+                values[name] = items
+            continue
         value = request.query_params.get(name := parameter["name"])
         if value is None or (value == "" and parameter.get("allowEmptyValue")):
             continue
-        schema = parameter["schema"]
         if schema.get("type") == "integer" and _DIGITS.fullmatch(value):
             # Past 18 digits a number is only "too large" (and int() of thousands of digits is refused).
             value = int(value) if len(value) <= 18 else 10**18

@@ -5,6 +5,7 @@ from starlette.responses import Response, StreamingResponse
 
 from forms.bindings import MEMBER_FIELDS, MEMBER_TAGS, SITUATION_TARGETS
 from server.households import archive, conflicts, corrections, file, history, members, prefill, registry, search
+from server.households.ledger_rules import KINDS
 from server.http.bodies import PRINTABLE, obj, text, uuid_field
 from server.http.responses import ApiResponse
 from server.http.routes import accepts, query, replies
@@ -116,14 +117,19 @@ def thumbnail_url(sha256: str) -> str:
     param("area", "只看此区（县）、乡镇（街道）或社区（村）的户", UUID, empty_is_absent=True),
     param("q", "姓名或其一部分（也可用拼音全拼或首字母）、住址、电话，或完整的身份证号",
           {"type": "string", "maxLength": search.Q_LENGTH, "pattern": PRINTABLE}, empty_is_absent=True),
+    param("ledger", "只看在此台账上的户：elderly（老年人）、children（儿童）、disability（残疾人）、"
+          "assistance（低保、特困家庭）", {"enum": list(KINDS)}, empty_is_absent=True),
+    param("tag", "只看带有每个所给标签的户（成员的标签，或户的救助类型低保 subsistence_allowance、特困 extreme_hardship）；"
+          "可重复（tag=living_alone&tag=disability），也可用逗号分隔",
+          {"type": "array", "items": {"enum": list(MEMBER_TAGS)}, "maxItems": len(MEMBER_TAGS)}, empty_is_absent=True),
     CURSOR,
 ))
 async def find_households(request: Request) -> Response:
-    """查找可见的户：按区域，按姓名（可用拼音）、住址、电话或身份证号
+    """查找可见的户：按区域、台账、标签，按姓名（可用拼音）、住址、电话或身份证号
 
     A name or part of one (also as pinyin, full or initials), the address, the phone, or a full ID number."""
-    page = await search.find(request.user, request.app.state.settings, query(request, "area", "q"),
-                             request.query_params.get("cursor"))
+    filters = query(request, "area", "q", "ledger") | {"tags": request.query_params.getlist("tag")}
+    page = await search.find(request.user, request.app.state.settings, filters, request.query_params.get("cursor"))
     return ApiResponse(page.as_api())
 
 

@@ -1,0 +1,34 @@
+// The worker's own page: sync state and logout. Logging out wipes the phone's copy of the households and the
+// outbox, but only once everything is sent, or after the worker confirms losing what is not.
+import { call } from "../api.js";
+import { del, get, wipe } from "../db.js";
+import { pendingCount } from "../outbox.js";
+import { syncNow } from "../sync.js";
+import { fmtTime, h, mount, toast } from "../ui.js";
+
+export async function show() {
+  const user = await get("kv", "user");
+  const synced = h("dd", fmtTime(await get("kv", "synced_at")));
+  mount(h("h1", "我的"),
+    h("div.card", h("dl.kv", h("dt", "姓名"), h("dd", user.display_name || user.username),
+      h("dt", "账号"), h("dd", user.username), h("dt", "上次同步"), synced)),
+    h("button.ghost.wide", { onclick: async () => {
+      try { await syncNow(); synced.textContent = fmtTime(await get("kv", "synced_at")); toast("同步完成"); }
+      catch (e) { toast(`同步失败：${e.message}`); }
+    } }, "立即同步"),
+    h("p"),
+    // A token that expired: log in again, keeping what waits in the outbox.
+    h("button.ghost.wide", { onclick: async () => { await del("kv", "token"); await del("kv", "user"); location.hash = ""; location.reload(); } },
+      "重新登录（保留未发送的内容）"),
+    h("p"),
+    h("button.danger.wide", { onclick: logout }, "退出登录"));
+}
+
+async function logout() {
+  const waiting = await pendingCount();
+  if (waiting && !confirm(`还有 ${waiting} 项未发送，退出将删除它们。确定退出吗？`)) return;
+  try { await call("POST", "/auth/logout"); } catch { /* offline: the token expires by itself */ }
+  await wipe();
+  location.hash = "";
+  location.reload();
+}

@@ -1,0 +1,321 @@
+"""The field app in a real browser (Debian's Chromium driven by Playwright) against a real server process: a phone
+that logs in, syncs, loses the network, finds a household, fills a home visit with photos, and sends it all once the
+network is back. Screenshots go to test-artifacts/field-app/."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image
+from playwright.async_api import async_playwright, expect
+
+from factories import PASSWORD
+from test_crash import DATABASE_URL, ON_POSTGRES, REPO, Server
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+PHOTOS = REPO.parent / "shared" / "photos" / "gps"
+SHOTS = REPO / "test-artifacts" / "field-app"
+TIMEOUT = 20_000
+expect.set_options(timeout=TIMEOUT)
+
+
+def helper(env: dict, command: str) -> dict:
+    done = subprocess.run([sys.executable, str(REPO / "tests" / "app_helper.py"), command], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.fixture
+async def server(tmp_path, clean_database):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOORSTEP_")} | {
+        "DOORSTEP_DATA_DIR": str(tmp_path / "data"),
+        "DOORSTEP_DATABASE_URL": DATABASE_URL if ON_POSTGRES else "",
+        "DOORSTEP_SECRET": "field-app-test-secret-" + "z" * 32,
+        "DOORSTEP_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(REPO),
+    }
+    running = Server(env)
+    running.setup = helper(env, "setup")
+    running.env_dir = tmp_path / "data"
+    await running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+async def phone(server):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = await browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN",
+                                            timezone_id="Asia/Shanghai", permissions=["geolocation"],
+                                            geolocation={"latitude": 28.1941, "longitude": 112.9823, "accuracy": 20})
+        context.set_default_timeout(TIMEOUT)
+        page = await context.new_page()
+        page.on("pageerror", lambda e: page.errors.append(str(e)))
+        # The browser logs every failed load (offline fetches, the 404 of a HEAD asking for a photo the server
+        # has not got yet): those are judged by their responses; anything else logged as an error is a fault.
+        page.on("console", lambda m: m.type == "error" and "Failed to load resource" not in m.text
+                and page.errors.append(m.text))
+        page.on("response", lambda r: r.status >= 400 and r.request.method != "HEAD" and r.status != 422
+                and page.errors.append(f"{r.status} {r.request.method} {r.url}"))
+        page.errors = []
+        yield context, page
+        await browser.close()
+
+
+async def shot(page, name: str) -> None:
+    await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+async def choose(page, pointer: str, label: str) -> None:
+    await page.locator(f"[data-pointer='{pointer}']").get_by_label(label, exact=True).check()
+
+
+async def log_in(page, base: str) -> None:
+    await page.goto(f"{base}/app/")
+    await page.fill("input[name=username]", "fieldworker")
+    await page.fill("input[name=password]", PASSWORD)
+    await shot(page, "01-login")
+    await page.click("button[type=submit]")
+    await expect(page.get_by_text("张秀英")).to_be_visible()
+    await page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+
+
+async def test_a_home_visit_filled_offline_is_sent_once_with_its_photos_when_the_network_returns(server, phone):
+    context, page = phone
+    await log_in(page, server.url)
+    await shot(page, "02-households")
+
+    # Offline: the app reloads from its service worker and finds a household by its pinyin initials.
+    await context.set_offline(True)
+    await page.reload()
+    await page.fill("input[type=search]", "zxy")
+    await expect(page.locator("a.card")).to_have_count(1)
+    await expect(page.locator("a.card")).to_contain_text("张秀英")
+    await shot(page, "03-search-offline")
+    await page.click("a.card")
+    await expect(page.get_by_text("离线：联网后可查看走访记录。")).to_be_visible()
+    await shot(page, "04-household-offline")
+
+    # The home visit, page 1: the photo questions appear only for a visit on site.
+    await page.click("text=入户走访记录")
+    await expect(page.locator("[data-pointer='/door_photo']")).to_be_hidden()
+    await choose(page, "/visit_type", "常规走访")
+    await choose(page, "/visit_mode", "入户")
+    await expect(page.locator("[data-pointer='/door_photo']")).to_be_visible()
+    await page.fill("input[name='/visited_at']", "2025-03-18T09:40")
+    await page.click("text=获取定位")
+    await expect(page.get_by_text("已定位")).to_be_visible()
+    photos = [PHOTOS / "DSCN0010.jpg", PHOTOS / "DSCN0012.jpg"]
+    await page.set_input_files("input[name='/door_photo']", str(photos[0]))
+    await page.set_input_files("input[name='/photos']", [str(p) for p in photos])
+    await expect(page.locator("[data-pointer='/photos'] img")).to_have_count(2)
+    await expect(page.locator("[data-pointer='/met_relation']")).to_be_hidden()
+    await page.fill("input[name='/met_person']", "张秀英")
+    await expect(page.locator("[data-pointer='/met_relation']")).to_be_visible()
+    await choose(page, "/met_relation", "本人")
+    await shot(page, "05-fill-page-1")
+    await page.click("text=下一页")
+
+    # Page 2: a required question left empty is refused at its field, in Chinese, before anything is sent.
+    await choose(page, "/living_condition", "良好")
+    await choose(page, "/health", "良好")
+    await choose(page, "/care", "生活自理")
+    await page.fill("textarea[name='/observations']", "太短")
+    await page.click("text=下一页")
+    await expect(page.locator("[data-pointer='/observations'] .err")).to_have_text("至少填写 10 个字")
+    await shot(page, "06-fill-error-at-field")
+    await page.fill("textarea[name='/observations']", "老人独居，身体尚可，屋内整洁，用电安全。")
+    await page.click("text=下一页")
+
+    # Page 3: the needs stay hidden while no need is raised.
+    await choose(page, "/has_needs", "否")
+    await expect(page.locator("[data-pointer='/needs']")).to_be_hidden()
+    await choose(page, "/follow_up", "是")
+    await page.fill("input[name='/next_visit_date']", "2025-04-18")
+    await shot(page, "07-fill-page-3")
+    await page.get_by_role("button", name="提交", exact=True).click()
+
+    # Pending in the outbox, and still there after a reload without network.
+    await expect(page.locator("#main .card[data-state=pending]")).to_have_count(3)
+    await page.reload()
+    await expect(page.locator("#main .card[data-state=pending]")).to_have_count(3)
+    await expect(page.locator("#pending")).to_have_text("3")
+    await shot(page, "08-outbox-pending")
+
+    # Back online: everything goes, photos first, and is acknowledged.
+    await context.set_offline(False)
+    await expect(page.locator("#main .card[data-state=sent]")).to_have_count(3)
+    await expect(page.locator("#pending")).to_have_text("")
+    await shot(page, "09-outbox-sent")
+    await page.click("text=立即发送")  # sending again sends nothing twice
+    await page.reload()
+    await expect(page.locator("#main .card[data-state=sent]")).to_have_count(3)
+
+    # The file, synced again, shows what the visit observed in the form's words, and the visit itself.
+    await page.click("#tabs >> text=走访对象")
+    await page.click("a.card:has-text('张秀英')")
+    await expect(page.locator("dl.kv")).to_contain_text("健康状况良好")
+    await expect(page.get_by_text("走访记录（1）")).to_be_visible()
+    await expect(page.locator("#main .card:has-text('待审核')")).to_contain_text("照片 2 张")
+    await shot(page, "10-household-after-visit")
+    assert page.errors == []
+
+    held = helper(server.env, "verify")
+    assert len(held["submissions"]) == 1
+    data = held["submissions"][0]["data"]
+    assert data["met_person"] == "张秀英" and "needs" not in data and data["next_visit_date"] == "2025-04-18"
+    assert set(held["attachments"]) == {data["door_photo"], *data["photos"]} and len(held["attachments"]) == 2
+    # The stored photos are the phone's re-encoded files, which kept the camera's time and position.
+    for sha in held["attachments"]:
+        stored = next((server.env_dir / "media" / "originals").rglob(sha)).read_bytes()
+        assert hashlib.sha256(stored).hexdigest() == sha
+        assert sha not in {hashlib.sha256(p.read_bytes()).hexdigest() for p in photos}
+        exif = Image.open(io.BytesIO(stored)).getexif()
+        assert exif.get_ifd(0x8769).get(36867, "").startswith("2008:10:22")
+        assert exif.get_ifd(0x8825)
+
+    # A supervisor returns it; the worker sees it returned and sends a correction from the app.
+    original = held["submissions"][0]["id"]
+    async with httpx.AsyncClient(base_url=server.url) as api:
+        token = (await api.post("/api/v1/auth/token", json={"username": "fieldsupervisor", "password": PASSWORD})
+                 ).json()["access_token"]
+        review = await api.post(f"/api/v1/submissions/{original}/review", headers={"Authorization": f"Bearer {token}"},
+                                json={"state": "returned", "comment": "请补充接待人的联系方式"})
+        assert review.status_code == 200, review.text
+    await page.click("#tabs >> text=我的工作")
+    await expect(page.get_by_text("退回意见：请补充接待人的联系方式")).to_be_visible()
+    await shot(page, "14-work-returned")
+    await page.click("#tabs >> text=待发送")
+    await expect(page.locator("#main .card[data-kind=submission][data-state=returned]")).to_have_count(1)
+    await page.click("#tabs >> text=我的工作")
+    await page.click("text=更正后重新提交")
+    await expect(page.locator("input[name='/met_person']")).to_have_value("张秀英")
+    await page.click("text=下一页")
+    await page.fill("textarea[name='/services_given']", "已留下接待人电话：13807312456。")
+    await page.click("text=下一页")
+    await page.get_by_role("button", name="提交", exact=True).click()
+    await expect(page.locator("#main .card[data-kind=submission][data-state=sent]")).to_have_count(1)
+    assert page.errors == []
+    held = helper(server.env, "verify")
+    assert [(s["review"], s["replaces"]) for s in held["submissions"]] == [("replaced", None), ("pending", original)]
+    assert held["submissions"][1]["data"]["services_given"].startswith("已留下")
+
+
+async def fill_phone_visit(page, met_person: str) -> None:
+    """The home visit of a visit made by phone: no photo questions."""
+    await page.click("text=入户走访记录")
+    await choose(page, "/visit_type", "随访")
+    await choose(page, "/visit_mode", "电话")
+    await expect(page.locator("[data-pointer='/photos']")).to_be_hidden()
+    await page.fill("input[name='/visited_at']", "2025-03-18T10:00")
+    await page.fill("input[name='/met_person']", met_person)
+    await choose(page, "/met_relation", "本人")
+    await page.click("text=下一页")
+    await choose(page, "/living_condition", "一般")
+    await choose(page, "/health", "一般")
+    await choose(page, "/care", "家人照料")
+    await page.fill("textarea[name='/observations']", "电话随访，老人说近来身体尚可。")
+    await page.click("text=下一页")
+    # A repeated group, shown once a need is raised: one row, its choice from a list.
+    await expect(page.locator("[data-pointer='/needs']")).to_be_hidden()
+    await choose(page, "/has_needs", "是")
+    await page.click("text=添加需求")
+    await page.select_option("select[name='/needs/0/item']", label="养老服务·代买助餐")
+    await choose(page, "/needs/0/urgency", "一般")
+    await choose(page, "/follow_up", "否")
+    await page.get_by_role("button", name="提交", exact=True).click()
+
+
+async def test_a_household_registered_offline_goes_first_and_a_refusal_is_shown_at_its_field(server, phone):
+    context, page = phone
+    await log_in(page, server.url)
+    await context.set_offline(True)
+
+    await page.click("text=登记新户")
+    await page.fill("input[name=head]", "王五")
+    await page.fill("input[name=address]", "白竹亭社区 8 组 1 号")
+    await shot(page, "11-register-offline")
+    await page.click("text=保存")
+    await expect(page.locator("h1")).to_have_text("王五")
+    # 接待人 in Latin letters: this form's rule is one only the server checks.
+    await fill_phone_visit(page, "Wang")
+    await expect(page.locator("#main .card[data-state=pending]")).to_have_count(2)
+
+    await context.set_offline(False)
+    await expect(page.locator("#main .card[data-kind=household][data-state=sent]")).to_have_count(1)
+    refused = page.locator("#main .card[data-kind=submission][data-state=refused]")
+    await expect(refused).to_contain_text("/data/met_person")
+    await shot(page, "12-outbox-refused")
+
+    # The correction starts at the page and the field the server named, with its message.
+    await refused.get_by_text("修改后重发").click()
+    field = page.locator("[data-pointer='/met_person']")
+    await expect(field).to_have_class(re.compile("bad"))
+    assert await field.locator(".err").inner_text()
+    await shot(page, "13-refusal-at-field")
+    await page.fill("input[name='/met_person']", "王五")
+    await expect(field.locator(".err")).to_have_text("")
+    for _ in range(2):
+        await page.click("text=下一页")
+    await page.get_by_role("button", name="提交", exact=True).click()
+    await expect(page.locator("#main .card[data-kind=submission][data-state=sent]")).to_have_count(1)
+    assert page.errors == []
+
+    held = helper(server.env, "verify")
+    registered = [i for i, head in held["households"].items() if head == "王五"]
+    assert len(registered) == 1 and len(held["households"]) == 3
+    assert [(s["household"], s["data"]["met_person"]) for s in held["submissions"]] == [(registered[0], "王五")]
+    assert held["submissions"][0]["data"]["needs"] == [{"item": "elderly.meal_shopping", "urgency": "normal"}]
+
+
+async def test_the_expression_vectors_hold_in_this_browser(server, phone):
+    _, page = phone
+    await page.goto(f"{server.url}/app/")
+    table = json.loads((REPO / "tests" / "forms" / "logic_vectors.json").read_text())
+    failed = await page.evaluate("""async (table) => {
+      const { evaluate, jsonEqual } = await import("/app/logic.js");
+      const failed = [];
+      for (const v of table.vectors) {
+        let got;
+        try { got = evaluate(v.logic, v.data ?? table.household, v.rows || [], v.context || {}, v.owner || ""); }
+        catch (e) { got = `error: ${e.message}`; }
+        if (!jsonEqual(got, v.result)) failed.push([v.name, v.result, got]);
+      }
+      return failed;
+    }""", table)
+    assert len(table["vectors"]) > 50 and failed == []
+
+
+async def test_a_shrunk_photo_is_upright_and_says_so_in_its_exif(server, phone):
+    _, page = phone
+    await page.goto(f"{server.url}/app/")
+    folder = REPO.parent / "shared" / "photos" / "orientation"
+    upright = Image.open(folder / "landscape_1.jpg").convert("L").resize((60, 45)).tobytes()
+    for turned in (3, 6, 8):
+        shrunk = await page.evaluate("""async (b64) => {
+          const { shrink } = await import("/app/photo.js");
+          const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+          const out = new Uint8Array(await (await shrink(new File([bytes], "p.jpg", { type: "image/jpeg" }))).arrayBuffer());
+          let s = ""; for (const b of out) s += String.fromCharCode(b);
+          return btoa(s);
+        }""", base64.b64encode((folder / f"landscape_{turned}.jpg").read_bytes()).decode())
+        image = Image.open(io.BytesIO(base64.b64decode(shrunk)))
+        assert image.size == (600, 450) and image.getexif().get(0x0112) == 1, turned
+        # It looks as the upright original does.
+        pixels = zip(image.convert("L").resize((60, 45)).tobytes(), upright)
+        assert sum(abs(a - b) for a, b in pixels) / (60 * 45) < 12, turned
