@@ -39,7 +39,9 @@ class SummaryRenderer:
     """The worker processes that render summaries: at most `workers` PDFs are made at once."""
 
     def __init__(self, workers: int | None = None) -> None:
-        self.workers = workers or min(2, os.cpu_count() or 1)
+        # One core is left to the event loop, which writes the photos of an export and serves the requests: on two
+        # cores, one renderer made an export faster than two (bench/area_export.py).
+        self.workers = workers or max(1, min(2, (os.cpu_count() or 1) - 1))
         self._pool: ProcessPoolExecutor | None = None
 
     async def render(self, data: bytes, images: dict[str, bytes], timestamp: int) -> bytes:
