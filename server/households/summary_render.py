@@ -5,7 +5,8 @@ it would stall the event loop, and two threads would only take turns. In process
 next households' summaries on the other cores while the current household's photos are being written, and a request
 for one household's archive does not hold up the others. The pool is started on first use (a server that never
 archives starts no process) and shut down with the app. Workers are started by `spawn`, never forked from a
-process holding an event loop, threads and database connections; they import this module only (typst and the font).
+process holding an event loop, threads and database connections; they import this module only (typst and the font),
+and the main module again, which is why a script that starts the server guards its main code.
 
 The font comes with the install, never from the system: Noto Sans CJK SC, from the `noto-cjk-sans-otc` package (the
 full Noto Sans CJK collection, OFL). A font limited to GB 2312 would silently drop the rare characters of people's
