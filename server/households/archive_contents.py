@@ -19,9 +19,10 @@ import forms
 from server.core.caller import Caller
 from server.households import registry
 from server.households.conflicts import conflict_as_api
+from server.households.file_needs import needs_by_household
 from server.intake import replies
 from server.intake.export import EXTENSIONS
-from server.models import (Area, Attachment, CatalogueItem, FormVersion, Household, HouseholdConflict, Member,
+from server.models import (Area, Attachment, FormVersion, Household, HouseholdConflict, Member,
                            Submission, SubmissionAttachment, User, Visit)
 from server.surveys.versions import compiled_by_id
 
@@ -69,7 +70,7 @@ class Contents:
     visits: list[Visit]  # newest first
     sheets: list[Sheet]  # oldest first
     photos: dict[str, Photo] = field(default_factory=dict)  # by sha256, in the order they are packed
-    catalogue: dict[str, str] = field(default_factory=dict)  # item code → name
+    needs: list[dict] = field(default_factory=list)  # as the file shows them, newest first
 
 
 async def gather(households: list[Household], zone: ZoneInfo) -> list[Contents]:
@@ -88,16 +89,13 @@ async def gather(households: list[Household], zone: ZoneInfo) -> list[Contents]:
     sheets = _by_household(await _sheets(submissions, visits), lambda sheet: sheet.submission.household_id)
     visits_of = _by_household(visits)
     stored = await _stored_photos({sha for some in sheets.values() for sheet in some for sha in sheet.photos})
-    codes = [n["item"] for some in sheets.values() for sheet in some for n in _needs_of(sheet)
-             if isinstance(n.get("item"), str)]
-    catalogue = {item["code"]: item["name"] for category in forms.catalogue() for item in category["items"]}
-    catalogue |= dict(await CatalogueItem.filter(code__in=codes).values_list("code", "name"))
+    needs = await needs_by_household(ids)
     gathered = []
     for h in households:
         community = communities[h.community_id]
         areas = [names.get(community.county_id, ""), names.get(community.township_id, ""), community.name]
         contents = Contents(h, areas, members.get(h.id, []), conflicts.get(h.id, []), visits_of.get(h.id, []),
-                            sheets.get(h.id, []), catalogue=catalogue)
+                            sheets.get(h.id, []), needs=needs.get(h.id, []))
         _name_photos(contents, stored, zone)
         gathered.append(contents)
     return gathered
@@ -157,28 +155,9 @@ def safe_name(text: str) -> str:
     return cleaned or "表单"
 
 
-def _needs_of(sheet: Sheet) -> list[dict]:
-    raised = (sheet.submission.changes or {}).get("needs") or []
-    return [need for need in raised if isinstance(need, dict)]
-
-
 def needs(contents: Contents) -> list[dict]:
-    """The needs the current submissions raised, newest first, as the file shows them. A corrected submission's
-    needs were taken back with it."""
-    found = []
-    for sheet in reversed(contents.sheets):
-        if not sheet.current:
-            continue
-        s = sheet.submission
-        for need in _needs_of(sheet):
-            item = need.get("item")
-            found.append({
-                "item": item, "urgency": need.get("urgency"), "description": need.get("description"),
-                "member": need.get("member"), "pointer": need.get("pointer"), "submission": str(s.id),
-                "visit": str(s.visit_id), "raised_at": s.observed_at.isoformat(), "outcome": None,
-                "item_name": contents.catalogue.get(item) if isinstance(item, str) else None,
-            })
-    return found
+    """The household's needs and what became of each, newest first, as the file shows them."""
+    return contents.needs
 
 
 async def submission_replies(caller: Caller, gathered: list[Contents]) -> dict[str, dict]:

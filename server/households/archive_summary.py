@@ -20,6 +20,7 @@ from media.errors import MediaError
 from media.thumbnails import Thumbnails
 from server.core.sensitive import ID_NUMBER_FIELD, mask_id_number
 from server.households.archive_contents import Contents, Sheet, needs
+from server.needs.lifecycle import STATUS_NAMES
 from server.households.summary_render import FONT, SummaryRenderer
 
 log = logging.getLogger("doorstep.archive")
@@ -56,7 +57,7 @@ def summary_data(contents: Contents, zone: ZoneInfo, archived_at: datetime, arch
         "needs": [
             {"item": _text(n["item_name"]), "urgency": URGENCIES.get(n["urgency"], _text(n["urgency"])),
              "description": _text(n["description"]),
-             "member": _member_name(members, n["member"]),
+             "member": _member_name(members, n["member"]), "status": STATUS_NAMES.get(n["status"], n["status"]),
              "raised": _day(datetime.fromisoformat(n["raised_at"]), zone)}
             for n in needs(contents)
         ],
