@@ -54,7 +54,8 @@ def run_apart(kinds: tuple[str, ...]) -> bool:
     if len(kinds) < 2:
         return False
     for kind in kinds:
-        subprocess.run([sys.executable, sys.argv[0], f"--{kind}"], check=True)
+        others = [arg for arg in sys.argv[1:] if arg.removeprefix("--") not in KINDS]
+        subprocess.run([sys.executable, sys.argv[0], f"--{kind}", *others], check=True)
     return True
 
 

@@ -9,9 +9,11 @@ On PostgreSQL a transaction holds that lock from its first write of a file: one 
 household's row lock could deadlock with one doing the reverse, so lock every household a transaction will write
 before writing any (the submission path locks its one household first; a merge must lock both).
 
-SQLite note: when a later migration makes Tortoise rebuild one of these tables (removing or altering a column), the
-rebuilt table has no triggers; run `install(conn)` from this module again in that migration
-(tests/test_sync.py checks that every trigger is in place).
+Needs joined the sequence later (migrations/0013_need_sync.py: the same touch, on the need table).
+
+SQLite note: when a later migration makes Tortoise rebuild one of these tables or the need table (removing or
+altering a column), the rebuilt table has no triggers; run `install(conn)` from 0013_need_sync (it installs this
+module's too) again in that migration (tests/test_sync_sequence.py checks that every trigger is in place).
 """
 
 from tortoise import fields, migrations

@@ -8,7 +8,7 @@ from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0012_needs_months')]
+    dependencies = [('models', '0013_need_sync')]
 
     initial = False
 

@@ -16,8 +16,9 @@ from media.memory import free_large_blocks_at_once
 from media.thumbnails import Thumbnails
 from server.core import db
 from server.core.problems import HttpError, MethodNotAllowed, NotFound, Problem
-from server.households.export_build import Context
+from server.households.archive import Context
 from server.households.export_runner import Runner, instance_id
+from server.households.summary_render import SummaryRenderer
 from server.http.middleware import Authentication, RequestContext
 from server.http.responses import problem_response
 from server.http.routes import field_app, operations
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
                 runner.cancel()  # a job in progress goes back to the queue
                 await asyncio.wait([runner])
             await app.state.thumbnails.close()
+            app.state.archives.renderer.close()
             app.state.image_workers.shutdown(wait=False)
             if manage_database:
                 await db.disconnect()
@@ -93,8 +95,10 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     free_large_blocks_at_once()  # decoded photos' memory goes back to the system when they are freed
     app.state.image_workers = image_workers(settings)
     app.state.thumbnails = Thumbnails(app.state.photos, app.state.image_workers, max_pixels=settings.max_image_pixels)
-    # Area exports: the runner of this instance, run in the background by the lifespan (tests drive `run_once`).
-    app.state.exports = Runner(Context(settings, app.state.photos, app.state.thumbnails), instance_id())
+    # Household archives, and area exports: the runner of this instance, run in the background by the lifespan
+    # (tests drive `run_once`). Their summaries are rendered in worker processes started on first use.
+    app.state.archives = Context(settings, app.state.photos, app.state.thumbnails, SummaryRenderer())
+    app.state.exports = Runner(app.state.archives, instance_id())
     return app
 
 

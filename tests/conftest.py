@@ -76,6 +76,7 @@ async def app(app_settings, clean_database):
     # No thumbnail of this test's photos is made while the next test runs (the lifespan would do this in a server).
     await app.state.thumbnails.close()
     app.state.image_workers.shutdown(wait=True)
+    app.state.archives.renderer.close(wait=True)  # its worker processes, started if the test made an archive
 
 
 @pytest.fixture

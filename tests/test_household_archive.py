@@ -13,7 +13,7 @@ import pypdf
 
 import forms
 from factories import (assert_problem, economic_survey, headers_for, home_visit, make_district, make_field,
-                       make_form_version, make_household, make_user, submission_body)
+                       make_form_version, make_household, make_need, make_user, submission_body)
 from server.models import AuditEvent
 from server.surveys.catalogue import load_catalogue
 
@@ -132,6 +132,21 @@ async def test_a_household_with_no_visits_archives_and_its_markup_like_names_pri
     assert "尚无走访记录" in text
     document = json.loads(archive.read("household.json"))
     assert document["visits"] == {"items": [], "next_cursor": None} and document["needs"] == []
+
+
+async def test_the_archive_shows_each_need_and_what_became_of_it(client, settings):
+    await load_catalogue(forms.catalogue())
+    district = await make_district()
+    household = await make_household(district.east_a)
+    entered = await make_need(household, "done", description="每周代买一次菜")  # entered at the station, served
+    bureau = await headers_for(settings, await make_user("bureau", district.county))
+
+    archive, _ = await fetch_archive(client, household, bureau)
+
+    squeezed = "".join(pdf_text(archive).split())
+    assert "每周代买一次菜" in squeezed and "已完成" in squeezed and "尚无提出的需求" not in squeezed
+    [need] = json.loads(archive.read("household.json"))["needs"]
+    assert need["id"] == str(entered.id) and need["status"] == "done" and need["visit"] is None
 
 
 async def test_a_photo_gone_from_the_store_is_named_and_left_out_of_the_sums(client, settings, app):

@@ -294,3 +294,12 @@ async def test_bad_merges_are_refused_with_what_is_wrong(client, settings, pair)
     assert await Household.filter(merged_into=other.id).count() == 2  # the earlier pointer follows
     assert_problem(await client.post(undo, headers=supervisor, json={"reason": "撤销"}), 409)
     assert await Member.filter(household_id=duplicate.id).count() == 0
+
+
+async def test_a_merge_of_files_without_needs_says_it_moved_none(client, settings):
+    district = await make_district()
+    survivor, duplicate = await make_household(district.east_a), await make_household(district.east_a)
+    supervisor = await headers_for(settings, await make_user("supervisor", district.east))
+    response = await merge(client, supervisor, survivor, duplicate)
+    assert response.status_code == 201, response.text
+    assert response.json()["moved"]["needs"] == 0

@@ -1,7 +1,7 @@
 """Every index the models declare exists in the migrated database, on SQLite and on PostgreSQL.
 
 Tortoise makes no index for `db_index=True` on a field that an `AddField` migration added: the model then promises
-an index the database lacks, and the queries that lean on it read whole tables (0017, 0018)."""
+an index the database lacks, and the queries that lean on it read whole tables (0016, 0017)."""
 
 from tortoise import Tortoise, connections
 from tortoise.fields.relational import RelationalField

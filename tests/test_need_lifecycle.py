@@ -186,6 +186,24 @@ async def test_of_two_dispatchers_at_once_exactly_one_wins(client, settings):
     assert await NeedEvent.filter(need_id=desk.need, action="dispatch").count() == 1
 
 
+async def test_of_two_dispatches_at_once_for_a_last_place_one_is_refused(client, settings):
+    # The lock that makes this hold under any interleaving is in supply.check_can_take; the requests here need not
+    # interleave, so this shows the outcome, not the race.
+    desk = await make_desk(client, settings, capacity=1)
+    body = {"household": str((await Need.get(id=desk.need)).household_id), "item": ITEM, "consent": True,
+            "description": "每周代买一次菜"}
+    second = (await client.post("/api/v1/needs", json=body, headers=desk.worker)).json()["id"]
+    other_supervisor = await headers_for(settings, await make_user("supervisor", desk.district.east))
+    dispatch = {"provider": str(desk.provider.id)}
+    answers = await asyncio.gather(
+        client.post(f"/api/v1/needs/{desk.need}/dispatch", json=dispatch, headers=desk.supervisor),
+        client.post(f"/api/v1/needs/{second}/dispatch", json=dispatch, headers=other_supervisor))
+    assert sorted(a.status_code for a in answers) == [200, 422], [a.text for a in answers]
+    refused = next(a for a in answers if a.status_code == 422)
+    assert_problem(refused, 422, "/provider")
+    assert await Need.filter(provider_id=desk.provider.id, status="dispatched").count() == 1
+
+
 async def test_an_overdue_need_is_flagged_and_reassigned(client, settings):
     desk = await make_desk(client, settings)
     await ok(client, desk, "dispatch", desk.supervisor, {"provider": str(desk.provider.id)})

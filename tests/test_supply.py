@@ -7,6 +7,7 @@ import forms
 from factories import (assert_problem, headers_for, make_district, make_household, make_need, make_provider,
                        make_user)
 from server.models import CatalogueItem, NeedEvent
+from server.ops import builtins
 from server.surveys.catalogue import load_catalogue
 
 ITEM = "elderly.meal_shopping"
@@ -48,6 +49,44 @@ async def test_an_admin_adds_renames_and_retires_items_but_not_one_in_use(client
     assert await CatalogueItem.filter(code=ITEM).exists()
     assert_problem(await client.patch("/api/v1/catalogue/items/no.such", json={"name": "无"}, headers=admin), 404)
     assert_problem(await client.patch(f"/api/v1/catalogue/items/{ITEM}", json={"name": "x"}, headers=worker), 403)
+
+
+async def test_loading_the_built_ins_again_adds_what_is_new_and_keeps_what_the_admin_changed(client, settings):
+    """`doorstep load-builtins` runs at every upgrade: it adds the built-in categories and items it does not find, and
+    leaves the others as the admin left them (renamed, retired, re-timed), the admin's own items too."""
+    await builtins.load_builtins()
+    admin = await headers_for(settings, await make_user("admin"))
+    changes = {ITEM: {"name": "助餐配送", "days": {"normal": 10}}, "child.after_school": {"retired": True}}
+    for code, body in changes.items():
+        response = await client.patch(f"/api/v1/catalogue/items/{code}", json=body, headers=admin)
+        assert response.status_code == 200, response.text
+    body = {"code": "elderly.foot_care", "name": "足部护理", "category": "elderly"}
+    assert (await client.post("/api/v1/catalogue/items", json=body, headers=admin)).status_code == 201
+
+    async def catalogue() -> list[dict]:
+        return (await client.get("/api/v1/catalogue", headers=admin)).json()["items"]
+
+    before = await catalogue()
+    assert "服务目录：新增 0 项" in await builtins.load_builtins()
+    assert await catalogue() == before
+    shown = {i["code"]: i for c in before for i in c["items"]}
+    assert (shown[ITEM]["name"], shown[ITEM]["days"]["normal"]) == ("助餐配送", 10)
+    assert shown["child.after_school"]["retired"] is True
+
+    # A later release ships a new item in a category the admin added to, and a new category.
+    shipped = forms.catalogue()
+    next(c for c in shipped if c["code"] == "elderly")["items"].append({"code": "elderly.day_trip", "name": "结伴出游"})
+    shipped.append({"code": "volunteering", "name": "志愿服务", "items": [{"code": "volunteering.time_bank",
+                                                                           "name": "时间银行"}]})
+    assert await load_catalogue(shipped) == 3
+    after = await catalogue()
+    assert after[:-1] == [c | {"items": c["items"] + ([{"code": "elderly.day_trip", "name": "结伴出游",
+                                                        "category": "elderly", "retired": False,
+                                                        "days": {"normal": 30, "high": 7, "urgent": 2}}]
+                                                      if c["code"] == "elderly" else [])} for c in before]
+    assert (after[-1]["name"], [i["name"] for i in after[-1]["items"]]) == ("志愿服务", ["时间银行"])
+    assert [i["code"] for i in after[1]["items"]][-2:] == ["elderly.foot_care", "elderly.day_trip"]
+    assert await load_catalogue(shipped) == 0 and await catalogue() == after
 
 
 async def test_providers_are_made_by_admins_and_keep_their_own_offers(client, settings):

@@ -1,6 +1,6 @@
-"""The change sequence offline sync reads: every write of a household file, of a published version and of a form's
-retirement takes the next number of one counter, by database trigger, and a household leaving its community leaves a
-departure behind (migrations/0008_sync_changes.py)."""
+"""The change sequence offline sync reads: every write of a household file (its needs included), of a published version
+and of a form's retirement takes the next number of one counter, by database trigger, and a household leaving its
+community leaves a departure behind (migrations/0008_sync_changes.py, 0013_need_sync.py)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ import sys
 import uuid
 from pathlib import Path
 
-from factories import make_district, make_form_version, make_household
+from factories import make_district, make_form_version, make_household, make_need
 from server.core import sql
 from server.core.clock import now
-from server.models import Form, FormVersion, Household, HouseholdConflict, HouseholdDeparture, Member
+from server.models import Form, FormVersion, Household, HouseholdConflict, HouseholdDeparture, Member, Need
 
 MIGRATION = importlib.import_module("migrations.0008_sync_changes")
+NEEDS = importlib.import_module("migrations.0013_need_sync")
 ROOT = Path(__file__).resolve().parent.parent
 ON_POSTGRES = os.environ.get("DOORSTEP_TEST_DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
 
@@ -53,6 +54,22 @@ async def test_every_write_of_a_household_file_takes_a_later_number(clean_databa
     await changed()
     await Member.filter(id=member.id).delete()
     await changed()
+    need = await make_need(household)
+    await changed()
+    await Need.filter(id=need.id).update(status="dispatched", version=2)
+    await changed()
+    await Need.filter(id=need.id).delete()
+    await changed()
+
+
+async def test_a_need_moved_to_another_household_renumbers_both(clean_database):
+    district = await make_district()
+    survivor, duplicate = await make_household(district.east_a), await make_household(district.east_a)
+    need = await make_need(duplicate)
+    before = {h.id: await seq_of(h) for h in (survivor, duplicate)}
+    await Need.filter(id=need.id).update(household_id=survivor.id)
+    after = {h.id: await seq_of(h) for h in (survivor, duplicate)}
+    assert all(after[i] > before[i] for i in before), (before, after)
 
 
 async def test_a_household_leaving_its_community_leaves_a_departure(clean_database):
@@ -83,10 +100,10 @@ async def test_every_sync_trigger_is_in_place(database):
     """A later migration that makes SQLite rebuild one of these tables drops its triggers: install them again."""
     if ON_POSTGRES:
         rows = await sql.fetch("SELECT tgname AS name FROM pg_trigger WHERE NOT tgisinternal")
-        expected = MIGRATION.POSTGRES_TRIGGERS
+        expected = MIGRATION.POSTGRES_TRIGGERS | NEEDS.POSTGRES_TRIGGERS
     else:
         rows = await sql.fetch("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-        expected = set(MIGRATION.SQLITE_TRIGGERS)
+        expected = set(MIGRATION.SQLITE_TRIGGERS) | set(NEEDS.SQLITE_TRIGGERS)
     assert expected <= {row["name"] for row in rows}
 
 

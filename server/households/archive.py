@@ -30,8 +30,9 @@ from server.core import audit, zips
 from server.core.caller import Caller
 from server.core.clock import now
 from server.households import archive_contents, archive_summary
-from server.households.archive_contents import Photo, safe_name
+from server.households.archive_contents import Contents, Photo, safe_name
 from server.households.registry import get_living
+from server.households.summary_render import SummaryRenderer
 from server.models import Household
 from server.settings import Settings
 
@@ -44,10 +45,29 @@ MISSING = "缺失照片.txt"
 
 
 @dataclass
+class Context:
+    """What archives are made with: the settings, the photo store, its thumbnails and the summaries' renderer."""
+
+    settings: Settings
+    store: PhotoStore
+    thumbnails: Thumbnails
+    renderer: SummaryRenderer
+
+
+@dataclass
 class Archive:
     filename: str  # in ASCII, for clients that read no other
     title: str  # the name a person sees: 户档案_王喆_20260305.zip
     chunks: AsyncIterator[bytes]
+
+
+@dataclass
+class Gathered:
+    """A household read with its batch: its contents, and the batch's submission replies (each household takes its
+    own out as it is prepared)."""
+
+    contents: Contents
+    replies: dict[str, dict]
 
 
 @dataclass
@@ -60,32 +80,39 @@ class Prepared:
     photos: list[Photo]
 
 
-async def archive_household(caller: Caller, settings: Settings, store: PhotoStore, thumbnails: Thumbnails,
-                            household_id: str) -> Archive:
+async def archive_household(caller: Caller, context: Context, household_id: str) -> Archive:
     """The archive of a household the caller may see (404 otherwise), recorded in the audit log."""
     household = await get_living(caller, household_id)
     archived_at = now()
-    prepared = await prepare(caller, settings, thumbnails, household, archived_at)
+    [gathered] = await gather(caller, context, [household])
+    prepared = await prepare(caller, context, gathered, archived_at)
     await audit.record(caller, "household.archived", "household", household.id, household_id=household.id,
                        photos=len(prepared.photos))
-    day = archived_at.astimezone(ZoneInfo(settings.station_timezone)).strftime("%Y%m%d")
+    day = archived_at.astimezone(ZoneInfo(context.settings.station_timezone)).strftime("%Y%m%d")
     return Archive(f"household-{household.id}-{day}.zip", f"户档案_{safe_name(household.head)}_{day}.zip",
-                   zips.stream_zip(entries(prepared, store)))
+                   zips.stream_zip(entries(prepared, context.store)))
 
 
-async def prepare(caller: Caller, settings: Settings, thumbnails: Thumbnails, household: Household,
-                  archived_at: datetime) -> Prepared:
-    """The summary PDF and household.json of a household, as `caller` may see them, and the photos to pack."""
-    zone = ZoneInfo(settings.station_timezone)
+async def gather(caller: Caller, context: Context, households: list[Household]) -> list[Gathered]:
+    """A batch of households read from the database in a few queries, in their order."""
+    contents = await archive_contents.gather(households, ZoneInfo(context.settings.station_timezone))
+    replies = await archive_contents.submission_replies(caller, contents)
+    return [Gathered(one, replies) for one in contents]
+
+
+async def prepare(caller: Caller, context: Context, gathered: Gathered, archived_at: datetime) -> Prepared:
+    """The summary PDF and household.json of a gathered household, as `caller` may see them, and the photos to
+    pack. The PDF is rendered in the renderer's processes: the event loop serves on meanwhile."""
+    contents = gathered.contents
+    zone = ZoneInfo(context.settings.station_timezone)
     archived_by = caller.user.display_name
-    contents = await archive_contents.gather(household, zone)
-    document = await archive_contents.as_json(caller, contents)
+    summary = archive_summary.summary_data(contents, zone, archived_at, archived_by)
+    pdf = await archive_summary.render(summary, context.thumbnails, context.renderer, archived_at)
+    document = archive_contents.as_json(contents, gathered.replies)
     document |= {"archived_at": archived_at.astimezone(zone).isoformat(), "archived_by": archived_by,
                  "timezone": zone.key}
-    summary = archive_summary.summary_data(contents, zone, archived_at, archived_by)
-    pdf = await archive_summary.render(summary, thumbnails, archived_at)
     payload = json.dumps(document, ensure_ascii=False, indent=2).encode()
-    return Prepared(household, pdf, payload, list(contents.photos.values()))
+    return Prepared(contents.household, pdf, payload, list(contents.photos.values()))
 
 
 def entries(prepared: Prepared, store: PhotoStore, folder: str = "") -> AsyncIterator[zips.Entry]:

@@ -19,15 +19,17 @@ import forms
 from server.core.caller import Caller
 from server.households import registry
 from server.households.conflicts import conflict_as_api
+from server.households.file_needs import needs_by_household
 from server.intake import replies
 from server.intake.export import EXTENSIONS
-from server.models import (Area, Attachment, CatalogueItem, FormVersion, Household, HouseholdConflict, Member,
+from server.models import (Area, Attachment, FormVersion, Household, HouseholdConflict, Member,
                            Submission, SubmissionAttachment, User, Visit)
 from server.surveys.versions import compiled_by_id
 
 PHOTO_FOLDER = "photos"
 # Characters Windows, macOS or an unzip tool refuse or read as folders in a file name.
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+REPLY_CHUNK = 10  # households whose submissions' replies are made at once
 NAME_LIMIT = 40  # characters of a title kept in a file name; paths stay well under Windows' 260
 
 
@@ -68,25 +70,42 @@ class Contents:
     visits: list[Visit]  # newest first
     sheets: list[Sheet]  # oldest first
     photos: dict[str, Photo] = field(default_factory=dict)  # by sha256, in the order they are packed
-    catalogue: dict[str, str] = field(default_factory=dict)  # item code → name
+    needs: list[dict] = field(default_factory=list)  # as the file shows them, newest first
 
 
-async def gather(household: Household, zone: ZoneInfo) -> Contents:
-    """Everything the archive shows of a household, in a handful of queries whatever its history."""
-    hid = household.id
-    community = await Area.get(id=household.community_id)
-    names = dict(await Area.filter(id__in=[community.county_id, community.township_id]).values_list("id", "name"))
-    areas = [names.get(community.county_id, ""), names.get(community.township_id, ""), community.name]
-    members = await Member.filter(household_id=hid, removed_at__isnull=True).order_by("created_at", "id")
-    conflicts = await HouseholdConflict.filter(household_id=hid, state="open").order_by("created_at", "id")
-    visits = await Visit.filter(household_id=hid).select_related("worker").order_by("-observed_at", "-id")
-    submissions = await Submission.filter(household_id=hid).order_by("observed_at", "received_at", "id")
-    contents = Contents(household, areas, members, conflicts, visits, await _sheets(submissions, visits))
-    await _name_photos(contents, zone)
-    codes = [n["item"] for sheet in contents.sheets for n in _needs_of(sheet) if isinstance(n.get("item"), str)]
-    contents.catalogue = {item["code"]: item["name"] for category in forms.catalogue() for item in category["items"]}
-    contents.catalogue |= dict(await CatalogueItem.filter(code__in=codes).values_list("code", "name"))
-    return contents
+async def gather(households: list[Household], zone: ZoneInfo) -> list[Contents]:
+    """Everything the archive shows of each household, in a handful of queries whatever their number and history
+    (an area's export reads 50 households at a time; one household's archive is a batch of one)."""
+    ids = [h.id for h in households]
+    communities = {a.id: a for a in await Area.filter(id__in={h.community_id for h in households})}
+    names = dict(await Area.filter(id__in={i for c in communities.values() for i in (c.county_id, c.township_id)})
+                 .values_list("id", "name"))
+    members = _by_household(await Member.filter(household_id__in=ids, removed_at__isnull=True)
+                            .order_by("created_at", "id"))
+    conflicts = _by_household(await HouseholdConflict.filter(household_id__in=ids, state="open")
+                              .order_by("created_at", "id"))
+    visits = await Visit.filter(household_id__in=ids).select_related("worker").order_by("-observed_at", "-id")
+    submissions = await Submission.filter(household_id__in=ids).order_by("observed_at", "received_at", "id")
+    sheets = _by_household(await _sheets(submissions, visits), lambda sheet: sheet.submission.household_id)
+    visits_of = _by_household(visits)
+    stored = await _stored_photos({sha for some in sheets.values() for sheet in some for sha in sheet.photos})
+    needs = await needs_by_household(ids)
+    gathered = []
+    for h in households:
+        community = communities[h.community_id]
+        areas = [names.get(community.county_id, ""), names.get(community.township_id, ""), community.name]
+        contents = Contents(h, areas, members.get(h.id, []), conflicts.get(h.id, []), visits_of.get(h.id, []),
+                            sheets.get(h.id, []), needs=needs.get(h.id, []))
+        _name_photos(contents, stored, zone)
+        gathered.append(contents)
+    return gathered
+
+
+def _by_household(rows: list, key=lambda row: row.household_id) -> dict[uuid.UUID, list]:
+    grouped: dict[uuid.UUID, list] = {}
+    for row in rows:
+        grouped.setdefault(key(row), []).append(row)
+    return grouped
 
 
 async def _sheets(submissions: list[Submission], visits: list[Visit]) -> list[Sheet]:
@@ -111,10 +130,12 @@ async def _sheets(submissions: list[Submission], visits: list[Visit]) -> list[Sh
     return sheets
 
 
-async def _name_photos(contents: Contents, zone: ZoneInfo) -> None:
-    shas = {sha for sheet in contents.sheets for sha in sheet.photos}
-    stored = {sha: (media_type, size) for sha, media_type, size in
-              await Attachment.filter(sha256__in=shas).values_list("sha256", "media_type", "size")}
+async def _stored_photos(shas: set[str]) -> dict[str, tuple[str, int]]:
+    return {sha: (media_type, size) for sha, media_type, size in
+            await Attachment.filter(sha256__in=shas).values_list("sha256", "media_type", "size")}
+
+
+def _name_photos(contents: Contents, stored: dict[str, tuple[str, int]], zone: ZoneInfo) -> None:
     counts: dict[str, int] = {}
     for sheet in contents.sheets:
         day = sheet.started.astimezone(zone).strftime("%Y-%m-%d")
@@ -134,42 +155,33 @@ def safe_name(text: str) -> str:
     return cleaned or "表单"
 
 
-def _needs_of(sheet: Sheet) -> list[dict]:
-    raised = (sheet.submission.changes or {}).get("needs") or []
-    return [need for need in raised if isinstance(need, dict)]
-
-
 def needs(contents: Contents) -> list[dict]:
-    """The needs the current submissions raised, newest first, as the file shows them. A corrected submission's
-    needs were taken back with it."""
-    found = []
-    for sheet in reversed(contents.sheets):
-        if not sheet.current:
-            continue
-        s = sheet.submission
-        for need in _needs_of(sheet):
-            item = need.get("item")
-            found.append({
-                "item": item, "urgency": need.get("urgency"), "description": need.get("description"),
-                "member": need.get("member"), "pointer": need.get("pointer"), "submission": str(s.id),
-                "visit": str(s.visit_id), "raised_at": s.observed_at.isoformat(), "outcome": None,
-                "item_name": contents.catalogue.get(item) if isinstance(item, str) else None,
-            })
+    """The household's needs and what became of each, newest first, as the file shows them."""
+    return contents.needs
+
+
+async def submission_replies(caller: Caller, gathered: list[Contents]) -> dict[str, dict]:
+    """The submissions of these households as `GET /submissions/{id}` gives them to `caller`, by id: a few queries
+    for the whole batch."""
+    found: dict[str, dict] = {}
+    for first in range(0, len(gathered), REPLY_CHUNK):  # the loop serves other requests between the chunks
+        chunk = gathered[first:first + REPLY_CHUNK]
+        submissions = [sheet.submission for contents in chunk for sheet in contents.sheets]
+        found |= {reply["id"]: reply for reply in await replies.for_caller(caller, submissions)}
     return found
 
 
-async def as_json(caller: Caller, contents: Contents) -> dict:
+def as_json(contents: Contents, replies_by_id: dict[str, dict]) -> dict:
     """household.json: the file's reply, members and answers masked, with every visit on one page
-    (`next_cursor` null); each visit's submissions newest first as `GET /submissions/{id}` gives them (a corrected
-    one too, state `replaced`), with `form_title` and, for each photo, `file`, where it lies in the ZIP."""
+    (`next_cursor` null); each visit's submissions newest first as `GET /submissions/{id}` gives them
+    (`submission_replies`; a corrected one too, state `replaced`), with `form_title` and, for each photo, `file`,
+    where it lies in the ZIP."""
     h = contents.household
-    replies_by_id = {reply["id"]: reply for reply in await replies.for_caller(
-        caller, [sheet.submission for sheet in contents.sheets])}
     by_visit: dict[uuid.UUID, list[dict]] = {}
     visit_of: dict[str, str] = {}
     for sheet in reversed(contents.sheets):
         s = sheet.submission
-        reply = replies_by_id[str(s.id)]
+        reply = replies_by_id.pop(str(s.id))  # one household's, taken: the batch's replies are let go as it goes
         reply["form_title"] = sheet.title
         reply["attachments"] = [a | {"file": contents.photos[a["sha256"]].name if a["sha256"] in contents.photos
                                      else None} for a in reply["attachments"]]

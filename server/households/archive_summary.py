@@ -2,30 +2,17 @@
 
 typst renders it from `archive_summary.typ`, which reads every value from a `data.json` written beside it: names and
 answers are data, never markup, so a name holding `#`, `*`, `[` or `$` prints as written. The thumbnails are written
-to the same temporary folder; the rendering runs in a worker thread (about 0.1 s for a few pages; the event loop
-keeps serving).
-
-The font comes with the install, never from the system: Noto Sans CJK SC, from the `noto-cjk-sans-otc` package (the
-full Noto Sans CJK collection, OFL). A font limited to GB 2312 would silently drop the rare characters of people's
-names (喆 堃 珺), so no other font is looked for, and a missing one is an error, not a fallback. typst takes font
-folders, not files: given a file it would quietly use a Latin font.
+to the same temporary folder; typst runs in worker processes of its own (`summary_render`, which also says where the
+font comes from).
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import json
 import logging
-import shutil
-import tempfile
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
-
-import noto_cjk_sans_otc
-import typst
 
 from forms.bindings import MEMBER_TAGS, SITUATION_TARGETS, URGENCIES
 from forms.messages import show
@@ -33,11 +20,11 @@ from media.errors import MediaError
 from media.thumbnails import Thumbnails
 from server.core.sensitive import ID_NUMBER_FIELD, mask_id_number
 from server.households.archive_contents import Contents, Sheet, needs
+from server.needs.lifecycle import STATUS_NAMES
+from server.households.summary_render import FONT, SummaryRenderer
 
 log = logging.getLogger("doorstep.archive")
 
-TEMPLATE = Path(__file__).with_name("archive_summary.typ")
-FONT = "Noto Sans CJK SC"
 TITLE = "户档案摘要"
 THUMBS_PER_SHEET = 10  # two rows; the others are in the ZIP's photos folder
 REVIEW_STATES = {"pending": "待审核", "approved": "已通过", "returned": "已退回", "replaced": "已更正"}
@@ -70,7 +57,7 @@ def summary_data(contents: Contents, zone: ZoneInfo, archived_at: datetime, arch
         "needs": [
             {"item": _text(n["item_name"]), "urgency": URGENCIES.get(n["urgency"], _text(n["urgency"])),
              "description": _text(n["description"]),
-             "member": _member_name(members, n["member"]),
+             "member": _member_name(members, n["member"]), "status": STATUS_NAMES.get(n["status"], n["status"]),
              "raised": _day(datetime.fromisoformat(n["raised_at"]), zone)}
             for n in needs(contents)
         ],
@@ -157,26 +144,22 @@ def _minute(moment: datetime, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
-async def render(data: dict, thumbnails: Thumbnails, archived_at: datetime) -> bytes:
-    """The PDF of `summary_data`, with the thumbnails it names (a photo without one shows a frame saying so)."""
-    folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="doorstep-summary-"))
-    try:
-        written: dict[str, str | None] = {}
-        for visit in data["visits"]:
-            for thumb in visit["thumbs"]:
-                sha = thumb["sha256"]
-                if sha not in written:
-                    written[sha] = await _write_thumbnail(thumbnails, sha, folder)
-                thumb["file"] = written[sha]
-        payload = json.dumps(data, ensure_ascii=False).encode()
-        await asyncio.to_thread((folder / "data.json").write_bytes, payload)
-        return await asyncio.to_thread(_compile, folder, int(archived_at.timestamp()))
-    finally:
-        # Shielded: an abandoned request is cancelled, and the folder would stay in the temporary directory.
-        await asyncio.shield(asyncio.to_thread(shutil.rmtree, folder, True))
+async def render(data: dict, thumbnails: Thumbnails, renderer: SummaryRenderer, archived_at: datetime) -> bytes:
+    """The PDF of `summary_data`, with the thumbnails it names (a photo without one shows a frame saying so),
+    rendered in the renderer's worker processes."""
+    images: dict[str, bytes] = {}
+    written: dict[str, str | None] = {}
+    for visit in data["visits"]:
+        for thumb in visit["thumbs"]:
+            sha = thumb["sha256"]
+            if sha not in written:
+                written[sha] = await _thumbnail(thumbnails, sha, images)
+            thumb["file"] = written[sha]
+    payload = json.dumps(data, ensure_ascii=False).encode()
+    return await renderer.render(payload, images, int(archived_at.timestamp()))
 
 
-async def _write_thumbnail(thumbnails: Thumbnails, sha: str, folder: Path) -> str | None:
+async def _thumbnail(thumbnails: Thumbnails, sha: str, images: dict[str, bytes]) -> str | None:
     try:
         stream = await thumbnails.open(sha, "thumb")
         image = await stream.read()  # 320 px, a few dozen KB
@@ -184,23 +167,5 @@ async def _write_thumbnail(thumbnails: Thumbnails, sha: str, folder: Path) -> st
         log.info("no thumbnail of %s for a household summary: %s", sha, e.detail)
         return None
     name = f"{sha}.jpg"
-    await asyncio.to_thread((folder / name).write_bytes, image)
+    images[name] = image
     return name
-
-
-def _compile(folder: Path, timestamp: int) -> bytes:
-    compiler = typst.Compiler(root=str(folder), font_paths=fonts(), ignore_system_fonts=True)
-    pdf, warnings = compiler.compile_with_warnings(input=TEMPLATE.read_bytes(), format="pdf", timestamp=timestamp)
-    for warning in warnings:
-        log.warning("household summary: %s", warning.message)
-    return pdf
-
-
-@functools.cache
-def fonts() -> typst.Fonts:
-    """The installed CJK font, loaded once per process (about 50 ms) and shared by the rendering threads."""
-    folder = Path(str(noto_cjk_sans_otc.FONT_PATH)).parent
-    found = typst.Fonts(include_system_fonts=False, include_embedded_fonts=False, font_paths=[str(folder)])
-    if FONT not in found.families():
-        raise RuntimeError(f"{FONT} is missing from {folder}: reinstall the noto-cjk-sans-otc package")
-    return found

@@ -6,8 +6,9 @@ holding the SHA-256 of the note and of each household's manifest (so `sha256sum 
 The households are those with a visit observed in the period on the station's clock and received before the run
 began: a snapshot, so that the count given at the start is the count packed. Each household's whole file is packed
 (every visit, not only the period's): the period chooses the households, as the bureau asks "every file visited this
-quarter". They are read 50 at a time, and the next household's summary is rendered while the current one's photos
-are being written, so the export holds two households' PDFs and JSON at most, whatever the area's size. An area with
+quarter". They are read 50 at a time in a few queries per batch, and the next households' summaries are rendered
+in the renderer's processes while the current one's photos are being written, so the export holds one batch's rows
+and a few households' PDFs and JSON at most, whatever the area's size. An area with
 no such household gives a valid ZIP whose note says so.
 """
 
@@ -15,36 +16,27 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import suppress
-from dataclasses import dataclass
+from contextlib import aclosing, suppress
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from tortoise.expressions import Subquery
 
-from media.store import PhotoStore
-from media.thumbnails import Thumbnails
 from server.core import zips
 from server.core.caller import Caller
 from server.core.pagination import batches
 from server.core.scope import under
 from server.households import archive
+from server.households.archive import Context
 from server.households.archive_contents import safe_name
 from server.models import Area, ExportJob, Household, Visit
-from server.settings import Settings
 
 NOTE = "导出说明.txt"
 MANIFEST = "manifest.txt"
 BATCH = 50
 LEVEL_NAMES = {"county": "区（县）", "township": "乡镇（街道）", "community": "社区（村）"}
-
-
-@dataclass
-class Context:
-    settings: Settings
-    store: PhotoStore
-    thumbnails: Thumbnails
 
 
 def period_bounds(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -77,31 +69,50 @@ async def _entries(context: Context, caller: Caller, query, note: bytes, snapsho
     communities: dict = {}
     folders: set[str] = set()
     count = 0
-    pending: asyncio.Task | None = None  # the next household's summary, made while this one's photos are written
-    try:
-        async for batch in batches(query, order=("community_id", "id"), size=BATCH):
-            for household in batch:
-                task = asyncio.ensure_future(archive.prepare(caller, context.settings, context.thumbnails,
-                                                             household, snapshot))
-                previous, pending = pending, task
-                if previous is not None:
-                    async for entry in _household(context, await previous, communities, folders, sums):
-                        yield entry
-                    count += 1
-                    await done(count)
-        if pending is not None:
-            previous, pending = pending, None
-            async for entry in _household(context, await previous, communities, folders, sums):
+    async with aclosing(_prepared(context, caller, query, snapshot)) as prepared:
+        async for one in prepared:
+            async for entry in _household(context, one, communities, folders, sums):
                 yield entry
             count += 1
             await done(count)
-    finally:
-        if pending is not None and not pending.done():
-            pending.cancel()
-            with suppress(BaseException):
-                await pending
     manifest = "".join(f"{sha}  {name}\n" for sha, name in sums).encode()
     yield zips.Entry(MANIFEST, len(manifest), zips.one_chunk(manifest))
+
+
+async def _prepared(context: Context, caller: Caller, query, snapshot: datetime) -> AsyncIterator[archive.Prepared]:
+    """The households prepared in order, the next ones' summaries rendered (in the renderer's processes) while the
+    current one's photos are written: a few households ahead, never more (`ahead`), and the next batch read while
+    this one is packed."""
+    limit = ahead(context.renderer.workers)
+    pages = aiter(batches(query, order=("community_id", "id"), size=BATCH))
+
+    async def next_batch() -> list[archive.Gathered] | None:
+        page = await anext(pages, None)
+        return None if page is None else await archive.gather(caller, context, page)
+
+    reading: asyncio.Future = asyncio.ensure_future(next_batch())
+    making: deque[asyncio.Future] = deque()
+    try:
+        while (batch := await reading) is not None:
+            reading = asyncio.ensure_future(next_batch())
+            for gathered in batch:
+                making.append(asyncio.ensure_future(archive.prepare(caller, context, gathered, snapshot)))
+                if len(making) >= limit:
+                    yield await making.popleft()
+            del batch
+        while making:
+            yield await making.popleft()
+    finally:
+        for task in (reading, *making):
+            task.cancel()
+        with suppress(BaseException):
+            await asyncio.gather(reading, *making, return_exceptions=True)
+        await pages.aclose()
+
+
+def ahead(workers: int) -> int:
+    """Households prepared at once: enough to keep every renderer busy while one is written."""
+    return 2 * workers + 1
 
 
 async def _household(context: Context, prepared: archive.Prepared, communities: dict, folders: set[str],

@@ -33,7 +33,7 @@ from server.core.caller import Caller
 from server.core.clock import now
 from server.core.scope import visible
 from server.households import export_build
-from server.households.export_build import Context
+from server.households.archive import Context
 from server.models import Area, ExportJob, User
 
 log = logging.getLogger("doorstep.exports")

@@ -21,6 +21,7 @@ from server.core.permissions import allows
 from server.core.problems import InvalidInput, invalid
 from server.households import registry
 from server.households.conflicts import conflict_as_api
+from server.households.file_needs import needs_by_household
 from server.households.members import member_as_api
 from server.models import (CatalogueItem, Household, HouseholdConflict, Member, Need, NeedEvent, Provider, Submission,
                            SubmissionAttachment, Visit)
@@ -41,7 +42,7 @@ async def read_file(caller: Caller, household_id: str, visits_cursor: str | None
         "updated_at": household.updated_at.isoformat(),
         "situation_sources": await _situation_sources(household),
         "visits": {"items": visits, "next_cursor": next_cursor},
-        "needs": await _needs(hid),
+        "needs": (await needs_by_household([hid])).get(hid, []),
         "conflicts": [conflict_as_api(c) for c in conflicts],
     }
     await audit.record(caller, "household.read", "household", hid, household_id=hid)
@@ -102,43 +103,6 @@ def _visit_as_api(visit: Visit, submissions: list[dict]) -> dict:
         "worker_name": visit.worker.display_name if visit.worker else None,
         "submissions": submissions,
     }
-
-
-async def _needs(hid: uuid.UUID) -> list[dict]:
-    """Every need of the household, newest first, with the catalogue's names, the visit that raised it (none for one
-    entered at the station) and its outcome: null until someone acted on it, then its state, provider, the last
-    action's time and reason, and the household's rating. Five queries whatever their number."""
-    needs = await Need.filter(household_id=hid)
-    if not needs:
-        return []
-    # Only the visit of each submission: its answers are not read again.
-    visit_of = dict(await Submission.filter(id__in={n.submission_id for n in needs if n.submission_id}).values_list(
-        "id", "visit_id"))
-    names = dict(await CatalogueItem.filter(code__in={n.item for n in needs}).values_list("code", "name"))
-    providers = dict(await Provider.filter(id__in={n.provider_id for n in needs if n.provider_id}).values_list(
-        "id", "name"))
-    last: dict[uuid.UUID, NeedEvent] = {}
-    for event in await NeedEvent.filter(need_id__in=[n.id for n in needs]).exclude(
-            action__in=("raise", "consent")).order_by("at", "id"):
-        last[event.need_id] = event
-    needs.sort(key=lambda n: (n.raised_at, str(n.submission_id), -_position(n.pointer)), reverse=True)
-    return [{
-        "id": str(n.id), "item": n.item, "item_name": names.get(n.item), "urgency": n.urgency,
-        "description": n.description, "member": n.member, "pointer": n.pointer,
-        "submission": str(n.submission_id) if n.submission_id else None,
-        "visit": str(visit_of[n.submission_id]) if n.submission_id else None,
-        "raised_at": n.raised_at.isoformat(), "due_at": n.due_at.isoformat(), "status": n.status,
-        "outcome": None if n.id not in last else {
-            "status": n.status, "provider": str(n.provider_id) if n.provider_id else None,
-            "provider_name": providers.get(n.provider_id), "at": last[n.id].at.isoformat(),
-            "reason": last[n.id].reason, "rating": n.rating},
-    } for n in needs]
-
-
-def _position(pointer: str | None) -> int:
-    """A need's row in its submission's list (/needs/3 → 3), so that they come in the order they were answered."""
-    tail = (pointer or "").rsplit("/", 1)[-1]
-    return int(tail) if tail.isdigit() else 0
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -3,19 +3,20 @@ service catalogue — a page at a time, for phones that stay offline for days on
 
 **The cursor is a place in one change sequence, not a time.** A time cursor misses writes: a transaction that
 stamped `updated_at = 10:00:00` but commits at 10:00:02 is invisible to a sync that ran at 10:00:01 and handed out
-"10:00:01". So every write of a household file (the household, a member, a conflict), every published version and
-every retirement of a form takes the next number of one counter, in the database (triggers: migrations/
-0008_sync_changes.py), whatever code made the write. The counter is one row that the writing transaction holds locked
-until it commits, so a later number is never committed before an earlier one: once a sync has seen number n
-committed, it has seen everything numbered up to n. (The price: writes of household files commit one at a time,
-which the stations' rate, a few per minute, never feels; SQLite commits one at a time anyway.) The changes of a page
-are read in one statement, one snapshot, with the counter's committed value: the last page's cursor is that value,
-so an idle phone's next sync starts where the whole installation stood.
+"10:00:01". So every write of a household file (the household, a member, a conflict, a need), every published version
+and every retirement of a form takes the next number of one counter, in the database (triggers: migrations/
+0008_sync_changes.py, 0013_need_sync.py), whatever code made the write. The counter is one row that the writing
+transaction holds locked until it commits, so a later number is never committed before an earlier one: once a sync
+has seen number n committed, it has seen everything numbered up to n. (The price: writes of household files commit
+one at a time, which the stations' rate, a few per minute, never feels; SQLite commits one at a time anyway.) The
+changes of a page are read in one statement, one snapshot, with the counter's committed value: the last page's
+cursor is that value, so an idle phone's next sync starts where the whole installation stood.
 
 **Departures.** A household that leaves a community (moved by a supervisor, merged away) is recorded, by trigger, as
-a departure from the community it left; a member removed or a conflict resolved changes its household's number, and
-the file is sent again whole. A file whose household the caller can no longer see when the page is read goes in
-`gone`, and the phone drops it: whatever the reason, what the phone keeps is what the caller may see.
+a departure from the community it left; a member removed, a conflict resolved or a need acted on changes its
+household's number, and the file is sent again whole, with its needs (`server.needs.offline`). A file whose
+household the caller can no longer see when the page is read goes in `gone`, and the phone drops it: whatever the
+reason, what the phone keeps is what the caller may see.
 
 **Resets.** The cursor also carries a fingerprint of the caller's areas (a worker given another community, a
 community moved to another township): when that changes, the reply says `reset` and starts from the beginning, since
@@ -38,6 +39,7 @@ from server.core.problems import invalid
 from server.core.scope import forms_where, scope_of, visible
 from server.households import registry
 from server.models import Area, Form, FormVersion, Household, HouseholdConflict, Member
+from server.needs.offline import needs_of
 from server.surveys.catalogue import get_catalogue
 from server.surveys.versions import version_as_api
 
@@ -149,8 +151,8 @@ async def _changed(caller: Caller, after: int, size: int, fresh: bool) -> Change
 
 
 async def _households(caller: Caller, rows: list, fresh: bool) -> tuple[list[dict], list[str]]:
-    """The files of the changed households the caller may see now, and the ids of those they may not (moved away,
-    merged, out of the caller's areas)."""
+    """The files of the changed households the caller may see now, with their needs (`server.needs.offline`), and
+    the ids of those they may not (moved away, merged, out of the caller's areas)."""
     changed = [i for kind, i, _ in rows if kind == "household"]
     departed = [i for kind, i, _ in rows if kind == "gone"]
     if not changed and not departed:
@@ -168,8 +170,10 @@ async def _households(caller: Caller, rows: list, fresh: bool) -> tuple[list[dic
         "household_id").annotate(n=Count("id")).values_list("household_id", "n"))
     # `pinyin`: the words the server's search matches Latin letters against (full pinyin and initials of the
     # names), so that the phone finds `zs` offline as the server does, without a pinyin table of its own.
+    sent = [i for i in dict.fromkeys(changed) if i in found]
+    needs = await needs_of(sent)
     files = [registry.as_api(found[i], members.get(i, []), conflicts.get(i, 0)) | {
-        "pinyin": found[i].search_pinyin.split()} for i in dict.fromkeys(changed) if i in found]
+        "pinyin": found[i].search_pinyin.split(), "needs": needs.get(i, [])} for i in sent]
     gone = [] if fresh else [str(i) for i in dict.fromkeys(changed + departed) if i not in found]
     return files, gone
 

@@ -174,10 +174,11 @@ COMPONENTS: dict[str, dict] = {
         "actor_name": _nullable(TEXT), "reason": _nullable(TEXT)}),
     "HouseholdChangePage": _page("户档案的变更历史（新的在前）", "HouseholdChange"),
     "RevealedIdNumber": _record("成员完整的身份证号", {"member": UUID, "household": UUID, "id_number": _nullable(TEXT)}),
-    # What offline sync carries of a file: the household and its members, not its visits (server.households.sync).
-    "SyncedHousehold": _record("离线同步的户档案", HOUSEHOLD | {"members": {"type": "array", "items": ref("Member")},
-                                                        "open_conflicts": COUNT,
-                                                        "pinyin": {"type": "array", "items": TEXT}}),
+    # What offline sync carries of a file: the household, its members, its needs (SyncedNeed) and the pinyin its
+    # search matches, not its visits (server.households.sync).
+    "SyncedHousehold": _record("离线同步的户档案", HOUSEHOLD | {
+        "members": {"type": "array", "items": ref("Member")}, "open_conflicts": COUNT,
+        "needs": {"type": "array", "items": ref("SyncedNeed")}, "pinyin": {"type": "array", "items": TEXT}}),
     "SyncPage": _record("离线同步的一页", {
         "reset": {"type": "boolean"}, "forms": {"type": "array", "items": ref("FormVersion")},
         "retired_forms": {"type": "array", "items": SLUG},

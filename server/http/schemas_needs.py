@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from server.http.schemas import COUNT, SHA256, TEXT, TIME, UUID, _nullable, _page, _record, ref
 from server.models.needs import STATUSES as NEED_STATUSES, URGENCIES
+from server.needs.offline import FINISHED_DAYS
 
 NEED = {"id": UUID, "household": _nullable(UUID), "head": _nullable(TEXT), "address": _nullable(TEXT),
         "community": UUID, "community_name": _nullable(TEXT), "member": _nullable(TEXT), "item": TEXT,
@@ -20,6 +21,11 @@ APPROVAL = {"state": {"enum": ["township_approved", "county_approved"]}, "state_
             "county_at": _nullable(TIME)}
 
 COMPONENTS: dict[str, dict] = {
+    # What a household file carries of its needs in offline sync (server.needs.offline): item names are the catalogue's.
+    "SyncedNeed": _record(f"离线同步的需求（进行中的和 {FINISHED_DAYS} 天内办结的）", {
+        "id": UUID, "item": TEXT, "urgency": {"enum": list(URGENCIES)}, "status": {"enum": list(NEED_STATUSES)},
+        "description": _nullable(TEXT), "member": _nullable(TEXT), "raised_at": TIME, "due_at": TIME,
+        "overdue": {"type": "boolean"}}),
     "Need": _record("需求（服务机构看到的：无户编号、住址，姓名打码，仅有住户同意提供的联系方式）", NEED),
     "NeedPage": _page("需求清单", "Need"),
     "NeedDetail": _record("需求及其每一步操作和服务照片", NEED | {

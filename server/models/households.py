@@ -34,8 +34,8 @@ class Household(Model):
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
     # Where the file stands in the one change sequence that offline sync reads (`server.households.sync`). Written by
-    # the database, never by the app: triggers stamp it on every write of the household, its members and its
-    # conflicts (migrations/0008_sync_changes.py), whatever code made the write.
+    # the database, never by the app: triggers stamp it on every write of the household, its members, its
+    # conflicts and its needs (migrations/0008_sync_changes.py, 0013_need_sync.py), whatever code made the write.
     sync_seq = fields.BigIntField(default=0, db_default=0, db_index=True)
     # The registered address as duplicates are found by (`server.households.lookalikes.address_key`).
     address_key = fields.CharField(max_length=200, default="", db_default="")

@@ -20,6 +20,9 @@ class Need(Model):
 
     Every state change is a conditional UPDATE on (id, status, version): SQLite ignores SELECT … FOR UPDATE, so a
     change made by someone else in between changes zero rows, and that is the conflict (409).
+
+    Every write of a need touches its household, by trigger (migrations/0013_need_sync.py), so offline sync sends
+    the file again with its needs; that takes the sync counter's lock: lock the household before writing a need.
     """
 
     id = fields.UUIDField(primary_key=True, default=uuid.uuid4)

@@ -6,6 +6,12 @@ Each action is one conditional UPDATE on (id, status, version) and one event, in
 once both read version n; the first UPDATE moves it to n + 1 and the second changes zero rows, which is the 409. On
 PostgreSQL the second waits on the row lock and then finds the version changed; SQLite, which has no row locks and
 ignores SELECT … FOR UPDATE, runs one writing transaction at a time to the same end.
+
+Lock order (migrations/0008_sync_changes.py): a need's write touches its household and takes the sync counter, and a
+submission locks its household, then writes it, then its needs (a correction takes over the needs it replaces). So
+an action locks the household first and writes the need after: holding the need while waiting for the household
+would deadlock with such a submission. The UPDATE also names the household it locked: a need a merge moved since it
+was read changes zero rows, the 409 of any change made in between.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from tortoise.transactions import in_transaction
 from server.core.caller import Caller
 from server.core.clock import now
 from server.core.problems import FieldProblem, InvalidInput, WrongState, invalid
-from server.models import Attachment, Need, NeedAttachment, PhotoHolder
+from server.models import Attachment, Household, Need, NeedAttachment, PhotoHolder
 from server.needs import supply
 from server.needs.raising import event
 from server.needs.reading import get_need, is_overdue
@@ -53,11 +59,16 @@ async def act(caller: Caller, settings: Settings, need_id: str, action: str, bod
     if need.status not in allowed:
         raise WrongState(f"该需求当前为「{STATUS_NAMES[need.status]}」，不能{ACTION_NAMES[action]}。")
     stamp = now()
-    changes, detail, proofs = await _changes(caller, settings, need, action, body, stamp)
-    # The provider the event concerns: the one dispatched to, or the one that answers (a decline included).
-    provider_id = changes["provider_id"] if action in ("dispatch", "reassign") else need.provider_id
     async with in_transaction():
-        updated = await Need.filter(id=need.id, status=need.status, version=need.version).update(
+        # The household first, as every writer of a file does (the sync counter's lock order, migrations/0008); then
+        # a dispatch locks the provider's offer before counting its places this month, so two dispatches to one
+        # provider at once cannot both take its last place.
+        await Household.filter(id=need.household_id).select_for_update().only("id").first()
+        changes, detail, proofs = await _changes(caller, settings, need, action, body, stamp)
+        # The provider the event concerns: the one dispatched to, or the one that answers (a decline included).
+        provider_id = changes["provider_id"] if action in ("dispatch", "reassign") else need.provider_id
+        updated = await Need.filter(id=need.id, household_id=need.household_id, status=need.status,
+                                    version=need.version).update(
             status=to_status or need.status, version=need.version + 1, updated_at=stamp, **changes)
         if not updated:
             raise WrongState("该需求刚被他人处理过，状态已变化；请刷新后再试。")

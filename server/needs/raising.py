@@ -132,6 +132,9 @@ async def enter_need(caller: Caller, body: dict) -> Need:
                 raised_by_id=caller.id, raised_at=stamp, due_at=due_at(stamp, urgency, item), consent=consent,
                 contact=contact if consent else None, updated_at=stamp)
     async with in_transaction():
+        # The household first, as every writer of its file (migrations/0008_sync_changes.py): the need's write
+        # touches it and takes the sync counter.
+        await Household.filter(id=household.id).select_for_update().only("id").first()
         await need.save(force_create=True)
         await event(need, "raise", caller, None, stamp, consent=consent).save(force_create=True)
     return need

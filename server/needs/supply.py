@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from tortoise.expressions import Q
+from tortoise.expressions import F, Q
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
@@ -165,6 +165,9 @@ async def check_can_take(settings: Settings, need: Need, raw_provider: str, at: 
     offer = await ProviderOffer.get_or_none(provider_id=provider.id, item=need.item)
     if offer is None:
         raise invalid("/provider", f"「{provider.name}」的供给清单中没有该服务项目")
+    # A row lock on the offer until the dispatch commits (an UPDATE that changes nothing; SQLite writes one at a
+    # time anyway): a second dispatch to it waits here, then counts the place the first one took.
+    await ProviderOffer.filter(id=offer.id).update(monthly_capacity=F("monthly_capacity"))
     taken = (await taken_this_month(settings, [provider.id], [need.item], at, besides=need.id)).get(
         (provider.id, need.item), 0)
     if taken >= offer.monthly_capacity:

@@ -18,7 +18,8 @@ async def load_builtins() -> str:
 
 
 async def publish_builtins() -> tuple[int, list[str]]:
-    """(catalogue items added, forms published); a form is published again only when its definition changed."""
+    """(catalogue categories and items added, forms published): a form is published again only when its definition
+    changed; the catalogue only gains what it lacks (`load_catalogue`)."""
     added = await load_catalogue(forms.catalogue())
     published = []
     for builtin in forms.builtin_forms():

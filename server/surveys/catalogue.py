@@ -73,23 +73,27 @@ async def change_item(caller: Caller, code: str, body: dict) -> CatalogueItem:
 
 
 async def load_catalogue(categories: list[dict]) -> int:
-    """Add or rename categories and items; an item is never deleted, since needs and offers point at it."""
-    changed = 0
+    """Add the categories and items that are missing, each after those already in its list; how many were added.
+
+    What exists is left as it is: an admin may have renamed, retired or re-timed a built-in item, and loading the
+    built-ins again after an upgrade (`doorstep load-builtins`) must not undo it. Nothing is deleted either, since
+    needs and offers point at items."""
+    added = 0
     async with in_transaction():
-        for position, data in enumerate(categories):
-            category, created = await CatalogueCategory.get_or_create(
-                code=data["code"], defaults={"name": data["name"], "position": position}
-            )
-            if not created and (category.name, category.position) != (data["name"], position):
-                category.name, category.position = data["name"], position
-                await category.save()
-            changed += created
-            for item_position, item_data in enumerate(data["items"]):
-                item, created = await CatalogueItem.get_or_create(
-                    code=item_data["code"], defaults={"name": item_data["name"], "category": category, "position": item_position}
-                )
-                if not created and (item.name, item.category_id, item.position) != (item_data["name"], category.code, item_position):
-                    item.name, item.category_id, item.position = item_data["name"], category.code, item_position
-                    await item.save()
-                changed += created
-    return changed
+        known = set(await CatalogueCategory.all().values_list("code", flat=True))
+        items = set(await CatalogueItem.all().values_list("code", flat=True))
+        for data in categories:
+            if data["code"] not in known:
+                await CatalogueCategory.create(code=data["code"], name=data["name"],
+                                               position=await CatalogueCategory.all().count())
+                known.add(data["code"])
+                added += 1
+            position = await CatalogueItem.filter(category_id=data["code"]).count()
+            for item in data["items"]:
+                if item["code"] in items:
+                    continue
+                await CatalogueItem.create(code=item["code"], name=item["name"], category_id=data["code"],
+                                           position=position)
+                items.add(item["code"])
+                position, added = position + 1, added + 1
+    return added

@@ -184,8 +184,7 @@ ARCHIVED = {"Content-Disposition": header("下载的文件名（filename* 为中
                       ARCHIVED)})
 async def archive_household(request: Request) -> Response:
     """导出一户的档案包（ZIP）：可打印的 PDF 摘要、户档案数据、全部照片和校验清单；记入操作日志"""
-    made = await archive.archive_household(request.user, request.app.state.settings, request.app.state.photos,
-                                           request.app.state.thumbnails, request.path_params["id"])
+    made = await archive.archive_household(request.user, request.app.state.archives, request.path_params["id"])
     disposition = f"attachment; filename=\"{made.filename}\"; filename*=UTF-8''{quote(made.title)}"
     return StreamingResponse(made.chunks, media_type="application/zip", headers={"Content-Disposition": disposition})
 

@@ -1,6 +1,6 @@
 """The indexes the models declare (`db_index=True`) on fields an `AddField` added, which Tortoise never made.
 
-0017 made the search's; these are the rest: the sync sequences that every phone's sync reads after a cursor
+0016 made the search's; these are the rest: the sync sequences that every phone's sync reads after a cursor
 (`household.sync_seq`, `form_version.sync_seq`, from 0008), the pointer to a merged file's survivor and the
 name-and-birth key of the duplicate warnings (0010). tests/test_indexes.py checks every declared index exists.
 """
@@ -22,7 +22,7 @@ async def make_indexes(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0017_household_search_speed')]
+    dependencies = [('models', '0016_household_search_speed')]
 
     initial = False
 

@@ -17,7 +17,7 @@ async def index_id_number_keys(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0016_household_tags')]
+    dependencies = [('models', '0015_household_tags')]
 
     initial = False
 
