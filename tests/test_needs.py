@@ -4,7 +4,7 @@ list and one need, scoped; the household file shows each need and what became of
 import uuid
 
 import forms
-from factories import (assert_problem, headers_for, home_visit, make_field, make_household, make_user,
+from factories import (assert_problem, headers_for, home_visit, id_number, make_field, make_household, make_user,
                        submission_body)
 from server.models import Need, NeedEvent
 from server.surveys.catalogue import load_catalogue
@@ -94,6 +94,23 @@ async def test_a_worker_enters_a_need_with_the_households_consent(client, settin
     assert need["submission"] is None and need["status"] == "raised"
     file = (await client.get(f"/api/v1/households/{field.household.id}", headers=field.headers)).json()
     assert [(n["id"], n["visit"], n["outcome"]) for n in file["needs"]] == [(need["id"], None, None)]
+
+
+async def test_an_id_number_typed_into_a_need_is_masked_wherever_the_need_is_shown(client, settings):
+    field = await make_field(client, settings)
+    await load_catalogue(forms.catalogue())
+    number = id_number("19580312", "124")
+    body = {"household": str(field.household.id), "item": "elderly.meal_shopping", "consent": True,
+            "description": f"老人身份证 {number}，需要代办"}
+    response = await client.post("/api/v1/needs", json=body, headers=field.headers)
+    assert response.status_code == 201, response.text
+    need = response.json()
+    masked = f"{number[:6]}********{number[-4:]}"
+    file = (await client.get(f"/api/v1/households/{field.household.id}", headers=field.headers)).json()
+    shown = [need, (await client.get(f"/api/v1/needs/{need['id']}", headers=field.headers)).json(),
+             (await client.get("/api/v1/needs", headers=field.headers)).json()["items"][0], file["needs"][0]]
+    for one in shown:
+        assert one["description"] == f"老人身份证 {masked}，需要代办" and number not in str(one), one
 
 
 async def test_entering_a_need_refuses_unknown_items_members_and_households_out_of_scope(client, settings):

@@ -8,6 +8,7 @@ member at a time and the audit log records (`server.households.members`).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -16,6 +17,9 @@ from forms import pointers
 
 ID_NUMBER_FORMAT = "cn-id-number"
 ID_NUMBER_FIELD = "id_number"  # the member field forms bind ID numbers to (x-member: id_number)
+
+# An ID number inside free text (a need's description, a name field someone typed a number into).
+_ID_NUMBER_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])([1-8][0-9]{16}[0-9Xx]|[1-8][0-9]{14})(?![0-9A-Za-z])")
 
 _templates: WeakKeyDictionary[forms.CompiledForm, tuple[tuple[str, ...], ...]] = WeakKeyDictionary()
 
@@ -29,6 +33,11 @@ def mask_id_number(number: Any) -> Any:
     if len(text) <= 10:
         return "*" * len(text)
     return text[:6] + "*" * (len(text) - 10) + text[-4:]
+
+
+def mask_id_numbers_in(text: str | None) -> str | None:
+    """Free text with every ID number in it masked."""
+    return _ID_NUMBER_IN_TEXT.sub(lambda found: mask_id_number(found[1]), text) if text else text
 
 
 def mask_name(name: Any) -> str | None:

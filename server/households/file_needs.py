@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+from server.core.sensitive import mask_id_numbers_in
 from server.models import CatalogueItem, Need, NeedEvent, Provider, Submission
 
 
@@ -30,7 +31,8 @@ async def needs_by_household(ids: list[uuid.UUID]) -> dict[uuid.UUID, list[dict]
     for n in needs:
         found.setdefault(n.household_id, []).append({
             "id": str(n.id), "item": n.item, "item_name": names.get(n.item), "urgency": n.urgency,
-            "description": n.description, "member": n.member, "pointer": n.pointer,
+            "description": mask_id_numbers_in(n.description), "member": mask_id_numbers_in(n.member),
+            "pointer": n.pointer,
             "submission": str(n.submission_id) if n.submission_id else None,
             "visit": str(visit_of[n.submission_id]) if n.submission_id else None,
             "raised_at": n.raised_at.isoformat(), "due_at": n.due_at.isoformat(), "status": n.status,

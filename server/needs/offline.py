@@ -16,14 +16,13 @@ it sooner by the same rule.
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime, timedelta
 
 from tortoise.expressions import Q
 
 from server.core.clock import now
-from server.core.sensitive import mask_id_number
+from server.core.sensitive import mask_id_numbers_in
 from server.models import Need
 from server.needs.reading import OPEN
 
@@ -31,7 +30,6 @@ FINISHED = ("done", "evaluated", "closed")
 FINISHED_DAYS = 90
 # An ID number typed where a name or a description goes (a form's free-text member field, say): the phone keeps it
 # masked like every other ID number. 18 characters (GB 11643), or the old 15 digits.
-_ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])([1-8][0-9]{16}[0-9Xx]|[1-8][0-9]{14})(?![0-9A-Za-z])")
 
 
 async def needs_of(household_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[dict]]:
@@ -55,14 +53,11 @@ def need_as_carried(row: dict, at: datetime) -> dict:
         "item": row["item"],
         "urgency": row["urgency"],
         "status": row["status"],
-        "description": _masked(row["description"]),
-        "member": _masked(row["member"]),
+        "description": mask_id_numbers_in(row["description"]),
+        "member": mask_id_numbers_in(row["member"]),
         "raised_at": row["raised_at"].isoformat(timespec="seconds"),
         "due_at": row["due_at"].isoformat(timespec="seconds"),
         # As of this reply: the phone compares `due_at` with its own clock afterwards.
         "overdue": row["status"] in OPEN and row["due_at"] < at,
     }
 
-
-def _masked(text: str | None) -> str | None:
-    return _ID_NUMBER.sub(lambda found: mask_id_number(found[1]), text) if text else text

@@ -16,7 +16,7 @@ from server.core.ids import parse_id
 from server.core.pagination import Page, paginate
 from server.core.problems import NeedNotFound, invalid
 from server.core.scope import under, visible
-from server.core.sensitive import mask_name
+from server.core.sensitive import mask_id_numbers_in, mask_name
 from server.models import Area, CatalogueItem, Household, Need, NeedAttachment, NeedEvent, Provider
 from server.models.needs import STATUSES
 from server.settings import Settings
@@ -97,7 +97,7 @@ def is_overdue(need: Need, at: datetime | None = None) -> bool:
 
 def as_api(need: Need, household: Household, community_name: str | None, item_name: str | None,
            provider_name: str | None, as_provider: bool) -> dict:
-    member = need.member
+    member = mask_id_numbers_in(need.member)
     if as_provider:
         # The least the service needs: the community, masked names, the contact the household agreed to share.
         member = None if member is None or _is_uuid(member) else mask_name(member)
@@ -113,7 +113,7 @@ def as_api(need: Need, household: Household, community_name: str | None, item_na
         "item_name": item_name,
         "category": need.category,
         "urgency": need.urgency,
-        "description": need.description,
+        "description": mask_id_numbers_in(need.description),  # whatever a worker typed into it
         "status": need.status,
         "version": need.version,
         "overdue": is_overdue(need),
