@@ -164,6 +164,12 @@ async def test_the_list_filters_by_area_status_category_and_month(client, settin
     assert await items(status="dispatched") == [] and await items(category="child") == []
     assert await items(month="2025-03") == both and await items(month="2025-04") == []
     assert await items(status="overdue") == both  # raised in 2025, long due
+    assert await items(status="open") == both  # every state still to be done, in one request
+    closed = await Need.get(item="elderly.safety_check")
+    response = await client.post(f"/api/v1/needs/{closed.id}/close", json={"reason": "住户已搬走"}, headers=supervisor)
+    assert response.status_code == 200, response.text
+    assert await items(status="open") == ["elderly.emotional_comfort"] and await items(status="closed") == [
+        "elderly.safety_check"]
     for name, value in (("month", "2025-13"), ("status", "late"), ("area", str(field.district.west.id))):
         assert_problem(await client.get("/api/v1/needs", params={name: value}, headers=supervisor), 422, f"/{name}")
     first = await client.get("/api/v1/needs", params={"status": "raised"}, headers=supervisor)

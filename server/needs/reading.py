@@ -62,6 +62,8 @@ async def list_needs(caller: Caller, settings: Settings, filters: dict, cursor: 
     if status := filters.get("status"):
         if status == "overdue":
             query = query.filter(status__in=OPEN, due_at__lt=now())
+        elif status == "open":  # every state still to be done, in one request (the phone's My work)
+            query = query.filter(status__in=OPEN)
         elif status in STATUSES:
             query = query.filter(status=status)
         else:

@@ -58,7 +58,8 @@ SUMMARIES = {
 
 @replies({200: reply("NeedPage")}, params=(
     param("area", "只看此区（县）、乡镇（街道）或社区（村）的需求", UUID, empty_is_absent=True),
-    param("status", "只看此状态的需求；overdue 为逾期未办结的", {"enum": [*STATUSES, "overdue"]}, empty_is_absent=True),
+    param("status", "只看此状态的需求；open 为未办结的（待派单、已派单、已接单、服务中），overdue 为逾期未办结的",
+          {"enum": [*STATUSES, "open", "overdue"]}, empty_is_absent=True),
     param("category", "只看此服务类别的需求", {"type": "string", "minLength": 1, "maxLength": 64,
                                                "pattern": "^[a-z0-9_.-]+$"}, empty_is_absent=True),
     param("month", "只看此月（YYYY-MM，按站点时区）提出的需求", {"type": "string", "pattern": r"^\d{4}-\d{2}$"},
