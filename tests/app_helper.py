@@ -1,6 +1,7 @@
 """Run by tests/test_field_app.py in a process of its own, against the browser-tested server's database:
 `setup` migrates and makes a district, a worker, two households, the home-visit form and the 家计调查; `needs` gives
-a household three needs; `verify` reports what the database and the photo store hold.
+a household three needs; `dispatched` a need dispatched to a provider with a user; `needs_state` what became of the
+needs; `verify` reports what the database and the photo store hold.
 Settings come from the DOORSTEP_* environment, as the server's do."""
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import forms  # noqa: E402
-from factories import make_district, make_form_version, make_household, make_need, make_user  # noqa: E402
+from factories import make_district, make_form_version, make_household, make_need, make_provider, make_user  # noqa: E402
 from server.core import db  # noqa: E402
 from server.households import search  # noqa: E402
-from server.models import Attachment, Household, Submission  # noqa: E402
+from server.models import Attachment, Household, Need, NeedAttachment, Submission  # noqa: E402
 from server.settings import load_settings  # noqa: E402
 
 
@@ -58,7 +59,24 @@ async def needs(settings) -> dict:
     return {"household": str(household.id), "needs": [str(n.id) for n in made]}
 
 
-COMMANDS = {"setup": setup, "verify": verify, "needs": needs}
+async def dispatched(settings) -> dict:
+    """A need of 张秀英's household dispatched to one provider, whose user is `provideruser`; a second provider's
+    user, `otherprovider`, has nothing dispatched to them."""
+    household = await Household.get(head="张秀英")
+    sunshine = await make_provider(name="阳光助老服务中心")
+    other = await make_provider(name="康乐家政服务部")
+    await make_user("provider", username="provideruser", provider=sunshine)
+    await make_user("provider", username="otherprovider", provider=other)
+    need = await make_need(household, "dispatched", provider=sunshine, description="每周买菜两次")
+    return {"need": str(need.id)}
+
+
+async def needs_state(settings) -> dict:
+    return {str(n.id): {"status": n.status, "proofs": sorted(await NeedAttachment.filter(need_id=n.id).values_list(
+        "attachment_id", flat=True))} for n in await Need.all()}
+
+
+COMMANDS = {"setup": setup, "verify": verify, "needs": needs, "dispatched": dispatched, "needs_state": needs_state}
 
 
 async def main(command: str) -> None:

@@ -442,3 +442,98 @@ async def test_needs_are_shown_with_status_and_due_date_on_the_file_and_in_my_wo
     await expect(page.get_by_text("离线：显示上次联网时的内容。")).to_be_visible()
     await expect(cards).to_have_count(2)
     assert page.errors == []
+
+
+async def log_in_as(page, base: str, username: str) -> None:
+    await page.goto(f"{base}/app/")
+    await page.fill("input[name=username]", username)
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("button[type=submit]")
+    await expect(page.locator("h1")).to_have_text("我的订单")
+
+
+async def test_a_provider_takes_a_dispatched_need_through_to_done_with_proof_photos(server, phone):
+    context, page = phone
+    need = helper(server.env, "dispatched")["need"]
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    await log_in_as(page, server.url, "provideruser")
+    card = page.locator(f"[data-job='{need}']")
+    await expect(card).to_contain_text("已派单")
+    await expect(card).to_contain_text("张**")  # masked, and no address
+    await expect(card).to_contain_text("13807312456")
+    await expect(page.locator("#main")).not_to_contain_text("张秀英")
+    await expect(page.locator("#main")).not_to_contain_text("组")
+    await expect(page.get_by_role("link", name="走访对象")).to_be_hidden()
+    await shot(page, "41-provider-jobs")
+
+    # Offline: the list comes from the phone, the action waits in the outbox.
+    await context.set_offline(True)
+    await page.reload()
+    await expect(card).to_be_visible()
+    await card.click()
+    await page.get_by_role("button", name="接单").click()
+    await expect(page.locator("[data-act=accept]")).to_contain_text("接单：待发送")
+    await expect(page.locator("#pending")).to_have_text("1")
+    await context.set_offline(False)
+    await page.evaluate("window.dispatchEvent(new Event('online'))")
+    await expect(page.locator("#pending")).to_have_text("", timeout=TIMEOUT)
+    await page.reload()
+    await expect(page.locator("[data-act=accept]")).to_contain_text("接单：已发送")
+    await page.get_by_role("button", name="开始服务").click()
+    await expect(page.locator("#pending")).to_have_text("")
+    await page.goto(f"{server.url}/app/#/jobs")
+    await expect(card).to_have_attribute("data-status", "in_service")
+    await card.click()
+
+    photo = PHOTOS / "DSCN0010.jpg"
+    await page.fill("textarea[name=note]", "已陪同买菜，并整理冰箱")
+    await page.fill("input[name=by]", "张秀英")
+    await page.select_option("select[name=how]", "in_person")
+    await page.set_input_files("input[name=proof]", str(photo))
+    await expect(page.locator("form img")).to_have_count(1)
+    await shot(page, "42-provider-complete")
+    await page.get_by_role("button", name="完成服务").last.click()
+    await expect(page.locator("#pending")).to_have_text("")
+    await page.goto(f"{server.url}/app/#/outbox")
+    await expect(page.locator("[data-kind=need][data-state=sent]")).to_have_count(3)
+    await expect(page.locator("[data-kind=photo][data-state=sent]")).to_have_count(1)
+    await shot(page, "43-provider-outbox")
+
+    state = helper(server.env, "needs_state")[need]
+    assert state["status"] == "done" and len(state["proofs"]) == 1
+    # The shrunk photo went up, not the original.
+    assert state["proofs"][0] != hashlib.sha256(photo.read_bytes()).hexdigest()
+    assert not any("/api/v1/sync" in u or "/api/v1/areas" in u or "/api/v1/households" in u for u in requests)
+    assert page.errors == []
+
+
+async def test_a_second_providers_user_sees_nothing_and_a_409_shows_its_reason(server, phone):
+    context, page = phone
+    need = helper(server.env, "dispatched")["need"]
+    await log_in_as(page, server.url, "otherprovider")
+    await expect(page.get_by_text("没有派给本机构的需求")).to_be_visible()
+    await page.goto(f"{server.url}/app/#/me")
+    await expect(page.get_by_role("button", name="立即同步")).to_have_count(0)
+    await page.get_by_role("button", name="退出登录").click()
+    assert page.errors == []
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        token = (await http.post("/api/v1/auth/token", json={"username": "provideruser", "password": PASSWORD})).json()
+        auth = {"Authorization": f"Bearer {token['access_token']}"}
+        assert (await http.get(f"/api/v1/needs/{need}", headers=auth)).status_code == 200
+
+    # The right provider's phone, offline, declines while a colleague online accepts first: the 409's reason shows.
+    await page.fill("input[name=username]", "provideruser")
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("button[type=submit]")
+    await page.locator(f"[data-job='{need}']").click()
+    await context.set_offline(True)
+    await page.fill("textarea[name=reason]", "本周人手不足")
+    await page.get_by_role("button", name="拒单").click()
+    async with httpx.AsyncClient(base_url=server.url) as http:
+        assert (await http.post(f"/api/v1/needs/{need}/accept", headers=auth)).status_code == 200
+    await context.set_offline(False)
+    await page.evaluate("window.dispatchEvent(new Event('online'))")
+    await expect(page.locator("[data-act=decline]")).to_contain_text("被拒绝：该需求当前为「已接单」，不能拒单。")
+    await shot(page, "44-provider-409")
+    assert [e for e in page.errors if not e.startswith("409 ")] == []

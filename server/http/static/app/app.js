@@ -12,6 +12,7 @@ import * as fill from "./screens/fill.js";
 import * as outbox from "./screens/outbox.js";
 import * as work from "./screens/work.js";
 import * as me from "./screens/me.js";
+import * as jobs from "./screens/jobs.js";
 
 const ROUTES = [
   [/^#\/households$/, households.show],
@@ -22,20 +23,32 @@ const ROUTES = [
   [/^#\/work$/, work.show],
   [/^#\/me$/, me.show],
 ];
+// A provider's user: the needs dispatched to their organisation, the outbox and their account; no households.
+const PROVIDER_ROUTES = [
+  [/^#\/jobs$/, jobs.list],
+  [/^#\/job\/([0-9a-f-]{36})$/, jobs.show],
+  [/^#\/outbox$/, outbox.show],
+  [/^#\/me$/, me.show],
+];
 
 async function route() {
   const user = await get("kv", "user");
   document.getElementById("tabs").hidden = !user;
   if (!user) return login.show();
   // Here the console will take supervisors, the bureau and admins (/console/) once it exists; every role that
-  // fills forms uses this app meanwhile.
-  const hash = location.hash || "#/households";
-  for (const a of document.querySelectorAll("#tabs a")) a.classList.toggle("on", hash.startsWith(a.getAttribute("href")));
-  for (const [pattern, screen] of ROUTES) {
+  // fills forms uses this app meanwhile. A provider's user gets their orders instead.
+  const provider = user.role === "provider";
+  const home = provider ? "#/jobs" : "#/households";
+  const hash = location.hash || home;
+  for (const a of document.querySelectorAll("#tabs a")) {
+    if (a.dataset.for) a.hidden = a.dataset.for !== (provider ? "provider" : "staff");
+    a.classList.toggle("on", hash.startsWith(a.getAttribute("href")));
+  }
+  for (const [pattern, screen] of provider ? PROVIDER_ROUTES : ROUTES) {
     const m = pattern.exec(hash);
     if (m) return screen(...m.slice(1));
   }
-  location.hash = "#/households";
+  location.hash = home;
 }
 
 async function badge() {
@@ -52,6 +65,8 @@ function network() {
 export async function background() {
   if (!(await get("kv", "token"))) return;
   await send();
+  // A provider's user syncs no households (the server answers 403): their orders are fetched by their screen.
+  if ((await get("kv", "user"))?.role === "provider") return;
   try {
     // What changed is shown at once on the screens that only read; a form being filled is left alone.
     if ((await syncNow()) && /^(#\/households|#\/household\/|$)/.test(location.hash)) route();

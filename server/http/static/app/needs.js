@@ -23,10 +23,9 @@ export function needCard(n, { withHousehold = false } = {}) {
   h("div.muted", `应于 ${day(n.due_at)} 前办结${n.provider_name || n.outcome?.provider_name ? ` · ${n.provider_name || n.outcome.provider_name}` : ""}`));
 }
 
-// The open needs of the worker's households (every open state, first page of each), overdue first, then by due date.
+// The open needs of the worker's households (one request, its first page), overdue first, then by due date.
 export async function fetchOpen() {
-  const pages = await Promise.all(OPEN.map((s) => call("GET", `/needs?status=${s}`)));
-  const needs = pages.flatMap((p) => p.data.items);
+  const needs = (await call("GET", "/needs?status=open")).data.items;
   needs.sort((a, b) => Number(isOverdue(b)) - Number(isOverdue(a)) || (a.due_at || "").localeCompare(b.due_at || ""));
   await put("kv", needs, "needs");
   return needs;

@@ -1,10 +1,10 @@
-// The outbox: every household, photo and submission made on the phone waits here until the server acknowledges
+// The outbox: every household, photo, submission and provider's action on a need made on the phone waits here until the server acknowledges
 // it. Sending goes in order (households, then photos, then submissions), each a PUT under an id the phone made or
 // the photo's hash, so a retry after a lost answer is answered 200 and never makes a duplicate.
 import { call, Offline, Problem, upload } from "./api.js";
 import { all, del, get, put } from "./db.js";
 
-const ORDER = { household: 0, photo: 1, submission: 2 };
+const ORDER = { household: 0, photo: 1, submission: 2, need: 3 };  // a need's proof photos before it
 const listeners = new Set();
 let running = null;
 
@@ -58,6 +58,11 @@ async function sendOne(item) {
       await upload(item.key, blob, (p) => { item.progress = p; changed(); });
     }
     await put("outbox", { ...item, state: "sent", progress: 1, sent_at: new Date().toISOString() });
+    return;
+  }
+  if (item.kind === "need") {  // a provider's action; a 409 (someone acted first) is refused with its reason
+    const reply = await call("POST", `/needs/${item.need}/${item.action}`, item.body);
+    await put("outbox", { ...item, state: "sent", reply: reply.data, sent_at: new Date().toISOString() });
     return;
   }
   const path = item.kind === "household" ? `/households/${item.key}` : `/submissions/${item.key}`;

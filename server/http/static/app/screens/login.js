@@ -16,6 +16,11 @@ export function show() {
       const { data } = await call("POST", "/auth/token", { username: username.value.trim(), password: password.value });
       await put("kv", data.access_token, "token");
       await put("kv", data.user, "user");
+      if (data.user.role === "provider") {  // a provider's user has their orders, no households or areas
+        location.hash = "#/jobs";
+        window.dispatchEvent(new Event("doorstep:login"));
+        return;
+      }
       try {  // the names of the worker's communities, to register a household offline
         await put("kv", (await call("GET", "/areas")).data.items, "areas");
       } catch { /* the list of communities is then learnt from synced households */ }

@@ -9,10 +9,11 @@ import { fmtTime, h, mount, toast } from "../ui.js";
 export async function show() {
   const user = await get("kv", "user");
   const synced = h("dd", fmtTime(await get("kv", "synced_at")));
+  const provider = user.role === "provider";  // no households to sync (the server answers 403)
   mount(h("h1", "我的"),
     h("div.card", h("dl.kv", h("dt", "姓名"), h("dd", user.display_name || user.username),
-      h("dt", "账号"), h("dd", user.username), h("dt", "上次同步"), synced)),
-    h("button.ghost.wide", { onclick: async () => {
+      h("dt", "账号"), h("dd", user.username), provider ? null : [h("dt", "上次同步"), synced])),
+    provider ? null : h("button.ghost.wide", { onclick: async () => {
       try { await syncNow(); synced.textContent = fmtTime(await get("kv", "synced_at")); toast("同步完成"); }
       catch (e) { toast(`同步失败：${e.message}`); }
     } }, "立即同步"),
