@@ -76,31 +76,28 @@ async def _figures(area_key: str, where: str, params: list, cut: int) -> dict:
 
 async def _medians_sqlite(area_key: str, where: str, params: list) -> dict:
     """Both medians in one statement over one scan: the month's needs with their two spans are materialised once,
-    then each span is ranked within the area, the category, the provider and the whole, and only the one or two
-    middle rows of each are returned ({(metric, grouping, key): [middle days]}). The count of a partition shares
-    the ranking's sort (same PARTITION BY and ORDER BY, whole frame), so each ranking is one sort, not two."""
+    then each span (its needs that have it, narrow rows: the keys and the days) is ranked within the area, the
+    category, the provider and the whole, and only the one or two middle rows of each are returned
+    ({(metric, grouping, key): [middle days]}). The count of a partition shares the ranking's sort (same PARTITION
+    BY and ORDER BY, whole frame), so each ranking is one sort, not two."""
     spans = ", ".join(f"CASE WHEN n.{later} IS NOT NULL AND n.{earlier} IS NOT NULL "
                       f"THEN {_days(f'n.{later}', f'n.{earlier}')} END AS v{i}"
                       for i, (_, later, earlier) in enumerate(MEDIANS))
     whole = "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"
-    parts = (("a", "ka, "), ("c", "kc, "), ("p", "kp, "), ("t", ""))
-    ranked = ", ".join(f"ROW_NUMBER() OVER (PARTITION BY {p}v{i} IS NULL ORDER BY v{i}) AS r{i}{k}, "
-                       f"COUNT(*) OVER (PARTITION BY {p}v{i} IS NULL ORDER BY v{i} {whole}) AS n{i}{k}"
-                       for i in range(len(MEDIANS)) for k, p in parts)
-    middle = " OR ".join(f"(v{i} IS NOT NULL AND r{i}{k} IN ((n{i}{k} + 1) / 2, (n{i}{k} + 2) / 2))"
-                         for i in range(len(MEDIANS)) for k, _ in parts)
-    rows = await sql.fetch(f"""
-        WITH d AS MATERIALIZED (SELECT {_keys(area_key)}, {spans} {_base(where)}),
-             r AS (SELECT ka, kc, kp, v0, v1, {ranked} FROM d WHERE v0 IS NOT NULL OR v1 IS NOT NULL)
-        SELECT * FROM r WHERE {middle}""", params)
+    parts = (("a", "PARTITION BY ka "), ("c", "PARTITION BY kc "), ("p", "PARTITION BY kp "), ("t", ""))
+    ranked = ", ".join(f"ROW_NUMBER() OVER ({p}ORDER BY v) AS r{k}, COUNT(*) OVER ({p}ORDER BY v {whole}) AS n{k}"
+                       for k, p in parts)
+    middle = " OR ".join(f"r{k} IN ((n{k} + 1) / 2, (n{k} + 2) / 2)" for k, _ in parts)
+    each = " UNION ALL ".join(f"""SELECT * FROM (SELECT {i} AS m, ka, kc, kp, v, {ranked}
+                                  FROM (SELECT ka, kc, kp, v{i} AS v FROM d WHERE v{i} IS NOT NULL)) WHERE {middle}"""
+                              for i in range(len(MEDIANS)))
+    rows = await sql.fetch(f"WITH d AS MATERIALIZED (SELECT {_keys(area_key)}, {spans} {_base(where)}) {each}",
+                           params)
     picked: dict = {}
     for row in rows:
-        for i, (metric, _, _) in enumerate(MEDIANS):
-            if row[f"v{i}"] is None:
-                continue
-            for name, k, key in (("totals", "t", None), *zip(GROUPS, "acp", (row["ka"], row["kc"], row["kp"]))):
-                if row[f"r{i}{k}"] in ((row[f"n{i}{k}"] + 1) // 2, (row[f"n{i}{k}"] + 2) // 2):
-                    picked.setdefault((metric, name, _key(key)), []).append(float(row[f"v{i}"]))
+        for name, k, key in (("totals", "t", None), *zip(GROUPS, "acp", (row["ka"], row["kc"], row["kp"]))):
+            if row[f"r{k}"] in ((row[f"n{k}"] + 1) // 2, (row[f"n{k}"] + 2) // 2):
+                picked.setdefault((MEDIANS[row["m"]][0], name, _key(key)), []).append(float(row["v"]))
     return picked
 
 
