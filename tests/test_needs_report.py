@@ -38,6 +38,11 @@ async def test_a_months_report_counts_each_step_and_the_median_days_by_area_cate
                                 "median_days_to_accept": 2.0, "median_days_to_done": 7.0}
     by_area = {r["name"]: r for r in report["by_area"]}
     assert set(by_area) == {"城东街道", "楚江街道"} and by_area["城东街道"]["raised"] == 4
+    # Medians by group: an odd count (1, 2, 4 days to accept: 2), an even one (4, 10 days to done: the mean 7), none.
+    assert [(by_area[n]["median_days_to_accept"], by_area[n]["median_days_to_done"]) for n in ("城东街道", "楚江街道")] \
+        == [(2.0, 7.0), (None, None)]
+    assert {r["name"]: (r["median_days_to_accept"], r["median_days_to_done"]) for r in report["by_provider"]} == {
+        "阳光助老服务中心": (2.0, 7.0), None: (None, None)}
     assert {r["key"]: r["raised"] for r in report["by_category"]} == {"elderly": 5}
     assert {r["name"]: r["dispatched"] for r in report["by_provider"]} == {"阳光助老服务中心": 4, None: 0}
 
@@ -45,6 +50,7 @@ async def test_a_months_report_counts_each_step_and_the_median_days_by_area_cate
     east = (await client.get("/api/v1/reports/needs", params={"area": str(district.east.id), "month": "2025-03"},
                              headers=supervisor)).json()
     assert {r["name"]: r["raised"] for r in east["by_area"]} == {"白竹亭社区": 3, "凌云社区": 1}
+    assert {r["name"]: r["median_days_to_done"] for r in east["by_area"]} == {"白竹亭社区": 7.0, "凌云社区": None}
     book = await client.get("/api/v1/reports/needs", params={"month": "2025-03", "format": "xlsx"}, headers=supervisor)
     assert book.status_code == 200
     (tmp_path / "r.xlsx").write_bytes(book.content)

@@ -1,7 +1,7 @@
 """The needs report of an area and a month (月调度, 季督导): needs raised in the month, how many were dispatched,
 accepted, done and are overdue, and the median days to accept (from dispatch) and to done (from raising); by the
-areas one level below, by category and by provider. Computed in the database, GROUP BY and window functions, the same
-three statements on SQLite, one on PostgreSQL: a county's year is a million needs, never loaded into Python.
+areas one level below, by category and by provider. Computed in the database, GROUP BY and window functions, two
+statements on SQLite, one on PostgreSQL: a county's year is a million needs, never loaded into Python.
 
 `dispatched`, `accepted` and `done` count the needs that reached that step and are there still or beyond (a declined
 need is back to raised, and counts again once dispatched anew); `overdue` counts those open past their due date at the
@@ -58,35 +58,47 @@ MEDIANS = (("median_days_to_accept", "accepted_at", "dispatched_at"), ("median_d
 
 
 async def _figures(area_key: str, where: str, params: list, cut: int) -> dict:
-    """The totals and the figures by area, category and provider, in three statements over the month's needs (one
+    """The totals and the figures by area, category and provider, in two statements over the month's needs (one
     on PostgreSQL).
 
     The counts are one GROUP BY over (area, category, provider), whose few rows add up to each grouping (counts add
-    up; the needs are never loaded). A median does not add up: one statement ranks every need's days within its
-    area, its category, its provider and the whole (four window functions over one scan), and returns only the one
-    or two middle rows of each, which are averaged here."""
+    up; the needs are never loaded). A median does not add up: one statement ranks both spans of every need within
+    its area, its category, its provider and the whole, and returns only the one or two middle rows of each, which
+    are averaged here."""
     if sql.is_postgres(sql.connection()):
         return await _figures_postgres(area_key, where, params, cut)
     found = await counts(area_key, where, params, cut)
-    base, keys = _base(where), _keys(area_key)
-    for metric, later, earlier in MEDIANS:
-        ranked = ", ".join(f"ROW_NUMBER() OVER ({p} ORDER BY days) AS r{k}, COUNT(*) OVER ({p}) AS n{k}" for k, p in (
-            ("a", "PARTITION BY ka"), ("c", "PARTITION BY kc"), ("p", "PARTITION BY kp"), ("t", "")))
-        middle = " OR ".join(f"r{k} IN ((n{k} + 1) / 2, (n{k} + 2) / 2)" for k in "acpt")
-        middles = await sql.fetch(f"""
-            WITH d AS (SELECT {keys}, {_days(f"n.{later}", f"n.{earlier}")} AS days {base}
-                       AND n.{later} IS NOT NULL AND n.{earlier} IS NOT NULL),
-                 r AS (SELECT ka, kc, kp, days, {ranked} FROM d)
-            SELECT * FROM r WHERE {middle}""", params[:cut - 1])
-        picked: dict = {}
-        for row in middles:
-            for name, k, key in (("totals", "t", None), *zip(GROUPS, "acp", (row["ka"], row["kc"], row["kp"]))):
-                if row[f"r{k}"] in ((row[f"n{k}"] + 1) // 2, (row[f"n{k}"] + 2) // 2):
-                    picked.setdefault((name, _key(key)), []).append(float(row["days"]))
-        for (name, key), days in picked.items():
-            found[name].setdefault(key, _empty())[metric] = round(sum(days) / len(days), 1)
+    for (metric, name, key), days in (await _medians_sqlite(area_key, where, params[:cut - 1])).items():
+        found[name].setdefault(key, _empty())[metric] = round(sum(days) / len(days), 1)
     found["totals"] = found["totals"][None]
     return found
+
+
+async def _medians_sqlite(area_key: str, where: str, params: list) -> dict:
+    """Both medians in one statement over one scan: the month's needs with their two spans are materialised once,
+    then each span (its needs that have it, narrow rows: the keys and the days) is ranked within the area, the
+    category, the provider and the whole, and only the one or two middle rows of each are returned
+    ({(metric, grouping, key): [middle days]}). The count of a partition shares the ranking's sort (same PARTITION
+    BY and ORDER BY, whole frame), so each ranking is one sort, not two."""
+    spans = ", ".join(f"CASE WHEN n.{later} IS NOT NULL AND n.{earlier} IS NOT NULL "
+                      f"THEN {_days(f'n.{later}', f'n.{earlier}')} END AS v{i}"
+                      for i, (_, later, earlier) in enumerate(MEDIANS))
+    whole = "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"
+    parts = (("a", "PARTITION BY ka "), ("c", "PARTITION BY kc "), ("p", "PARTITION BY kp "), ("t", ""))
+    ranked = ", ".join(f"ROW_NUMBER() OVER ({p}ORDER BY v) AS r{k}, COUNT(*) OVER ({p}ORDER BY v {whole}) AS n{k}"
+                       for k, p in parts)
+    middle = " OR ".join(f"r{k} IN ((n{k} + 1) / 2, (n{k} + 2) / 2)" for k, _ in parts)
+    each = " UNION ALL ".join(f"""SELECT * FROM (SELECT {i} AS m, ka, kc, kp, v, {ranked}
+                                  FROM (SELECT ka, kc, kp, v{i} AS v FROM d WHERE v{i} IS NOT NULL)) WHERE {middle}"""
+                              for i in range(len(MEDIANS)))
+    rows = await sql.fetch(f"WITH d AS MATERIALIZED (SELECT {_keys(area_key)}, {spans} {_base(where)}) {each}",
+                           params)
+    picked: dict = {}
+    for row in rows:
+        for name, k, key in (("totals", "t", None), *zip(GROUPS, "acp", (row["ka"], row["kc"], row["kp"]))):
+            if row[f"r{k}"] in ((row[f"n{k}"] + 1) // 2, (row[f"n{k}"] + 2) // 2):
+                picked.setdefault((MEDIANS[row["m"]][0], name, _key(key)), []).append(float(row["v"]))
+    return picked
 
 
 async def _figures_postgres(area_key: str, where: str, params: list, cut: int) -> dict:
