@@ -18,7 +18,7 @@ from forms import messages
 from forms.depth import too_deep
 from forms.conditions import ABSENT, evaluate as shown, json_equal
 from forms.errors import FieldError
-from forms.logic import Evaluator, compile_logic, truthy, var_template
+from forms.logic import compile_logic, truthy, var_template
 from forms.pointers import join, split
 from forms.ui import choice_key
 

@@ -34,7 +34,7 @@ from server.core import permissions
 from server.http import openapi
 from server.http.routing import OPERATIONS
 from server.core.clock import now
-from server.models import ROLES, ExportJob, Form, HouseholdConflict, ProviderArea, ProviderOffer, User
+from server.models import ROLES, ExportJob, HouseholdConflict, ProviderArea, ProviderOffer, User
 from server.people.auth import issue_token
 from server.surveys.catalogue import load_catalogue
 

@@ -6,8 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from factories import (assert_problem, economic_survey, headers_for, home_visit, id_number, make_district,
-                       make_field, make_form_version, make_household, make_user, submission_body)
+from factories import (assert_problem, economic_survey, headers_for, home_visit, id_number, make_field, make_form_version, make_household, make_user, submission_body)
 from server.households.search import id_number_key
 from server.models import AuditEvent, Household, HouseholdChange, HouseholdConflict, LedgerEntry, Member
 

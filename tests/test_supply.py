@@ -136,7 +136,7 @@ async def test_matches_rank_providers_that_can_take_the_need_by_their_record(cli
     need = await make_need(household, item=ITEM)
     supervisor = await headers_for(settings, await make_user("supervisor", district.east))
     good = await make_provider(district.east, name="甲：记录好", offers={ITEM: 5})
-    new = await make_provider(district.east_a, name="乙：新机构", offers={ITEM: 5})
+    await make_provider(district.east_a, name="乙：新机构", offers={ITEM: 5})
     poor = await make_provider(district.county, name="丙：常拒单", offers={ITEM: 5})
     await make_provider(district.west, name="丁：不服务此社区", offers={ITEM: 5})
     await make_provider(district.east_a, name="戊：不提供此项目", offers={"elderly.cleaning": 5})

@@ -22,9 +22,7 @@ from server.core.problems import InvalidInput, invalid
 from server.households import registry
 from server.households.conflicts import conflict_as_api
 from server.households.file_needs import needs_by_household
-from server.households.members import member_as_api
-from server.models import (CatalogueItem, Household, HouseholdConflict, Member, Need, NeedEvent, Provider, Submission,
-                           SubmissionAttachment, Visit)
+from server.models import Household, HouseholdConflict, Member, Submission, SubmissionAttachment, Visit
 
 VISITS_PER_PAGE = 20
 
@@ -90,10 +88,10 @@ async def _visits(caller: Caller, hid: uuid.UUID, cursor: str | None, thumbnail:
         if show_flags:
             shown["flags"] = s["flags"]
         by_visit.setdefault(s["visit_id"], []).append(shown)
-    return [_visit_as_api(v, by_visit.get(v.id, [])) for v in page.items], page.next_cursor
+    return [visit_as_api(v, by_visit.get(v.id, [])) for v in page.items], page.next_cursor
 
 
-def _visit_as_api(visit: Visit, submissions: list[dict]) -> dict:
+def visit_as_api(visit: Visit, submissions: list[dict]) -> dict:
     return {
         "id": str(visit.id),
         "observed_at": _iso(visit.observed_at),
