@@ -19,6 +19,7 @@ import forms
 from server.core.caller import Caller
 from server.households import registry
 from server.households.conflicts import conflict_as_api
+from server.households.file import visit_as_api
 from server.households.file_needs import needs_by_household
 from server.intake import replies
 from server.intake.export import EXTENSIONS
@@ -195,23 +196,7 @@ def as_json(contents: Contents, replies_by_id: dict[str, dict]) -> dict:
                      "submission": meta.get("submission"), "by": meta.get("author"), "reason": meta.get("reason")}
             for target, meta in h.situation_meta.items()
         },
-        "visits": {"items": [_visit_as_api(v, by_visit.get(v.id, [])) for v in contents.visits], "next_cursor": None},
+        "visits": {"items": [visit_as_api(v, by_visit.get(v.id, [])) for v in contents.visits], "next_cursor": None},
         "needs": needs(contents),
         "conflicts": [conflict_as_api(c) for c in contents.conflicts],
     }
-
-
-def _visit_as_api(visit: Visit, submissions: list[dict]) -> dict:
-    return {
-        "id": str(visit.id),
-        "observed_at": _iso(visit.observed_at),
-        "started_at": _iso(visit.started_at),
-        "finished_at": _iso(visit.finished_at),
-        "worker": str(visit.worker_id) if visit.worker_id else None,
-        "worker_name": visit.worker.display_name if visit.worker else None,
-        "submissions": submissions,
-    }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
