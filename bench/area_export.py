@@ -264,23 +264,11 @@ def report(figures: dict) -> None:
 
 
 async def main(households: int, photos: int, photo_kb: int) -> None:
-    from server.core import db
-    from server.settings import load_settings
+    from _database import chosen, throwaway
 
-    folder = Path(tempfile.mkdtemp(prefix="doorstep-bench-"))
-    try:
-        url = os.environ.get("DOORSTEP_DATABASE_URL", "")
-        settings = load_settings({}, data_dir=folder / "data", database_url=url, secret=SECRET)
-        if url.startswith("postgres"):
-            print("PostgreSQL: the benchmark adds rows to this database.")
-        await db.migrate(settings)
-        await db.connect(settings)
-        try:
-            report(await bench_export(settings, households, photos, photo_kb, folder / "work"))
-        finally:
-            await db.disconnect()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    [kind] = chosen([])  # PostgreSQL when DOORSTEP_DATABASE_URL names it, else SQLite
+    async with throwaway(kind, SECRET) as database:
+        report(await bench_export(database.settings, households, photos, photo_kb, database.folder / "work"))
 
 
 def run(households: int = HOUSEHOLDS, photos: int = PHOTOS, photo_kb: int = PHOTO_KB) -> None:

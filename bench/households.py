@@ -6,7 +6,7 @@
     name (a substring of the names column), pinyin initials, full pinyin and a full ID number: goal < 150 ms each;
 (c) the first sync of a worker with 500 households of 3 members each (goal <= 200 KB on the wire) and a later one
     after 10 households changed (goal <= 10 KB): bench/sync.py's measurement, run here;
-(d) the bulk export of an area: bench/area_export.py's `run()`, wired in at the marked hook.
+(d) the bulk export of an area as bench/area_export.py measures it: against `zip -0`, with its memory.
 
 Baseline of (a) and (b), from the same run and database: the p95 of a request that does nothing but authenticate
 (`GET /api/v1/me`), the part of every request that is not the file's or the search's.
@@ -151,6 +151,7 @@ def report_search(f: dict) -> None:
 
 
 async def main() -> None:
+    import area_export as export_bench
     import sync as sync_bench
     from _database import chosen, run_apart, throwaway
 
@@ -167,10 +168,9 @@ async def main() -> None:
         async with throwaway(kind, SECRET) as database:
             print("(c) offline sync (bench/sync.py):")
             sync_bench.report(await sync_bench.bench_sync(database.settings))
-        # ---- HOOK (d): bulk export of an area ----------------------------------------------------------------
-        # bench/area_export.py (another branch) provides `run()`: call it here, in a throwaway database of `kind`,
-        # to print the export of 2,000 households with 10,000 photos against `zip -0` and its peak memory.
-        print("(d) bulk export of an area: bench/area_export.py run() is not wired in yet")
+        async with throwaway(kind, SECRET) as database:
+            print("(d) bulk export of an area (bench/area_export.py):")
+            export_bench.report(await export_bench.bench_export(database.settings, folder=database.folder / "work"))
 
 
 if __name__ == "__main__":

@@ -21,12 +21,9 @@ Run: .venv/bin/python bench/needs.py [needs]   (SQLite in a temporary folder; DO
 from __future__ import annotations
 
 import asyncio
-import os
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -146,24 +143,12 @@ def report(figures: dict, database: str) -> None:
 
 
 async def main() -> None:
-    from server.core import db
-    from server.settings import load_settings
+    from _database import chosen, throwaway
 
-    folder = Path(tempfile.mkdtemp(prefix="doorstep-bench-"))
-    try:
-        url = os.environ.get("DOORSTEP_DATABASE_URL", "")
-        settings = load_settings({}, data_dir=folder / "data", database_url=url, secret=SECRET)
-        if url.startswith("postgres"):
-            print("PostgreSQL: the benchmark adds rows to this database.")
-        await db.migrate(settings)
-        await db.connect(settings)
-        try:
-            needs = int(sys.argv[1]) if len(sys.argv) > 1 else NEEDS
-            report(await bench_needs(settings, needs), "PostgreSQL" if url.startswith("postgres") else "SQLite")
-        finally:
-            await db.disconnect()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    [kind] = chosen([])  # PostgreSQL when DOORSTEP_DATABASE_URL names it, else SQLite
+    async with throwaway(kind, SECRET) as database:
+        needs = int(sys.argv[1]) if len(sys.argv) > 1 else NEEDS
+        report(await bench_needs(database.settings, needs), database.name)
 
 
 if __name__ == "__main__":
