@@ -117,8 +117,17 @@ class PhotoStore(ABC):
     async def exists_derived(self, sha256: str, variant: str) -> bool: ...
 
     @abstractmethod
-    def list_hashes(self) -> AsyncIterator[str]:
-        """Every stored photo's hash, in no particular order."""
+    def list_hashes(self, after: str = "") -> AsyncIterator[str]:
+        """Every stored photo's hash greater than `after`, in ascending order: a report that walks them in pages
+        starts where its last page ended and stops once its page is full."""
+
+    async def list_stored(self, after: str = "") -> AsyncIterator[tuple[str, datetime]]:
+        """`list_hashes` with each photo's `stored_at`; a store whose listing carries the time gives it for free."""
+        async for sha256 in self.list_hashes(after):
+            try:
+                yield sha256, await self.stored_at(sha256)
+            except PhotoNotFound:
+                continue  # deleted while listed
 
     @abstractmethod
     async def check(self) -> None:
@@ -205,12 +214,17 @@ class LocalPhotoStore(PhotoStore):
     async def exists_derived(self, sha256: str, variant: str) -> bool:
         return await aiofiles.os.path.isfile(self.derived_path(sha256, variant))
 
-    async def list_hashes(self) -> AsyncIterator[str]:
-        # One thread hop per first-level shard: at most 256 hops, each listing a bounded number of folders.
+    async def list_hashes(self, after: str = "") -> AsyncIterator[str]:
+        after = normalize_sha256(after) if after else ""
+        # One thread hop per first-level shard: at most 256 hops, each listing a bounded number of folders. Sorted
+        # names of sorted shards of a fixed-length hash: ascending order.
         shards = await asyncio.to_thread(_list_dir, self._originals)
         for shard in shards:
+            if shard < after[:2]:
+                continue
             for name in await asyncio.to_thread(_list_sharded_files, self._originals / shard):
-                yield name
+                if name > after:
+                    yield name
 
     def blob_path(self, key: str) -> Path:
         return self._blobs / blobs.check_key(key)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -23,7 +25,14 @@ class Settings:
     secret: str = setting("", "Key for hashing access tokens (HMAC); required in production")
     data_dir: Path = setting(Path("var"), "Folder for the SQLite file and the media store")
     database_url: str = setting("", "Database URL; empty means a SQLite file under DATA_DIR")
-    media_dir: Path | None = setting(None, "Folder of the local photo store; empty means DATA_DIR/media")
+    media_dir: Path | None = setting(None, "Folder of the local photo store; empty means DATA_DIR/media (the S3 store keeps its upload temp files there)")
+    photo_store: str = setting("local", "Where photos live: local (MEDIA_DIR) or s3 (a bucket, S3_* settings)")
+    s3_endpoint: str = setting("", "URL of the S3-compatible service (http://127.0.0.1:8333); empty means AWS S3 itself")
+    s3_bucket: str = setting("", "Bucket of the photos and exports; required when PHOTO_STORE is s3")
+    s3_region: str = setting("", "Region of the bucket; empty means the AWS_REGION of the environment, else us-east-1")
+    s3_prefix: str = setting("", "Key prefix inside the bucket, for sharing one bucket among deployments")
+    s3_access_key_id: str = setting("", "Access key of the bucket; empty means the environment's AWS_ACCESS_KEY_ID or an instance role")
+    s3_secret_access_key: str = setting("", "Secret of that access key; empty means the environment's AWS_SECRET_ACCESS_KEY")
     token_ttl_seconds: int = setting(7 * 24 * 3600, "How long an access token lives (phones stay offline for days)")
     max_body_bytes: int = setting(1024 * 1024, "Largest JSON request body accepted")
     max_url_bytes: int = setting(8192, "Longest path and query string accepted; a longer one is answered 414")
@@ -99,9 +108,30 @@ def load_settings(environ: Mapping[str, str] = os.environ, **overrides) -> Setti
         ZoneInfo(settings.station_timezone)
     except (ValueError, ZoneInfoNotFoundError):
         raise SettingsError(f"DOORSTEP_STATION_TIMEZONE: no time zone {settings.station_timezone!r}") from None
+    _check_photo_store(settings)
     if settings.is_production and len(settings.secret) < 32:
         raise SettingsError("DOORSTEP_SECRET (32+ characters) is required in production")
     return settings
+
+
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+
+
+def _check_photo_store(settings: Settings) -> None:
+    if settings.photo_store not in {"local", "s3"}:
+        raise SettingsError(f"DOORSTEP_PHOTO_STORE 应为 local 或 s3，而不是 {settings.photo_store!r}")
+    if settings.photo_store != "s3":
+        return
+    if not settings.s3_bucket:
+        raise SettingsError("照片存放在 S3（DOORSTEP_PHOTO_STORE=s3）时必须设置 DOORSTEP_S3_BUCKET")
+    if not _BUCKET.fullmatch(settings.s3_bucket):
+        raise SettingsError(f"DOORSTEP_S3_BUCKET 不是有效的桶名（3–63 个小写字母、数字、点或连字符）：{settings.s3_bucket!r}")
+    endpoint = urlsplit(settings.s3_endpoint)
+    if settings.s3_endpoint and (endpoint.scheme not in {"http", "https"} or not endpoint.hostname
+                                 or endpoint.path not in {"", "/"} or endpoint.query):
+        raise SettingsError(f"DOORSTEP_S3_ENDPOINT 应为 http:// 或 https:// 开头的服务地址（不含路径），而不是 {settings.s3_endpoint!r}")
+    if bool(settings.s3_access_key_id) != bool(settings.s3_secret_access_key):
+        raise SettingsError("DOORSTEP_S3_ACCESS_KEY_ID 与 DOORSTEP_S3_SECRET_ACCESS_KEY 须同时设置（或都不设，改用 AWS_* 环境变量）")
 
 
 def describe() -> list[tuple[str, str, str]]:

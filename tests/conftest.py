@@ -3,7 +3,9 @@ DOORSTEP_TEST_DATABASE_URL names one), emptied between tests, and the app behind
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import uuid
 
 import asyncpg
 import httpx
@@ -13,6 +15,7 @@ from tortoise import Tortoise, connections
 from server.core import db
 from server.app import create_app
 from server.settings import load_settings
+from s3_server import S3Server, running_s3_server
 
 DATABASE_URL = os.environ.get("DOORSTEP_TEST_DATABASE_URL", "")
 ON_POSTGRES = DATABASE_URL.startswith(("postgres://", "postgresql://"))
@@ -61,6 +64,23 @@ async def clean_database(database):
         await conn.execute_script(f"TRUNCATE {', '.join(tables)} CASCADE")
     else:
         await conn.execute_script("PRAGMA foreign_keys = OFF;" + "".join(f"DELETE FROM {t};" for t in tables) + "PRAGMA foreign_keys = ON;")
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory) -> S3Server:
+    """A SeaweedFS of this session (tests/s3_server.py), started when a test first asks for it."""
+    with running_s3_server(tmp_path_factory.mktemp("seaweedfs")) as server:
+        yield server
+
+
+@pytest.fixture(params=["local", "s3"])
+def either_store_settings(request, settings):
+    """The session's settings with each photo store in turn: a module whose photos must work on both makes its
+    `app_settings` this. The S3 store of each test has a key prefix of its own in the shared test bucket."""
+    if request.param == "local":
+        return settings
+    s3 = request.getfixturevalue("s3_server")
+    return dataclasses.replace(settings, **s3.settings_overrides(prefix=f"t-{uuid.uuid4().hex}"))
 
 
 @pytest.fixture

@@ -38,6 +38,14 @@ MAX_ORPHAN_HOURS = 10 * 366 * 24  # ten years: far enough back for any report, a
 
 def photo_store(settings: Settings) -> PhotoStore:
     """The store the settings name: the one place that picks it, for the server and the command line alike."""
+    if settings.photo_store == "s3":
+        from media.s3 import S3PhotoStore  # its client loads only where it is used
+
+        return S3PhotoStore(
+            bucket=settings.s3_bucket, endpoint=settings.s3_endpoint, region=settings.s3_region,
+            access_key_id=settings.s3_access_key_id, secret_access_key=settings.s3_secret_access_key,
+            prefix=settings.s3_prefix, temp_dir=settings.resolved_media_dir / "tmp",
+        )
     return LocalPhotoStore(settings.resolved_media_dir)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,15 +10,14 @@ from PIL import Image
 from media.store import LocalPhotoStore, PhotoStore
 from photo_factories import GPS_PHOTO
 
-# Every PhotoStore implementation runs the same contract suite; add the S3 store here when it exists.
-STORE_FACTORIES: dict[str, Callable[[Path], PhotoStore]] = {
-    "local": lambda tmp_path: LocalPhotoStore(tmp_path / "photos"),
-}
 
-
-@pytest.fixture(params=sorted(STORE_FACTORIES))
+@pytest.fixture(params=["local", "s3"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> PhotoStore:
-    return STORE_FACTORIES[request.param](tmp_path)
+    """Every PhotoStore implementation runs the same contract suite: the local disk, and a real S3 server
+    (SeaweedFS, tests/s3_server.py) under a key prefix of this test's own."""
+    if request.param == "s3":
+        return request.getfixturevalue("s3_server").store(tmp_path / "s3-temp")
+    return LocalPhotoStore(tmp_path / "photos")
 
 
 @pytest.fixture

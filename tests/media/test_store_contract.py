@@ -1,4 +1,4 @@
-"""The contract every PhotoStore keeps; runs once per implementation (see STORE_FACTORIES in conftest)."""
+"""The contract every PhotoStore keeps; runs once per implementation (the `store` fixture in conftest)."""
 
 from __future__ import annotations
 
@@ -153,6 +153,18 @@ async def test_list_hashes_gives_every_stored_photo(store: PhotoStore) -> None:
     write_temp(store, b"an upload in progress")
 
     assert {sha async for sha in store.list_hashes()} == shas
+
+
+async def test_list_hashes_is_in_ascending_order_and_starts_after_a_given_hash(store: PhotoStore) -> None:
+    # 40 photos spread over many first characters: the local store's shards, the S3 listing's pages.
+    shas = sorted([await stored(store, PHOTO + b"%d" % i) for i in range(40)])
+
+    assert [sha async for sha in store.list_hashes()] == shas
+    assert [sha async for sha in store.list_hashes(after=shas[16])] == shas[17:]
+    assert [sha async for sha in store.list_hashes(after=shas[-1])] == []
+    assert [sha async for sha in store.list_hashes(after="0" * 64)] == shas
+    listed = [item async for item in store.list_stored(after=shas[37])]
+    assert listed == [(sha, await store.stored_at(sha)) for sha in shas[38:]]
 
 
 async def test_cleanup_temp_removes_what_a_crash_left_behind(store: PhotoStore) -> None:
