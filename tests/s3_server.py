@@ -93,6 +93,13 @@ class S3Server:
                             temp_dir=temp_dir, prefix=prefix if prefix is not None else f"t-{uuid.uuid4().hex}")
 
 
+def store_env(settings) -> dict[str, str]:
+    """The photo-store part of `settings` as the environment of a `doorstep` command run beside a test's app."""
+    names = ("photo_store", "s3_endpoint", "s3_bucket", "s3_region", "s3_prefix", "s3_access_key_id",
+             "s3_secret_access_key", "media_dir")
+    return {f"DOORSTEP_{name.upper()}": str(getattr(settings, name) or "") for name in names}
+
+
 def free_ports(count: int) -> list[int]:
     """Ports free on loopback now; each below 55536 (weed's default gRPC ports are 10000 above its HTTP ones)."""
     ports: list[int] = []

@@ -27,6 +27,12 @@ FIRST_OF_MARCH = ("2025-03-01T07:30:00+08:00", "2025-03-01T08:00:00+08:00")
 IN_APRIL = ("2025-04-02T09:30:00+08:00", "2025-04-02T10:00:00+08:00")
 
 
+@pytest.fixture
+def app_settings(either_store_settings):
+    """The app's tests run on the local store and on S3: the export's ZIP is a blob, written and read by ranges."""
+    return either_store_settings
+
+
 @dataclasses.dataclass
 class Township:
     district: object

@@ -16,10 +16,11 @@ from server.models import Attachment
 
 
 @pytest.fixture
-def app_settings(settings, tmp_path):
-    """A photo folder of each test's own: the session's holds what earlier tests sent, so there a first upload
-    would find its photo already stored, and leftovers could be anyone's."""
-    return dataclasses.replace(settings, media_dir=tmp_path / "media")
+def app_settings(either_store_settings, tmp_path):
+    """Each test on the local store and on S3, with a photo folder (or key prefix) of its own: the session's holds
+    what earlier tests sent, so there a first upload would find its photo already stored, and leftovers could be
+    anyone's."""
+    return dataclasses.replace(either_store_settings, media_dir=tmp_path / "media")
 
 
 @pytest.fixture

@@ -1,14 +1,24 @@
 """Start-up clean-up: temporary uploads left by a crash go; photos no submission refers to are reported, not deleted."""
 
+import dataclasses
 import os
 import subprocess
 import sys
 import uuid
 
+import pytest
+
 from factories import (assert_problem, headers_for, home_visit, jpeg, make_district, make_form_version,
                        make_household, make_user, sha256_of, submission_body, upload)
 from server.app import create_app
 from server.intake.photos import orphans
+from s3_server import store_env
+
+
+@pytest.fixture
+def app_settings(either_store_settings, tmp_path):
+    """The report walks the store's listing in hash order: on the local store and on S3, each test's own."""
+    return dataclasses.replace(either_store_settings, media_dir=tmp_path / "media")
 
 
 async def test_the_server_removes_temporary_uploads_left_by_a_crash_when_it_starts(settings, clean_database):
@@ -23,7 +33,7 @@ async def test_the_server_removes_temporary_uploads_left_by_a_crash_when_it_star
         assert list(store.temp_dir.iterdir()) == []
 
 
-async def test_stored_photos_no_submission_uses_are_reported_and_kept(client, app, settings):
+async def test_stored_photos_no_submission_uses_are_reported_and_kept(client, app, settings, app_settings):
     district = await make_district()
     await make_form_version("home_visit")
     household = await make_household(district.east_a)
@@ -45,6 +55,7 @@ async def test_stored_photos_no_submission_uses_are_reported_and_kept(client, ap
     assert (await client.get("/api/v1/orphan-photos", headers=worker)).status_code == 403
 
     env = os.environ | {"DOORSTEP_DATA_DIR": str(settings.data_dir), "DOORSTEP_DATABASE_URL": settings.database_url}
+    env |= store_env(app_settings)
     done = subprocess.run([sys.executable, "-m", "server.cli", "orphans", "--hours", "0"], env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

@@ -187,27 +187,32 @@ async def orphans(store: PhotoStore, older_than_hours: int, cursor: str | None =
     be on its way with the submission that uses them."""
     after = _orphan_cursor(cursor) if cursor else ""
     cutoff = now() - timedelta(hours=older_than_hours)
+    found: list[dict] = []
     candidates: dict[str, datetime] = {}
-    async for sha256 in store.list_hashes():
-        if sha256 <= after:
-            continue
-        try:
-            stored_at = await store.stored_at(sha256)
-        except media_errors.PhotoNotFound:
-            continue
+    # The store lists in hash order from the cursor on: a page stops reading the store once it is full.
+    async for sha256, stored_at in store.list_stored(after):
         if stored_at <= cutoff:
             candidates[sha256] = stored_at
-    names = sorted(candidates)
-    found: list[dict] = []
-    for i in range(0, len(names), 500):
-        batch = names[i:i + 500]
-        used = set(await SubmissionAttachment.filter(attachment_id__in=batch).values_list("attachment_id", flat=True))
-        used |= set(await NeedAttachment.filter(attachment_id__in=batch).values_list("attachment_id", flat=True))
-        recorded = {a.sha256: a for a in await Attachment.filter(sha256__in=batch)}
-        found += [_orphan(sha256, candidates[sha256], recorded.get(sha256)) for sha256 in batch if sha256 not in used]
-        if limit is not None and len(found) > limit:
-            return found[:limit], found[limit - 1]["sha256"]
+        if len(candidates) >= ORPHAN_PAGE:
+            found += await _unused(candidates)
+            candidates = {}
+            if limit is not None and len(found) > limit:
+                break
+    found += await _unused(candidates)
+    if limit is not None and len(found) > limit:
+        return found[:limit], found[limit - 1]["sha256"]
     return found, None
+
+
+async def _unused(candidates: dict[str, datetime]) -> list[dict]:
+    """Those of the candidates (hash → stored at, in hash order) that no submission nor need refers to."""
+    if not candidates:
+        return []
+    names = list(candidates)
+    used = set(await SubmissionAttachment.filter(attachment_id__in=names).values_list("attachment_id", flat=True))
+    used |= set(await NeedAttachment.filter(attachment_id__in=names).values_list("attachment_id", flat=True))
+    recorded = {a.sha256: a for a in await Attachment.filter(sha256__in=names)}
+    return [_orphan(sha256, candidates[sha256], recorded.get(sha256)) for sha256 in names if sha256 not in used]
 
 
 def _orphan_cursor(cursor: str) -> str:
