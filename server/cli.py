@@ -28,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     orphans = commands.add_parser("orphans", help="report stored photos that no submission refers to (deletes nothing)")
     orphans.add_argument("--hours", type=_hours, default=None,
                          help="older than this (default DOORSTEP_ORPHAN_REPORT_AFTER_HOURS)")
+    commands.add_parser("check-store", help="check that every recorded photo is in the store and matches its hash; "
+                                            "report stored photos without a record (deletes nothing)")
     serve = commands.add_parser("serve", help="run the HTTP server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -78,6 +80,8 @@ async def _run(settings, args) -> int:
             print(await demo.load_demo(settings))
         elif args.command == "orphans":
             return await _report_orphans(settings, args.hours)
+        elif args.command == "check-store":
+            return await _check_store(settings)
         return 0
     except SetupError as exc:
         print(f"错误：{exc}", file=sys.stderr)
@@ -104,6 +108,23 @@ async def _report_orphans(settings, hours: int | None) -> int:
     for item in found:
         print(f"{item['sha256']}  {item['stored_at']}  {'已登记' if item['recorded'] else '未登记'}")
     print(f"共 {len(found)} 张照片存放超过 {hours} 小时且没有任何提交引用（仅报告，未删除）。")
+    return 0
+
+
+async def _check_store(settings) -> int:
+    from server.intake.photos import photo_store
+    from server.intake.store_check import check_store
+
+    labels = {"missing": "缺失", "corrupt": "损坏", "unrecorded": "未登记"}
+    store = photo_store(settings)
+    report = await check_store(store, lambda kind, sha256: print(f"{labels[kind]}  {sha256}", flush=True))
+    where = (f"S3 桶 {settings.s3_bucket}" + (f" 前缀 {settings.s3_prefix}" if settings.s3_prefix else "")
+             if settings.photo_store == "s3" else f"本地目录 {settings.resolved_media_dir}")
+    print(f"已核对 {report.checked} 张登记的照片（{where}）：缺失 {len(report.missing)} 张，"
+          f"内容与哈希不符 {len(report.corrupt)} 张；另有 {len(report.unrecorded)} 张已存放但未登记（仅报告，未删除）。")
+    if not report.sound:
+        print("照片存储有问题：缺失或损坏的照片需从备份恢复。", file=sys.stderr)
+        return 1
     return 0
 
 
