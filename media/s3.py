@@ -40,7 +40,8 @@ LIST_PAGE = 1000
 
 class S3PhotoStore(PhotoStore):
     def __init__(self, *, bucket: str, temp_dir: str | os.PathLike[str], endpoint: str = "", region: str = "",
-                 access_key_id: str = "", secret_access_key: str = "", prefix: str = "") -> None:
+                 access_key_id: str = "", secret_access_key: str = "", prefix: str = "",
+                 single_put_bytes: int = SINGLE_PUT_BYTES) -> None:
         """Credentials left empty are taken from the environment by the client (AWS_ACCESS_KEY_ID, …, or an
         instance role). `endpoint` empty means AWS itself; any other endpoint is addressed path-style
         (http://host/bucket/key), which every S3-compatible server understands."""
@@ -52,6 +53,7 @@ class S3PhotoStore(PhotoStore):
         if access_key_id or secret_access_key:
             config |= {"access_key_id": access_key_id, "secret_access_key": secret_access_key}
         self.bucket = bucket
+        self.single_put_bytes = single_put_bytes
         self.prefix = prefix.strip("/")
         self._s3 = S3Store(
             bucket, prefix=self.prefix or None, **config,
@@ -82,14 +84,15 @@ class S3PhotoStore(PhotoStore):
             if await self._exists(key):
                 return False  # a retry: the bytes are not sent again
             source = Path(source_path)
-            if (await asyncio.to_thread(os.path.getsize, source)) <= SINGLE_PUT_BYTES:
+            if (await asyncio.to_thread(os.path.getsize, source)) <= self.single_put_bytes:
+                data = await asyncio.to_thread(source.read_bytes)  # read here, in a thread: never on the loop
                 try:
-                    await obstore.put_async(self._s3, key, source, mode="create")
+                    await obstore.put_async(self._s3, key, data, mode="create")
                 except (AlreadyExistsError, PreconditionError):
                     return False  # another upload of the same photo stored it a moment ago
             else:
-                await obstore.put_async(self._s3, key, source, use_multipart=True, chunk_size=PART_BYTES,
-                                        max_concurrency=PARTS_AT_ONCE)
+                await obstore.put_async(self._s3, key, _read_in_parts(source), use_multipart=True,
+                                        chunk_size=PART_BYTES, max_concurrency=PARTS_AT_ONCE)
             return True
         finally:
             await asyncio.shield(asyncio.to_thread(Path(source_path).unlink, missing_ok=True))
@@ -254,6 +257,12 @@ def _blob(key: str) -> str:
 def _update(digest, batch: list[bytes]) -> None:
     for chunk in batch:
         digest.update(chunk)
+
+
+async def _read_in_parts(path: Path) -> AsyncIterator[bytes]:
+    with open(path, "rb") as f:  # opening a local file does not wait on anything worth a thread
+        while part := await asyncio.to_thread(f.read, PART_BYTES):
+            yield part
 
 
 async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

@@ -104,3 +104,9 @@ def test_the_field_app_benchmark_weighs_the_first_load(capsys):
     load("field_app").main()
     figures = load("field_app").weigh()
     assert 0 < figures["gzip"] < figures["identity"] and "首次加载" in capsys.readouterr().out
+
+
+def test_the_photo_store_benchmark_measures_both_stores_and_prints_the_ratios(capsys, s3_server):
+    load("photo_store").main(photos=2, rounds=1, size=100_000, server=s3_server)
+    printed = capsys.readouterr().out
+    assert "S3 / local" in printed and all(kind in printed for kind in ("upload", "put", "read"))
