@@ -36,6 +36,7 @@ SINGLE_PUT_BYTES = 64 * 1024 * 1024
 PART_BYTES = 8 * 1024 * 1024
 PARTS_AT_ONCE = 4  # parts in flight per upload: PART_BYTES × this is what one blob upload may hold
 LIST_PAGE = 1000
+CHECK_SECONDS = 10
 
 
 class S3PhotoStore(PhotoStore):
@@ -73,8 +74,9 @@ class S3PhotoStore(PhotoStore):
         os.close(fd)
         await asyncio.to_thread(os.unlink, path)
         key = f"probe/{uuid.uuid4()}"
-        await obstore.put_async(self._s3, key, b"")
-        await obstore.delete_async(self._s3, key)
+        async with asyncio.timeout(CHECK_SECONDS):  # a probe answers soon or says "not ready", not after retries
+            await obstore.put_async(self._s3, key, b"")
+            await obstore.delete_async(self._s3, key)
 
     # Originals
 

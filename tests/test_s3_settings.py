@@ -11,6 +11,7 @@ import pytest
 
 from factories import headers_for, jpeg, make_district, make_user, sha256_of, upload
 from media.s3 import S3PhotoStore
+from s3_server import free_ports
 from server.app import create_app
 from server.intake.photos import photo_store
 from server.settings import SettingsError, load_settings
@@ -67,6 +68,21 @@ async def test_an_app_on_s3_keeps_photos_in_its_bucket_and_none_on_disk(settings
         keys = [meta["path"] for page in obstore.list(s3_server.client(bucket)) for meta in page]
         assert f"originals/{sha256_of(data)}" in keys and f"derived/thumb/{sha256_of(data)}.jpg" in keys
         assert [p for p in (tmp_path / "media").rglob("*") if p.is_file()] == []
+    finally:
+        await app.state.thumbnails.close()
+        app.state.image_workers.shutdown(wait=True)
+
+
+async def test_an_unreachable_bucket_makes_the_instance_not_ready(settings, s3_server, clean_database, tmp_path):
+    nowhere = f"http://127.0.0.1:{free_ports(1)[0]}"  # nothing listens there
+    app = create_app(load_settings(
+        s3_server.env() | {"DOORSTEP_S3_ENDPOINT": nowhere}, data_dir=settings.data_dir,
+        database_url=settings.database_url, secret=settings.secret, media_dir=tmp_path / "media"),
+        manage_database=False)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            ready = await client.get("/readyz")
+        assert ready.status_code == 503 and "storage" in ready.text
     finally:
         await app.state.thumbnails.close()
         app.state.image_workers.shutdown(wait=True)
