@@ -3,7 +3,8 @@
 (a) upload: a photo's bytes received in network-sized chunks into a temporary file while hashed (`media.upload`),
     then stored (`PhotoStore.put`: a rename on the local disk; a conditional PUT to the bucket on S3);
 (b) put alone: a finished temporary file stored;
-(c) read: a stored photo opened and streamed whole, as the server sends an original.
+(c) read: a stored photo opened and streamed whole, as the server sends an original;
+and the event loop's worst lag during each store's rounds (a ticker that asks to wake every 5 ms).
 
 3 MB photos of random bytes (what a phone sends after its own compression, as far as a store can tell), 4 at a time,
 in rounds alternating between the two stores, each round on a fresh folder or key prefix; the median round is
@@ -71,20 +72,34 @@ async def read_whole(store: PhotoStore, sha256: str) -> None:
         pass
 
 
+async def ticker(lags: list[float]) -> None:
+    while True:
+        asked = time.perf_counter()
+        await asyncio.sleep(0.005)
+        lags.append(time.perf_counter() - asked - 0.005)
+
+
 async def one_round(store: PhotoStore, count: int, size: int) -> dict[str, float]:
-    """MB/s of each kind of work on `store`, on photos of its own."""
+    """MB/s of each kind of work on `store`, on photos of its own, and the loop's worst lag meanwhile (ms); the
+    photos are made and written to temporary files before the clock and the ticker start."""
     megabytes = count * size / 1e6
     received = photos_of(count, size)
-    upload = await at_most(AT_ONCE, (_upload(store, sha, data) for sha, data in received))
     ready = []
     for sha, data in photos_of(count, size):
         fd, path = store.make_temp()
         with open(fd, "wb") as f:
             f.write(data)
         ready.append((sha, path))
-    put = await at_most(AT_ONCE, (store.put(sha, path) for sha, path in ready))
-    read = await at_most(AT_ONCE, (read_whole(store, sha) for sha, _ in received + ready))
-    return {"upload": megabytes / upload, "put": megabytes / put, "read": 2 * megabytes / read}
+    lags: list[float] = []
+    ticking = asyncio.ensure_future(ticker(lags))
+    try:
+        upload = await at_most(AT_ONCE, (_upload(store, sha, data) for sha, data in received))
+        put = await at_most(AT_ONCE, (store.put(sha, path) for sha, path in ready))
+        read = await at_most(AT_ONCE, (read_whole(store, sha) for sha, _ in received + ready))
+    finally:
+        ticking.cancel()
+    return {"upload": megabytes / upload, "put": megabytes / put, "read": 2 * megabytes / read,
+            "lag": 1000 * max(lags, default=0.0)}
 
 
 async def _upload(store: PhotoStore, sha256: str, data: bytes) -> None:
@@ -94,14 +109,14 @@ async def _upload(store: PhotoStore, sha256: str, data: bytes) -> None:
 
 
 async def measure(s3: S3Server, folder: Path, count: int, size: int, rounds: int) -> dict[str, dict[str, float]]:
-    figures: dict[str, dict[str, list[float]]] = {"local": {k: [] for k in KINDS}, "s3": {k: [] for k in KINDS}}
+    figures: dict[str, dict[str, list[float]]] = {name: {k: [] for k in (*KINDS, "lag")} for name in ("local", "s3")}
     for n in range(rounds):
         stores = {"local": LocalPhotoStore(folder / f"local-{n}"),
                   "s3": s3.store(folder / f"s3-temp-{n}", prefix=f"bench-{uuid.uuid4().hex}")}
         for name in (("local", "s3") if n % 2 == 0 else ("s3", "local")):  # neither always first
             for kind, value in (await one_round(stores[name], count, size)).items():
                 figures[name][kind].append(value)
-    return {name: {kind: statistics.median(values) for kind, values in kinds.items()}
+    return {name: {kind: max(values) if kind == "lag" else statistics.median(values) for kind, values in kinds.items()}
             for name, kinds in figures.items()}
 
 
@@ -112,6 +127,7 @@ def report(figures: dict[str, dict[str, float]], count: int, size: int, rounds: 
     for kind in KINDS:
         local, s3 = figures["local"][kind], figures["s3"][kind]
         print(f"{kind:8}{local:>10.1f}{s3:>10.1f}{s3 / local:>12.2f}")
+    print(f"worst event-loop lag (ms, any round): local {figures['local']['lag']:.1f}, S3 {figures['s3']['lag']:.1f}")
 
 
 def main(photos: int = PHOTOS, rounds: int = ROUNDS, size: int = PHOTO_BYTES, server: S3Server | None = None) -> None:
