@@ -73,6 +73,13 @@ def s3_server(tmp_path_factory) -> S3Server:
         yield server
 
 
+@pytest.fixture
+def s3_env(s3_server) -> dict[str, str]:
+    """The environment of a `doorstep` process (serve, check-store, …) whose photos go to a fresh bucket of this
+    test's own: DOORSTEP_PHOTO_STORE=s3, the endpoint, the bucket and the keys."""
+    return s3_server.env(s3_server.fresh_bucket())
+
+
 @pytest.fixture(params=["local", "s3"])
 def either_store_settings(request, settings):
     """The session's settings with each photo store in turn: a module whose photos must work on both makes its

@@ -1,6 +1,7 @@
 """Choosing the photo store by settings: a bad choice stops the server at start with a zh-CN reason; the S3 store
 named by the settings keeps the photos in its bucket, none on the local disk."""
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -86,3 +87,13 @@ async def test_an_unreachable_bucket_makes_the_instance_not_ready(settings, s3_s
     finally:
         await app.state.thumbnails.close()
         app.state.image_workers.shutdown(wait=True)
+
+
+async def test_a_doorstep_process_given_s3_env_checks_its_own_fresh_bucket(s3_env, settings, clean_database):
+    env = os.environ | s3_env | {"DOORSTEP_DATA_DIR": str(settings.data_dir),
+                                 "DOORSTEP_DATABASE_URL": settings.database_url}
+    done = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "server.cli", "check-store"], env=env,
+                                   capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [f"已核对 0 张登记的照片（S3 桶 {s3_env['DOORSTEP_S3_BUCKET']}）：缺失 0 张，"
+                                        "内容与哈希不符 0 张；另有 0 张已存放但未登记（仅报告，未删除）。"]
