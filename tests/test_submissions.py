@@ -325,6 +325,20 @@ async def test_each_size_of_a_photo_has_its_own_tag_and_a_phone_that_has_it_gets
     assert_problem(await client.get(url, headers=stranger | {"If-None-Match": tags[""]}), 404)
 
 
+async def test_a_phone_that_has_the_photo_is_answered_without_reading_the_store(client, app, field):
+    # On an S3 store every read is a request: a 304 must not cost one. With the photo gone from the store, only an
+    # answer that never opened it can be a 304 (an opened one would be a 404).
+    district, household, worker, headers, shas = field
+    body = submission_body(household, home_visit(shas[0], shas))
+    assert (await client.put(f"/api/v1/submissions/{uuid.uuid4()}", json=body, headers=headers)).status_code == 201
+    await app.state.thumbnails.settle()
+    assert await app.state.photos.delete(shas[0])
+    url = f"/api/v1/attachments/{shas[0]}"
+    for size, tag in (("", f'"{shas[0]}"'), ("?size=thumb", f'W/"{shas[0]}-thumb"')):
+        assert (await client.get(url + size, headers=headers | {"If-None-Match": tag})).status_code == 304
+    assert_problem(await client.get(url, headers=headers), 404)
+
+
 async def test_a_thumbnail_never_made_is_made_when_first_asked_for(client, app, field):
     # What a crash right after an upload's answer leaves: the photo stored and recorded, no thumbnails.
     district, household, worker, headers, shas = field

@@ -146,31 +146,36 @@ async def _known(caller: Caller, name: str) -> tuple[Attachment, uuid.UUID | Non
     return row, household_id
 
 
-@dataclass
-class OpenedPhoto:
+@dataclass(frozen=True)
+class Photo:
+    """A recorded photo (or one of its thumbnails) that the caller may see."""
+
     sha256: str
     media_type: str
-    stream: PhotoStream
+    household_id: uuid.UUID
     size: str | None = None  # a thumbnail's size, None for the original
 
 
-async def open_photo(caller: Caller, store: PhotoStore, thumbnails: Thumbnails, name: str,
-                     size: str | None) -> OpenedPhoto:
+async def find_photo(caller: Caller, name: str, size: str | None) -> Photo:
     """The original (or a thumbnail) for a caller who may see a submission that uses it; anyone else gets 404, its
-    uploader too until a submission uses it (Doorstep keeps visit photos, not files)."""
+    uploader too until a submission uses it (Doorstep keeps visit photos, not files). Nothing is read from the
+    store yet: a phone that has the photo is answered 304 without it."""
     if size is not None and size not in SIZES:
         raise invalid("/size", "尺寸应为 thumb 或 large")
     row, household_id = await _known(caller, name)
     if household_id is None:
         raise AttachmentNotFound()
-    sha256 = row.sha256
+    return Photo(row.sha256, row.media_type if size is None else "image/jpeg", household_id, size)
+
+
+async def open_photo(caller: Caller, store: PhotoStore, thumbnails: Thumbnails, photo: Photo) -> PhotoStream:
     try:
-        if size is None:
-            stream = await store.open(sha256)
+        if photo.size is None:
+            stream = await store.open(photo.sha256)
             # The original keeps its EXIF, the family's home to the metre among it: who opened it is logged.
-            await audit.record(caller, "attachment.read", "attachment", sha256, household_id=household_id)
-            return OpenedPhoto(sha256, row.media_type, stream)
-        return OpenedPhoto(sha256, "image/jpeg", await thumbnails.open(sha256, SIZES[size]), size)
+            await audit.record(caller, "attachment.read", "attachment", photo.sha256, household_id=photo.household_id)
+            return stream
+        return await thumbnails.open(photo.sha256, SIZES[photo.size])
     except media_errors.PhotoNotFound:
         raise AttachmentNotFound() from None
     except media_errors.ImageRejected:

@@ -41,17 +41,18 @@ async def head_attachment(request: Request) -> Response:
            IF_NONE_MATCH))
 async def get_attachment(request: Request) -> Response:
     """查看照片原图或缩略图（仅限能看到使用它的提交的人）"""
-    photo = await photos.open_photo(request.user, request.app.state.photos, request.app.state.thumbnails,
-                                    request.path_params["sha256"], request.query_params.get("size"))
+    photo = await photos.find_photo(request.user, request.path_params["sha256"], request.query_params.get("size"))
     headers = {
         "ETag": etag(photo.sha256, photo.size),
         # Content never changes under its hash; "private" because who may see it depends on the caller.
         "Cache-Control": "private, max-age=31536000, immutable",
     }
     if not_modified(request, headers["ETag"]):
-        return Response(status_code=304, headers=headers)  # the phone has it: not a byte again over a weak signal
-    headers |= {"Content-Length": str(photo.stream.size), "X-Content-Type-Options": "nosniff"}
-    return StreamingResponse(photo.stream, media_type=photo.media_type, headers=headers)
+        # The phone has it: not a byte again over a weak signal, nor a read of the store.
+        return Response(status_code=304, headers=headers)
+    stream = await photos.open_photo(request.user, request.app.state.photos, request.app.state.thumbnails, photo)
+    headers |= {"Content-Length": str(stream.size), "X-Content-Type-Options": "nosniff"}
+    return StreamingResponse(stream, media_type=photo.media_type, headers=headers)
 
 
 def etag(sha256: str, size: str | None) -> str:
