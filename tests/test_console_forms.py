@@ -95,3 +95,80 @@ async def test_a_supervisor_at_the_station_pc_is_led_from_the_root_to_the_consol
     await page.click("button[type=submit]")
     await expect(page.get_by_text("打开外勤应用")).to_be_visible()
     assert page.errors == []
+
+
+async def console_log_in(page, base: str, username: str = "fieldsupervisor") -> None:
+    await page.goto(f"{base}/console/")
+    await page.fill("input[name=username]", username)
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("button[type=submit]")
+    await expect(page.locator("#nav")).to_be_visible()
+
+
+async def add_question(page, kind: str, name: str, title: str) -> str:
+    """Adds a question of a kind at the end of the form, renames it and titles it; → its template."""
+    before = await page.locator(".editor > div > .question").count()
+    await page.locator(".editor > .toolbar select").select_option(label=kind)
+    await page.click(".editor > .toolbar >> text=添加题目")
+    card = page.locator(".editor > div > .question").nth(before)
+    await card.locator("input[name$=':name']").fill(name)
+    await card.locator("input[name$=':name']").press("Tab")
+    await page.fill(f"input[name='/{name}:title']", title)
+    return f"/{name}"
+
+
+async def design_elder_check(page) -> None:
+    """A form of four questions: the door photo shown for visits on site, health bound to the household's
+    situation, and meal help that raises a need (its catalogue code mistyped)."""
+    await page.click("#nav >> text=表单设计")
+    await page.fill("input[name=slug]", "elder_check")
+    await page.fill("input[name=title]", "独居老人探访")
+    await page.click("form.card button[type=submit]")
+    await expect(page.locator("h1")).to_have_text("独居老人探访")
+
+    await add_question(page, "单选", "visit_mode", "走访方式")
+    await page.fill("textarea[name='/visit_mode:choices']", "onsite 入户\nphone 电话")
+    await page.locator("textarea[name='/visit_mode:choices']").press("Tab")
+    await page.check("input[name='/visit_mode:required']")
+    await add_question(page, "照片（一张）", "door_photo", "门牌照片")
+    await page.check("input[name='/door_photo:required']")
+    await page.select_option("select[name='/door_photo:show-q']", "/visit_mode")
+    await page.fill("input[name='/door_photo:show-value']", "onsite")
+    await page.locator("input[name='/door_photo:show-value']").press("Tab")
+    await add_question(page, "单选", "health", "健康状况")
+    await page.fill("textarea[name='/health:choices']", "good 良好\nfair 一般\npoor 较差")
+    await page.locator("textarea[name='/health:choices']").press("Tab")
+    await page.select_option("select[name='/schema/properties/health:binding']", label="户情况：健康状况")
+    await add_question(page, "是/否", "wants_meals", "需要助餐")
+    await page.select_option("select[name='/schema/properties/wants_meals:binding']", label="为“是”时提出需求（服务项目代号）")
+    await page.fill("input[name='/schema/properties/wants_meals:binding-value']", "elderly.meal")
+    await page.locator("input[name='/schema/properties/wants_meals:binding-value']").press("Tab")
+
+    # The preview is the field app's renderer: the door photo appears once the visit is on site.
+    preview = page.locator("#preview")
+    await expect(preview.locator("[data-pointer='/visit_mode']")).to_be_visible()
+    await expect(preview.locator("[data-pointer='/door_photo']")).to_be_hidden()
+    await preview.locator("[data-pointer='/visit_mode']").get_by_label("入户", exact=True).check()
+    await expect(preview.locator("[data-pointer='/door_photo']")).to_be_visible()
+    await shot(page, "02-designer")
+
+
+async def test_a_supervisor_designs_a_form_the_field_app_fills_and_reviews_the_visit_and_its_correction(server, browser):
+    helper(server.env, "console_a_catalogue")
+    _, page = await open_page(browser, 1366, 768)
+    await console_log_in(page, server.url)
+    await design_elder_check(page)
+
+    # The server refuses the mistyped code: its message is at the question's binding, in the editor.
+    await page.get_by_role("button", name="发布", exact=True).click()
+    refusal = page.locator(".question[data-template='/wants_meals'] .field-error")
+    await expect(refusal).to_contain_text("elderly.meal")
+    await expect(page.locator(".problem-summary")).to_be_visible()
+    await shot(page, "03-publish-refused")
+    await page.fill("input[name='/schema/properties/wants_meals:binding-value']", "elderly.meal_shopping")
+    await page.locator("input[name='/schema/properties/wants_meals:binding-value']").press("Tab")
+    await page.get_by_role("button", name="发布", exact=True).click()
+    await expect(page.locator("h1")).to_have_text("独居老人探访：版本对比")
+    await expect(page.locator("table.diff tbody tr")).to_have_count(4)
+    await shot(page, "04-published")
+    assert page.errors == []
