@@ -87,6 +87,7 @@ async def test_a_supervisor_at_the_station_pc_is_led_from_the_root_to_the_consol
     await expect(page.locator("input[name=username]")).to_be_visible()
     assert page.url.startswith(f"{server.url}/app/?field")
     await page.goto(f"{server.url}/console/")
+    await expect(page.locator("#main h1")).to_have_text("表单设计")
     await page.click("text=退出登录")
     await expect(page.locator("form.login")).to_be_visible()
     await shot(page, "01-login")

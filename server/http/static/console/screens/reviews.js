@@ -116,6 +116,7 @@ function answers(h, version, data, before) {
   const show = (q, v) => {
     if (v === undefined || v === null) return "—";
     if (q.kind === "boolean") return v ? "是" : "否";
+    if (["photo", "photos", "signature"].includes(q.kind)) return `照片 ${[v].flat().length} 张（${[v].flat().map((x) => x.slice(0, 8)).join("、")}）`;
     const labels = Object.fromEntries(choicesOf(q).map(([c, l]) => [JSON.stringify(c), l || String(c)]));
     if (Array.isArray(v)) return v.map((x) => (typeof x === "object" ? JSON.stringify(x) : labels[JSON.stringify(x)] || String(x))).join("、");
     if (typeof v === "object") return JSON.stringify(v);
@@ -127,7 +128,7 @@ function answers(h, version, data, before) {
       const name = q.name;
       const now = show(q, data[name]);
       const was = before ? show(q, before[name]) : null;
-      return h("tr", { class: before && was !== now ? "warn" : "", dataset: { question: q.template } }, h("td", q.node.title || name),
+      return h("tr", { class: before && was !== now ? "warn" : "", dataset: { question: q.template } }, h("td", { style: { whiteSpace: "nowrap" } }, q.node.title || name),
         before ? h("td", { class: was !== now ? "removed" : "" }, was) : null, h("td", { class: before && was !== now ? "changed" : "" }, now));
     })));
 }
