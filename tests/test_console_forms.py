@@ -172,7 +172,16 @@ async def test_a_supervisor_designs_a_form_the_field_app_fills_and_reviews_the_v
     await page.get_by_role("button", name="发布", exact=True).click()
     await expect(page.locator("h1")).to_have_text("独居老人探访：版本对比")
     await expect(page.locator("table.diff tbody tr")).to_have_count(4)
-    await shot(page, "04-published")
+
+    # A second version: 健康状况 becomes required; the versions side by side say what changed.
+    await page.click("text=← 编辑草稿")
+    await page.check("input[name='/health:required']")
+    await page.get_by_role("button", name="发布", exact=True).click()
+    await expect(page.locator("select[name=right]")).to_have_value("2")
+    await expect(page.locator("tr[data-state=changed]")).to_have_attribute("data-template", "/health")
+    await expect(page.locator("tr[data-state=changed] td").nth(2).locator("dd.changed")).to_have_text("是")
+    await expect(page.locator("tr[data-state=same]")).to_have_count(3)
+    await shot(page, "04-versions-compared")
     assert page.errors == []
 
     # The field app, on a worker's phone, gets the new form with its next sync and fills it.

@@ -5,9 +5,12 @@ import { h } from "../ui.js";
 import * as M from "./model.js";
 
 // def: the definition, edited in place; changed(structural): after every edit (structural: draw the editor again).
-export function editor(def, { changed, readOnly = false }) {
+// catalogue: [{code, name, items: [{code, name, retired}]}], offered where a binding takes a service item's code.
+export function editor(def, { changed, readOnly = false, catalogue = [] }) {
   const all = M.allQuestions(def);
   const root = h("div", { class: "editor" });
+  root.append(h("datalist", { id: "catalogue-items" }, catalogue.flatMap((c) => c.items.filter((i) => !i.retired)
+    .map((i) => h("option", { value: i.code }, `${c.name}·${i.name}`)))));
   root.append(pagesCard(def, changed, readOnly));
   const list = h("div", { dataset: { pointer: "/schema" } });
   for (const q of M.questionsOf(def)) list.append(card(def, q, all, changed, readOnly));
@@ -171,6 +174,9 @@ function showEditor(def, q, all, changed) {
       : operator.value === "in" ? raw.split(/[,，]/).map((s) => typed(s.trim())).filter((s) => s !== "") : typed(raw);
     set({ q: target.value, [operator.value]: v });
   };
+  const toggle = () => { for (const el of [operator, value]) el.hidden = !target.value; };
+  toggle();
+  target.addEventListener("change", toggle);
   for (const el of [target, operator]) el.addEventListener("change", update);
   value.addEventListener("change", update);
   fillValues();
@@ -189,6 +195,7 @@ function bindingEditor(q, changed) {
   const selectedKey = current ? (options.find((o) => o.keyword === current.keyword && (o.free || o.value === current.value))
     ? key(options.find((o) => o.keyword === current.keyword && (o.free || o.value === current.value))) : "other") : "";
   const free = h("input", { type: "text", name: `${q.pointer}:binding-value`, placeholder: "如 elderly.meal_shopping", size: 22,
+    list: "catalogue-items",
     value: current && options.find((o) => o.free && o.keyword === current.keyword) ? String(current.value) : "",
     hidden: !options.some((o) => o.free && key(o) === selectedKey),
     onchange: (e) => { M.setBinding(q.node, current?.keyword || "x-need-item", e.target.value.trim()); changed(false); } });

@@ -68,7 +68,8 @@ async function list(root, { api, ui, navigate, me }) {
 
 async function edit(root, { api, ui, navigate, me }, slug) {
   const { h } = ui;
-  const form = await api(`/api/v1/forms/${encodeURIComponent(slug)}`);
+  const [form, catalogue] = await Promise.all([api(`/api/v1/forms/${encodeURIComponent(slug)}`),
+    api("/api/v1/catalogue").then((c) => c.items).catch(() => [])]);
   const mayChange = DESIGNERS.includes(me.role) && !form.retired && (form.area || me.role === "admin");
   const def = structuredClone({ title: form.draft.title, schema: form.draft.schema, ui: form.draft.ui || {} });
   let dirty = false;
@@ -105,7 +106,7 @@ async function edit(root, { api, ui, navigate, me }, slug) {
             error.textContent = `JSON 无法解析：${e.message}`;
           }
         } }, "应用并返回结构编辑") : null));
-    } else panel.append(editor(def, { changed, readOnly: !mayChange }));
+    } else panel.append(editor(def, { changed, readOnly: !mayChange, catalogue }));
   }
 
   async function save() {
@@ -168,8 +169,9 @@ async function versions(root, { api, ui, params, navigate }, slug) {
   };
   const names = [...Array.from({ length: n }, (_, i) => String(i + 1)), "draft"];
   const label = (k) => (k === "draft" ? "草稿" : `第 ${k} 版`);
+  // By default the latest version against the one before it, or against the draft while there is only one.
   const left = params.get("left") || String(Math.max(n - 1, 1));
-  const right = params.get("right") || String(n || "draft");
+  const right = params.get("right") || (n > 1 ? String(n) : "draft");
   const pick = (name, value) => h("select", { name, onchange: (e) => {
     const next = new URLSearchParams(params);
     next.set(name, e.target.value);
