@@ -21,7 +21,7 @@ from server.households.export_runner import Runner, instance_id
 from server.households.summary_render import SummaryRenderer
 from server.http.middleware import Authentication, RequestContext
 from server.http.responses import problem_response
-from server.http.routes import field_app, operations
+from server.http.routes import console, field_app, operations
 from server.http.routing import OPERATIONS, api_routes
 from server.intake.photos import image_workers, photo_store
 from server.settings import Settings, load_settings
@@ -40,6 +40,9 @@ def routes() -> list[Route]:
         Route("/app", field_app.bare_app, include_in_schema=False),
         Route("/app/", field_app.serve, methods=["GET", "HEAD"], include_in_schema=False),
         Route("/app/{path:path}", field_app.serve, methods=["GET", "HEAD"], include_in_schema=False),
+        Route("/console", console.bare_console, include_in_schema=False),
+        Route("/console/", console.serve, methods=["GET", "HEAD"], include_in_schema=False),
+        Route("/console/{path:path}", console.serve, methods=["GET", "HEAD"], include_in_schema=False),
         *api_routes(),
     ]
 

@@ -48,9 +48,7 @@ def _bundle() -> tuple[dict[str, tuple[bytes, bytes, str]], str]:
     shell = sorted(n for n in files if n != "sw.js")
     files["sw.js"] = (files["sw.js"].decode().replace("__VERSION__", version)
                       .replace('"__SHELL__"', ", ".join(f'"/app/{n}"' for n in shell))).encode()
-    # Compressed once here (no build step, no proxy assumed): phones on a weak network get the gzip.
-    tagged = {n: (body, gzip.compress(body, 9, mtime=0), '"' + hashlib.sha256(body).hexdigest()[:20] + '"')
-              for n, body in files.items()}
+    tagged = {n: tag(body) for n, body in files.items()}  # phones on a weak network get the gzip
     return tagged, version
 
 
@@ -65,7 +63,13 @@ async def serve(request: Request) -> Response:
     files, _ = _bundle()
     if name not in files:
         raise NotFound("该地址不存在。")
-    body, packed, etag = files[name]
+    extra = {"Service-Worker-Allowed": "/app/"} if name == "sw.js" else {}
+    return reply_file(request, name, files[name], extra)
+
+
+def reply_file(request: Request, name: str, entry: tuple[bytes, bytes, str], extra: dict | None = None) -> Response:
+    """One file of a client (the field app's or the console's): its ETag per encoding, revalidated every time."""
+    body, packed, etag = entry
     if "gzip" in request.headers.get("accept-encoding", ""):  # each encoding its own tag (RFC 9110 8.8.3)
         body, etag = packed, etag[:-1] + '-gz"'
     headers = {
@@ -75,9 +79,8 @@ async def serve(request: Request) -> Response:
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
         "Vary": "Accept-Encoding",
+        **(extra or {}),
     }
-    if name == "sw.js":
-        headers["Service-Worker-Allowed"] = "/app/"
     if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
         return Response(status_code=304, headers=headers)
     if body is packed:
@@ -88,12 +91,17 @@ async def serve(request: Request) -> Response:
     return Response(body, media_type=TYPES[Path(name).suffix], headers=headers)
 
 
+def tag(body: bytes) -> tuple[bytes, bytes, str]:
+    """A file as served: its bytes, compressed once here (no build step, no proxy assumed), and its strong ETag."""
+    return body, gzip.compress(body, 9, mtime=0), '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
+
+
 async def bare_app(request: Request) -> Response:
     return RedirectResponse("/app/", status_code=308)
 
 
 async def root(request: Request) -> Response:
-    """`/` leads to a client. Today only the field app exists; the station console (/console/, for supervisors,
-    the bureau and admins) will be chosen here by the role the app learns at login, not by the server, which does
-    not know who opens `/` (no token is sent with a page load)."""
+    """`/` leads to a client. The server does not know who opens `/` (a page load sends no token), so it leads to
+    the field app, where phones start; the app's login hands a supervisor, the bureau or an admin on a wide screen
+    over to the console (/console/), and the app sends there anyone already logged in to the console."""
     return RedirectResponse("/app/", status_code=302)

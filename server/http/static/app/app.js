@@ -35,8 +35,8 @@ async function route() {
   const user = await get("kv", "user");
   document.getElementById("tabs").hidden = !user;
   if (!user) return login.show();
-  // Here the console will take supervisors, the bureau and admins (/console/) once it exists; every role that
-  // fills forms uses this app meanwhile. A provider's user gets their orders instead.
+  // Supervisors, the bureau and admins on a wide screen are handed to the console at login (screens/login.js);
+  // on a phone every role that fills forms uses this app. A provider's user gets their orders instead.
   const provider = user.role === "provider";
   const home = provider ? "#/jobs" : "#/households";
   const hash = location.hash || home;
