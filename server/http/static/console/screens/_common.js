@@ -70,8 +70,11 @@ export function select(name, options, value = '') {
     ...Object.entries(options).map(([code, label]) => h('option', { value: code, selected: code === value }, label)));
 }
 
+// A labelled control; the server's refusal of it (showProblem) is shown in the label, which takes its pointer.
 export function field(label, control) {
-  return h('label', { class: 'field' }, h('span', {}, label), control);
+  const pointer = control.dataset.pointer;
+  delete control.dataset.pointer;
+  return h('label', { class: 'field', dataset: pointer ? { pointer } : {} }, h('span', {}, label), control);
 }
 
 export function monthNow() {

@@ -4,7 +4,7 @@
 import { api, apiRaw, download } from '../api.js';
 import { h, table, toast, showProblem, confirmDialog, formatTime } from '../ui.js';
 import {
-  GENDERS, NEED_STATUSES, RELATIONS, REVIEW_STATES, TAGS, URGENCIES, allows, areaNames, authorisedImage, field,
+  GENDERS, NEED_STATUSES, RELATIONS, REVIEW_STATES, TAGS, URGENCIES, allows, areaNames, authorisedImage, field, saveBlob,
 } from './_common.js';
 import { zipEntry } from './_zip.js';
 import mergePanel from './_household_merge.js';
@@ -155,10 +155,12 @@ async function printSummary(file) {
     const response = await apiRaw(`/api/v1/households/${file.id}/archive`);
     if (!response.ok) throw new Error(`档案包下载失败（${response.status}）`);
     const pdf = await zipEntry(await response.blob(), '户档案摘要.pdf');
-    const url = URL.createObjectURL(new Blob([pdf], { type: 'application/pdf' }));
-    const frame = h('iframe', { src: url, class: 'print-frame', title: '户档案摘要' });
-    frame.onload = () => { try { frame.contentWindow.print(); } catch { window.open(url); } };
-    document.body.append(frame);
-    toast('摘要已打开，正在打印', 'ok');
+    // The console's CSP lets no plugin or frame show a PDF inside the page: it opens in a tab of its own (the
+    // browser's viewer prints it), or is saved when the browser keeps pop-ups closed.
+    const named = new Blob([pdf], { type: 'application/pdf' });
+    const url = URL.createObjectURL(named);
+    if (window.open(url, '_blank')) toast('摘要已在新标签页打开，可在其中打印', 'ok');
+    else saveBlob(named, `户档案摘要_${file.head}.pdf`);
+    setTimeout(() => URL.revokeObjectURL(url), 300_000);
   } catch (error) { toast(error.message, 'error'); }
 }
