@@ -1,5 +1,6 @@
 """The console's record screens in a real browser (Debian's Chromium driven by Playwright at a 1366×768 desktop)
-against a real server process: a supervisor dispatches a need that the provider's user then accepts; downloads a
+against a real server process: a supervisor dispatches a need that the provider's user then accepts, drills the
+needs report down to a township, reads the permission table and disables a worker; downloads a
 ledger that opens again; starts an area export, watches it reach 100 % and downloads it through a cut in the
 network; reveals an ID number, which the bureau then finds in the audit log. Screenshots go to
 test-artifacts/console/."""
@@ -106,6 +107,28 @@ async def test_a_need_dispatched_at_the_console_is_accepted_by_the_providers_use
     await expect(page.locator(f".need[data-need='{need}'] .need-status")).to_have_text("已接单")
     await expect(page.locator(f".need[data-need='{need}']")).to_contain_text("阳光助老服务中心")
     await shot(page, "needs-accepted")
+
+    # The month's report, drawn by ECharts, drilled from the supervisor's areas to the township's communities,
+    # where the month is closed.
+    await page.click("#nav a[data-screen=reports]")
+    await expect(page.locator(".chart canvas").first).to_be_visible()
+    await page.click("table.list a:text('城东街道')")
+    await expect(page.locator("nav.crumbs")).to_contain_text("城东街道")
+    await expect(page.locator("section h2", has_text="按社区（村）").first).to_be_visible()
+    await expect(page.locator(".closing")).to_contain_text("尚未结账")
+    await expect(page.locator(".totals")).to_contain_text("1提出")
+    await shot(page, "report-township")
+
+    # People: the permission table in words, and a worker disabled.
+    await page.click("#nav a[data-screen=people]")
+    await page.click("a:text('权限表')")
+    reveal = page.locator("table.list tr", has_text="查看成员完整的身份证号（记入操作日志）")
+    await expect(reveal.locator("td")).to_have_text(["查看成员完整的身份证号（记入操作日志）", "✓", "✓", "✓", "", ""])
+    await page.click("a:text('用户')")
+    await page.click("button[data-user=fieldworker]")
+    await page.click("dialog button:text('确定')")
+    await expect(page.locator("table.list tr", has_text="fieldworker")).to_contain_text("已停用")
+    await shot(page, "people")
     assert page.errors == []
 
 
@@ -168,6 +191,7 @@ async def test_a_ledger_an_export_cut_and_resumed_and_a_revealed_id_number_the_a
 
     # The bureau finds the reveal in the audit log.
     await page.click("#bar button:text('退出登录')")
+    await expect(page.locator("input[name=username]")).to_be_visible()  # the token is gone
     await log_in(page, station.url, "consolebureau")
     await page.click("#nav a[data-screen=audit]")
     await page.select_option("select[name=action]", "household.id_revealed")

@@ -1,7 +1,7 @@
 // What the record screens (一户一档, 需求派单, 台账, 报表, 导出, 人员与区域, 审计日志) share: the zh-CN names of the
 // API's codes, every page of a list, the caller's areas, and small pieces of form. Not a screen itself.
 import { api } from '../api.js';
-import { h } from '../ui.js';
+import { h, toast } from '../ui.js';
 
 export const ROLE_NAMES = { admin: '管理员', bureau: '民政局', supervisor: '督导', worker: '社工', provider: '服务机构' };
 export const LEVEL_NAMES = { county: '区（县）', township: '乡镇（街道）', community: '社区（村）' };
@@ -123,3 +123,8 @@ export function saveBlob(blob, filename) {
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
+
+// A button's handler whose failure (a download refused, the network gone) is told in a toast, not lost.
+export const guard = (fn) => async (...args) => {
+  try { await fn(...args); } catch (error) { toast(error.message || '操作失败', 'error'); }
+};

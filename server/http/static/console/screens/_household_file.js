@@ -4,16 +4,18 @@
 import { api, apiRaw, download } from '../api.js';
 import { h, table, toast, showProblem, confirmDialog, formatTime } from '../ui.js';
 import {
-  GENDERS, NEED_STATUSES, RELATIONS, REVIEW_STATES, TAGS, URGENCIES, allows, areaNames, authorisedImage, field, saveBlob,
+  GENDERS, NEED_STATUSES, RELATIONS, REVIEW_STATES, TAGS, URGENCIES, allows, areaNames, authorisedImage, field, guard, saveBlob,
 } from './_common.js';
 import { zipEntry } from './_zip.js';
 import mergePanel from './_household_merge.js';
+import { SITUATION_FIELDS, situationLabels } from './_labels.js';
 
 const show = (value) => (value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value));
 
 export default async function renderFile(root, ctx, id) {
-  const [file, names, mayReveal, mayCorrect, mayResolve, mayMerge, mayArchive] = await Promise.all([
-    api(`/api/v1/households/${id}`), areaNames(), allows(ctx.me, 'household.reveal_id'),
+  const file = await api(`/api/v1/households/${id}`);
+  const [labels, names, mayReveal, mayCorrect, mayResolve, mayMerge, mayArchive] = await Promise.all([
+    situationLabels(file), areaNames(), allows(ctx.me, 'household.reveal_id'),
     allows(ctx.me, 'household.correct'), allows(ctx.me, 'conflict.resolve'), allows(ctx.me, 'household.merge'),
     allows(ctx.me, 'household.archive'),
   ]);
@@ -21,9 +23,9 @@ export default async function renderFile(root, ctx, id) {
   const actions = h('div', { class: 'toolbar' },
     h('a', { href: '#/households', class: 'button' }, '← 返回查找'),
     mayArchive ? h('button', { type: 'button', onclick: () => printSummary(file) }, '打印摘要（PDF）') : null,
-    mayArchive ? h('button', { type: 'button', onclick: () => download(`/api/v1/households/${id}/archive`,
-      `户档案_${file.head}_${day}.zip`) }, '下载档案包') : null);
-  root.append(
+    mayArchive ? h('button', { type: 'button', onclick: guard(() => download(`/api/v1/households/${id}/archive`,
+      `户档案_${file.head}_${day}.zip`)) }, '下载档案包') : null);
+  root.append(...[
     h('h1', {}, `${file.head} 户`),
     actions,
     h('div', { class: 'card' },
@@ -31,13 +33,13 @@ export default async function renderFile(root, ctx, id) {
       h('p', {}, `社区（村）：${names[file.community] || file.community}`),
       h('p', { class: 'muted' }, `建档 ${formatTime(file.created_at)}，更新 ${formatTime(file.updated_at)}`)),
     membersCard(file, mayReveal),
-    situationCard(file),
+    situationCard(file, labels),
     file.conflicts.length ? conflictsCard(ctx, file, mayResolve) : null,
     needsCard(file),
     visitsCard(file),
     mayCorrect ? correctionCard(ctx, file) : null,
     mayMerge ? mergePanel(ctx, file) : null,
-  );
+  ].filter(Boolean));
 }
 
 function membersCard(file, mayReveal) {
@@ -66,13 +68,13 @@ function membersCard(file, mayReveal) {
     mayReveal ? h('p', { class: 'muted' }, '身份证号默认打码；查看完整号码会记入操作日志。') : null, note);
 }
 
-function situationCard(file) {
+function situationCard(file, labels) {
   const rows = Object.entries(file.situation || {}).map(([key, value]) => ({ key, value,
     at: (file.situation_observed_at || {})[key], reason: ((file.situation_sources || {})[key] || {}).reason }));
   return h('section', { class: 'card' }, h('h2', {}, '情况（最近一次所见）'),
     rows.length ? table([
-      { label: '项目', value: (r) => r.key },
-      { label: '情况', value: (r) => show(r.value) },
+      { label: '项目', value: (r) => SITUATION_FIELDS[r.key] || r.key },
+      { label: '情况', value: (r) => ((labels[r.key] || {})[r.value] ?? show(r.value)) },
       { label: '所见时间', value: (r) => formatTime(r.at) },
       { label: '更正原因', value: (r) => r.reason || '' },
     ], rows) : h('p', { class: 'muted' }, '尚无走访记录的情况。'));

@@ -16,7 +16,7 @@ export default async function needPanel(ctx, id, mayDispatch, reload) {
       reload();
     } catch (error) { showProblem(card, error); }
   };
-  card.append(
+  card.append(...[
     h('h2', {}, `${need.item_name || need.item} · ${need.head || ''}`),
     h('p', {}, `状态：`, h('strong', { class: 'need-status' }, NEED_STATUSES[need.status] || need.status),
       need.overdue ? h('span', { class: 'badge warn' }, '逾期') : null,
@@ -32,7 +32,7 @@ export default async function needPanel(ctx, id, mayDispatch, reload) {
       { label: '操作人', value: (e) => e.actor_name },
       { label: '原因', value: (e) => e.reason || '' },
     ], need.events),
-  );
+  ].filter(Boolean));
   if (!mayDispatch) return card;
 
   const reason = h('input', { name: 'reason', placeholder: '改派或关闭的原因', dataset: { pointer: '/reason' } });

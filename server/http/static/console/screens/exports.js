@@ -28,18 +28,21 @@ export default async function render(root, ctx) {
     '导出一个区域在某期间走访过的全部户档案（PDF 摘要、数据、照片）。导出在后台进行；下载中断后可从断点继续。'),
   form, watched, h('section', { class: 'card' }, h('h2', {}, '导出记录'), list));
 
-  const page = await api('/api/v1/exports');
-  list.replaceChildren(page.items.length ? table([
-    { label: '区域', value: (x) => x.area_name || '' },
-    { label: '期间', value: (x) => `${x.from} 至 ${x.to}` },
-    { label: '状态', value: (x) => EXPORT_STATES[x.state] || x.state },
-    { label: '开始', value: (x) => formatTime(x.created_at) },
-    { label: '', value: (x) => h('a', { href: `#/exports?id=${x.id}` }, '查看') },
-  ], page.items) : h('p', { class: 'muted' }, '还没有导出。'));
-  if (ctx.params.get('id')) watch(ctx, watched, ctx.params.get('id'));
+  const refresh = async () => {
+    const page = await api('/api/v1/exports');
+    list.replaceChildren(page.items.length ? table([
+      { label: '区域', value: (x) => x.area_name || '' },
+      { label: '期间', value: (x) => `${x.from} 至 ${x.to}` },
+      { label: '状态', value: (x) => EXPORT_STATES[x.state] || x.state },
+      { label: '开始', value: (x) => formatTime(x.created_at) },
+      { label: '', value: (x) => h('a', { href: `#/exports?id=${x.id}` }, '查看') },
+    ], page.items) : h('p', { class: 'muted' }, '还没有导出。'));
+  };
+  await refresh();
+  if (ctx.params.get('id')) watch(ctx, watched, ctx.params.get('id'), refresh);
 }
 
-async function watch(ctx, box, id) {
+async function watch(ctx, box, id, refresh) {
   const card = h('section', { class: 'card export', dataset: { export: id } });
   const state = h('p', { class: 'state' });
   const bar = h('progress', { max: 100, value: 0 });
@@ -57,12 +60,13 @@ async function watch(ctx, box, id) {
     percent.textContent = `${pct} %`;
     state.textContent = `${x.area_name || ''} ${x.from} 至 ${x.to}：${EXPORT_STATES[x.state] || x.state}，`
       + `已处理 ${done} / ${total} 户，${(bytes / 1024).toFixed(0)} KB${x.error ? `。${x.error}` : ''}`;
-    if (x.state === 'done') { actions.replaceChildren(downloadControls(x)); return; }
+    if (x.state === 'done') { actions.replaceChildren(downloadControls(x)); refresh(); return; }
     if (x.state === 'failed' || x.state === 'expired') {
       actions.replaceChildren(h('button', { type: 'button', onclick: async () => {
         await api(`/api/v1/exports/${id}/restart`, { method: 'POST' });
-        watch(ctx, box, id);
+        watch(ctx, box, id, refresh);
       } }, '重新导出'));
+      refresh();
       return;
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));

@@ -1,7 +1,7 @@
 // 台账: the four ledgers, narrowed to an area, a page at a time, and the whole ledger as an XLSX workbook.
 import { api, download } from '../api.js';
 import { h, table, formatTime } from '../ui.js';
-import { LEDGERS, areaSelect, field, moreButton, select } from './_common.js';
+import { LEDGERS, areaSelect, field, guard, moreButton, select } from './_common.js';
 
 const PERSON = [['name', '姓名'], ['gender', '性别'], ['birth_date', '出生日期'], ['age', '年龄'], ['id_number', '身份证号']];
 const WHERE = [['community_name', '社区（村）'], ['address', '住址'], ['phone', '联系电话']];
@@ -39,7 +39,7 @@ export default async function render(root, ctx) {
       if (areaInput.value) q.set('area', areaInput.value);
       ctx.navigate(`#/ledgers?${q}`);
     } }, field('台账', kindSelect), field('区域', areaInput), h('button', { type: 'submit' }, '查看'),
-    h('button', { type: 'button', class: 'download', onclick: xlsx }, '下载 XLSX')));
+    h('button', { type: 'button', class: 'download', onclick: guard(xlsx) }, '下载 XLSX')));
 
   const columns = [...COLUMNS[kind], ...VISITS].map(([key, label]) => ({ label, value: (line) => cell(key, line[key]) }));
   const [firstKey] = COLUMNS[kind][0];

@@ -2,7 +2,7 @@
 // (click a bar or a row), by service category and by provider; the month's closing and approval.
 import { api, download } from '../api.js';
 import { h, table, toast, showProblem, formatTime } from '../ui.js';
-import { LEVEL_NAMES, allows, field, monthNow, myAreas } from './_common.js';
+import { LEVEL_NAMES, allows, field, guard, monthNow, myAreas } from './_common.js';
 import { chart } from './_charts.js';
 
 const FIGURES = [['raised', '提出'], ['dispatched', '已派单'], ['accepted', '已接单'], ['done', '已完成'], ['overdue', '逾期']];
@@ -22,9 +22,9 @@ export default async function render(root, ctx) {
   root.append(h('h1', {}, '需求月度统计'),
     h('form', { class: 'toolbar', onsubmit: (e) => { e.preventDefault(); go({ month: monthInput.value, ...(area ? { area } : {}) }); } },
       field('月份', monthInput), h('button', { type: 'submit' }, '查看'),
-      h('button', { type: 'button', class: 'download', onclick: () => download(
+      h('button', { type: 'button', class: 'download', onclick: guard(() => download(
         `/api/v1/reports/needs?${new URLSearchParams({ month, format: 'xlsx', ...(area ? { area } : {}) })}`,
-        `需求统计_${month}.xlsx`) }, '下载 XLSX')),
+        `需求统计_${month}.xlsx`)) }, '下载 XLSX')),
     h('nav', { class: 'crumbs' }, h('a', { href: `#/reports?month=${month}` }, '全部辖区'),
       ...trail.flatMap((a) => [' › ', h('a', { href: `#/reports?month=${month}&area=${a.id}` }, `${a.name}`)])));
 
