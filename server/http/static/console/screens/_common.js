@@ -3,6 +3,11 @@
 import { api } from '../api.js';
 import { h, toast } from '../ui.js';
 
+// The record screens' own styles, linked once (the console's CSP takes no inline <style>).
+if (!document.querySelector('link[data-records]')) {
+  document.head.append(h('link', { rel: 'stylesheet', href: new URL('./records.css', import.meta.url).href, dataset: { records: '' } }));
+}
+
 export const ROLE_NAMES = { admin: '管理员', bureau: '民政局', supervisor: '督导', worker: '社工', provider: '服务机构' };
 export const LEVEL_NAMES = { county: '区（县）', township: '乡镇（街道）', community: '社区（村）' };
 export const LEDGERS = { elderly: '困难老年人', children: '困境儿童', disability: '残疾人与精神障碍', assistance: '低保、特困家庭' };
@@ -99,7 +104,7 @@ export function moreButton(fetchPage, add) {
     const page = await fetchPage(cursor);
     add(page.items);
     cursor = page.next_cursor;
-    button.hidden = !cursor;
+    button.style.display = cursor ? '' : 'none';
     button.disabled = false;
   };
   button.onclick = load;

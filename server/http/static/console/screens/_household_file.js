@@ -8,14 +8,14 @@ import {
 } from './_common.js';
 import { zipEntry } from './_zip.js';
 import mergePanel from './_household_merge.js';
-import { SITUATION_FIELDS, situationLabels } from './_labels.js';
+import { SITUATION_FIELDS, formTitles, situationLabels } from './_labels.js';
 
 const show = (value) => (value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value));
 
 export default async function renderFile(root, ctx, id) {
   const file = await api(`/api/v1/households/${id}`);
-  const [labels, names, mayReveal, mayCorrect, mayResolve, mayMerge, mayArchive] = await Promise.all([
-    situationLabels(file), areaNames(), allows(ctx.me, 'household.reveal_id'),
+  const [labels, titles, names, mayReveal, mayCorrect, mayResolve, mayMerge, mayArchive] = await Promise.all([
+    situationLabels(file), formTitles(file), areaNames(), allows(ctx.me, 'household.reveal_id'),
     allows(ctx.me, 'household.correct'), allows(ctx.me, 'conflict.resolve'), allows(ctx.me, 'household.merge'),
     allows(ctx.me, 'household.archive'),
   ]);
@@ -36,7 +36,7 @@ export default async function renderFile(root, ctx, id) {
     situationCard(file, labels),
     file.conflicts.length ? conflictsCard(ctx, file, mayResolve) : null,
     needsCard(file),
-    visitsCard(file),
+    visitsCard(file, titles),
     mayCorrect ? correctionCard(ctx, file) : null,
     mayMerge ? mergePanel(ctx, file) : null,
   ].filter(Boolean));
@@ -92,13 +92,13 @@ function needsCard(file) {
     ], file.needs) : h('p', { class: 'muted' }, '没有需求。'));
 }
 
-function visitsCard(file) {
+function visitsCard(file, titles) {
   const visits = file.visits.items;
   return h('section', { class: 'card' }, h('h2', {}, '走访记录'),
     visits.length ? h('ol', { class: 'visits' }, ...visits.map((v) => h('li', {},
       h('strong', {}, formatTime(v.observed_at || v.started_at)), ` ${v.worker_name || ''}`,
       ...v.submissions.map((s) => h('div', {},
-        `${s.form} 第 ${s.version} 版 · ${REVIEW_STATES[s.review_state] || s.review_state}`,
+        `${titles[`${s.form}/${s.version}`] || s.form}（第 ${s.version} 版）· ${REVIEW_STATES[s.review_state] || s.review_state}`,
         s.flags && s.flags.length ? h('span', { class: 'badge warn' }, `证据提示 ${s.flags.length}`) : null,
         h('div', { class: 'photos' }, ...s.photos.slice(0, 6).map((p) => authorisedImage(apiRaw, p.thumbnail,
           `照片 ${p.pointer} ${formatTime(p.taken_at)}`)))))))) : h('p', { class: 'muted' }, '还没有走访。'),

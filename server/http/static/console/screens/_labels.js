@@ -11,6 +11,26 @@ export const SITUATION_FIELDS = {
 
 const versions = new Map();
 
+function versionOf(submission) {
+  const key = `${submission.form}/${submission.version}`;
+  if (!versions.has(key)) {
+    versions.set(key, api(`/api/v1/forms/${submission.form}/versions/${submission.version}`).catch(() => null));
+  }
+  return versions.get(key);
+}
+
+// "form/version" → the version's title, for the visits of a file.
+export async function formTitles(file) {
+  const titles = {};
+  for (const visit of file.visits.items) {
+    for (const s of visit.submissions) {
+      const version = await versionOf(s);
+      titles[`${s.form}/${s.version}`] = version ? version.title : s.form;
+    }
+  }
+  return titles;
+}
+
 function boundChoices(version) {
   const found = {};
   const walk = (node, pointer) => {
@@ -30,11 +50,8 @@ export async function situationLabels(file) {
   for (const [target, source] of Object.entries(file.situation_sources || {})) {
     const s = source && bySubmission[source.submission];
     if (!s) continue;
-    const key = `${s.form}/${s.version}`;
-    if (!versions.has(key)) {
-      versions.set(key, api(`/api/v1/forms/${s.form}/versions/${s.version}`).then(boundChoices).catch(() => ({})));
-    }
-    labels[target] = (await versions.get(key))[target] || {};
+    const version = await versionOf(s);
+    labels[target] = version ? boundChoices(version)[target] || {} : {};
   }
   return labels;
 }

@@ -35,12 +35,12 @@ export default async function render(root, ctx) {
   h('div', { class: 'figure' }, h('strong', {}, days(t.median_days_to_done)), h('span', {}, '办结用时（中位数）'))));
 
   const level = report.by_area.length && byId[report.by_area[0].key] ? LEVEL_NAMES[byId[report.by_area[0].key].level] : '下级区域';
+  const drillable = (row) => (row.key && byId[row.key] && byId[row.key].level !== 'community' ? row.key : null);
   const barBox = h('div', { class: 'chart', style: { height: '320px' } });
   const pieBox = h('div', { class: 'chart', style: { height: '320px' } });
   root.append(h('div', { class: 'grid' },
-    h('section', { class: 'card' }, h('h2', {}, `按${level}（点击下钻）`), barBox),
+    h('section', { class: 'card' }, h('h2', {}, `按${level}${report.by_area.some(drillable) ? '（点击下钻）' : ''}`), barBox),
     h('section', { class: 'card' }, h('h2', {}, '按服务类别'), pieBox)));
-  const drillable = (row) => row.key && byId[row.key] && byId[row.key].level !== 'community' ? row.key : null;
   const bars = await chart(barBox, {
     tooltip: { trigger: 'axis' }, legend: { top: 0 }, grid: { left: 40, right: 10, bottom: 40, top: 40 },
     xAxis: { type: 'category', data: report.by_area.map((r) => r.name || '未知') },
