@@ -82,7 +82,7 @@ COMMANDS = {"setup": setup, "verify": verify, "needs": needs, "dispatched": disp
 # --- The console's records screens (tests/test_console_records.py) --------------------------------------------------
 
 async def console_b_seed(settings) -> dict:
-    """After `setup`: the service catalogue, a bureau user of the county, a provider serving 白竹亭社区 with a user
+    """After `setup`: the service catalogue, a bureau user of the county, an admin, a provider serving 白竹亭社区 with a user
     (`consoleprovider`) and room for 代买助餐 this month, and a need of 张秀英's household raised with consent."""
     from server.models import Area
     from server.surveys.catalogue import load_catalogue
@@ -91,6 +91,7 @@ async def console_b_seed(settings) -> dict:
     county = await Area.get(level="county")
     community = await Area.get(name="白竹亭社区")
     await make_user("bureau", county, username="consolebureau")
+    await make_user("admin", username="consoleadmin")
     sunshine = await make_provider(community, name="阳光助老服务中心", offers={"elderly.meal_shopping": 5})
     await make_user("provider", username="consoleprovider", provider=sunshine)
     household = await Household.get(head="张秀英")

@@ -2,7 +2,7 @@
 // (click a bar or a row), by service category and by provider; the month's closing and approval.
 import { api, download } from '../api.js';
 import { h, table, toast, showProblem, formatTime } from '../ui.js';
-import { LEVEL_NAMES, allows, field, guard, monthNow, myAreas } from './_common.js';
+import { LEVEL_NAMES, allows, areaSelect, field, guard, monthNow, myAreas } from './_common.js';
 import { chart } from './_charts.js';
 
 const FIGURES = [['raised', '提出'], ['dispatched', '已派单'], ['accepted', '已接单'], ['done', '已完成'], ['overdue', '逾期']];
@@ -16,12 +16,13 @@ export default async function render(root, ctx) {
   const go = (next) => ctx.navigate(`#/reports?${new URLSearchParams({ month, ...next })}`);
 
   const monthInput = h('input', { type: 'month', name: 'month', value: month, dataset: { pointer: '/month' } });
+  const areaInput = await areaSelect('area', area);
   const report = await api('/api/v1/reports/needs', { query: { month, ...(area ? { area } : {}) } });
   const trail = [];
   for (let at = byId[area]; at; at = byId[at.parent]) trail.unshift(at);
   root.append(h('h1', {}, '需求月度统计'),
-    h('form', { class: 'toolbar', onsubmit: (e) => { e.preventDefault(); go({ month: monthInput.value, ...(area ? { area } : {}) }); } },
-      field('月份', monthInput), h('button', { type: 'submit' }, '查看'),
+    h('form', { class: 'toolbar', onsubmit: (e) => { e.preventDefault(); go({ month: monthInput.value, ...(areaInput.value ? { area: areaInput.value } : {}) }); } },
+      field('月份', monthInput), field('区域', areaInput), h('button', { type: 'submit' }, '查看'),
       h('button', { type: 'button', class: 'download', onclick: guard(() => download(
         `/api/v1/reports/needs?${new URLSearchParams({ month, format: 'xlsx', ...(area ? { area } : {}) })}`,
         `需求统计_${month}.xlsx`)) }, '下载 XLSX')),
@@ -34,7 +35,9 @@ export default async function render(root, ctx) {
   h('div', { class: 'figure' }, h('strong', {}, days(t.median_days_to_accept)), h('span', {}, '接单用时（中位数）')),
   h('div', { class: 'figure' }, h('strong', {}, days(t.median_days_to_done)), h('span', {}, '办结用时（中位数）'))));
 
-  const level = report.by_area.length && byId[report.by_area[0].key] ? LEVEL_NAMES[byId[report.by_area[0].key].level] : '下级区域';
+  const below = { county: 'township', township: 'community' };
+  const first = report.by_area.length && byId[report.by_area[0].key];
+  const level = LEVEL_NAMES[first ? first.level : below[(byId[area] || {}).level]] || '下级区域';
   const drillable = (row) => (row.key && byId[row.key] && byId[row.key].level !== 'community' ? row.key : null);
   const barBox = h('div', { class: 'chart', style: { height: '320px' } });
   const pieBox = h('div', { class: 'chart', style: { height: '320px' } });
