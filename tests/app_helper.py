@@ -76,7 +76,15 @@ async def needs_state(settings) -> dict:
         "attachment_id", flat=True))} for n in await Need.all()}
 
 
-COMMANDS = {"setup": setup, "verify": verify, "needs": needs, "dispatched": dispatched, "needs_state": needs_state}
+async def console_a_catalogue(settings) -> dict:
+    """The service catalogue, which the console's form designer binds needs to."""
+    from server.surveys.catalogue import load_catalogue
+
+    return {"added": await load_catalogue(forms.catalogue())}
+
+
+COMMANDS = {"setup": setup, "verify": verify, "needs": needs, "dispatched": dispatched, "needs_state": needs_state,
+            "console_a_catalogue": console_a_catalogue}
 
 
 # --- The console's records screens (tests/test_console_records.py) --------------------------------------------------

@@ -24,14 +24,14 @@ async def test_the_console_is_served_with_its_type_a_csp_and_revalidation(client
 
 
 # The browser tests: a real server process seeded by tests/app_helper.py, Debian's Chromium at a desktop's size.
-import os  # noqa: E402
+import re  # noqa: E402
 
 import pytest  # noqa: E402
 from playwright.async_api import async_playwright, expect  # noqa: E402
 
 from factories import PASSWORD  # noqa: E402
 from test_crash import REPO  # noqa: E402
-from test_field_app import ARGS, CHROMIUM, TIMEOUT, helper, server  # noqa: E402,F401 (server: a fixture)
+from test_field_app import ARGS, CHROMIUM, PHOTOS, TIMEOUT, choose, helper, log_in, server  # noqa: E402,F401 (server: a fixture)
 
 SHOTS = REPO / "test-artifacts" / "console"
 
@@ -54,8 +54,9 @@ async def open_page(browser, width: int, height: int, **options):
     page.on("pageerror", lambda e: page.errors.append(str(e)))
     page.on("console", lambda m: m.type == "error" and "Failed to load resource" not in m.text
             and page.errors.append(m.text))
-    # 422s are what the tests provoke; anything else at or over 400 is a fault.
-    page.on("response", lambda r: r.status >= 400 and r.status != 422 and page.errors.append(
+    # 422s are what the tests provoke, a 404 to HEAD is the phone asking whether a photo is there yet; anything else
+    # at or over 400 is a fault.
+    page.on("response", lambda r: r.status >= 400 and r.status != 422 and r.request.method != "HEAD" and page.errors.append(
         f"{r.status} {r.request.method} {r.url}"))
     return context, page
 
@@ -86,6 +87,7 @@ async def test_a_supervisor_at_the_station_pc_is_led_from_the_root_to_the_consol
     await expect(page.locator("input[name=username]")).to_be_visible()
     assert page.url.startswith(f"{server.url}/app/?field")
     await page.goto(f"{server.url}/console/")
+    await expect(page.locator("#main h1")).to_have_text("表单设计")
     await page.click("text=退出登录")
     await expect(page.locator("form.login")).to_be_visible()
     await shot(page, "01-login")
@@ -95,3 +97,144 @@ async def test_a_supervisor_at_the_station_pc_is_led_from_the_root_to_the_consol
     await page.click("button[type=submit]")
     await expect(page.get_by_text("打开外勤应用")).to_be_visible()
     assert page.errors == []
+
+
+async def console_log_in(page, base: str, username: str = "fieldsupervisor") -> None:
+    await page.goto(f"{base}/console/")
+    await page.fill("input[name=username]", username)
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("button[type=submit]")
+    await expect(page.locator("#nav")).to_be_visible()
+
+
+async def add_question(page, kind: str, name: str, title: str) -> str:
+    """Adds a question of a kind at the end of the form, renames it and titles it; → its template."""
+    before = await page.locator(".editor > div > .question").count()
+    await page.locator(".editor > .toolbar select").select_option(label=kind)
+    await page.click(".editor > .toolbar >> text=添加题目")
+    card = page.locator(".editor > div > .question").nth(before)
+    await card.locator("input[name$=':name']").fill(name)
+    await card.locator("input[name$=':name']").press("Tab")
+    await page.fill(f"input[name='/{name}:title']", title)
+    return f"/{name}"
+
+
+async def design_elder_check(page) -> None:
+    """A form of four questions: the door photo shown for visits on site, health bound to the household's
+    situation, and meal help that raises a need (its catalogue code mistyped)."""
+    await page.click("#nav >> text=表单设计")
+    await page.fill("input[name=slug]", "elder_check")
+    await page.fill("input[name=title]", "独居老人探访")
+    await page.click("form.card button[type=submit]")
+    await expect(page.locator("h1")).to_have_text("独居老人探访")
+
+    await add_question(page, "单选", "visit_mode", "走访方式")
+    await page.fill("textarea[name='/visit_mode:choices']", "onsite 入户\nphone 电话")
+    await page.locator("textarea[name='/visit_mode:choices']").press("Tab")
+    await page.check("input[name='/visit_mode:required']")
+    await add_question(page, "照片（一张）", "door_photo", "门牌照片")
+    await page.check("input[name='/door_photo:required']")
+    await page.select_option("select[name='/door_photo:show-q']", "/visit_mode")
+    await page.fill("input[name='/door_photo:show-value']", "onsite")
+    await page.locator("input[name='/door_photo:show-value']").press("Tab")
+    await add_question(page, "单选", "health", "健康状况")
+    await page.fill("textarea[name='/health:choices']", "good 良好\nfair 一般\npoor 较差")
+    await page.locator("textarea[name='/health:choices']").press("Tab")
+    await page.select_option("select[name='/schema/properties/health:binding']", label="户情况：健康状况")
+    await add_question(page, "是/否", "wants_meals", "需要助餐")
+    await page.select_option("select[name='/schema/properties/wants_meals:binding']", label="为“是”时提出需求（服务项目代号）")
+    await page.fill("input[name='/schema/properties/wants_meals:binding-value']", "elderly.meal")
+    await page.locator("input[name='/schema/properties/wants_meals:binding-value']").press("Tab")
+
+    # The preview is the field app's renderer: the door photo appears once the visit is on site.
+    preview = page.locator("#preview")
+    await expect(preview.locator("[data-pointer='/visit_mode']")).to_be_visible()
+    await expect(preview.locator("[data-pointer='/door_photo']")).to_be_hidden()
+    await preview.locator("[data-pointer='/visit_mode']").get_by_label("入户", exact=True).check()
+    await expect(preview.locator("[data-pointer='/door_photo']")).to_be_visible()
+    await shot(page, "02-designer")
+
+
+async def test_a_supervisor_designs_a_form_the_field_app_fills_and_reviews_the_visit_and_its_correction(server, browser):
+    helper(server.env, "console_a_catalogue")
+    _, page = await open_page(browser, 1366, 768)
+    await console_log_in(page, server.url)
+    await design_elder_check(page)
+
+    # The server refuses the mistyped code: its message is at the question's binding, in the editor.
+    await page.get_by_role("button", name="发布", exact=True).click()
+    refusal = page.locator(".question[data-template='/wants_meals'] .field-error")
+    await expect(refusal).to_contain_text("elderly.meal")
+    await expect(page.locator(".problem-summary")).to_be_visible()
+    await shot(page, "03-publish-refused")
+    await page.fill("input[name='/schema/properties/wants_meals:binding-value']", "elderly.meal_shopping")
+    await page.locator("input[name='/schema/properties/wants_meals:binding-value']").press("Tab")
+    await page.get_by_role("button", name="发布", exact=True).click()
+    await expect(page.locator("h1")).to_have_text("独居老人探访：版本对比")
+    await expect(page.locator("table.diff tbody tr")).to_have_count(4)
+
+    # A second version: 健康状况 becomes required; the versions side by side say what changed.
+    await page.click("text=← 编辑草稿")
+    await page.check("input[name='/health:required']")
+    await page.get_by_role("button", name="发布", exact=True).click()
+    await expect(page.locator("select[name=right]")).to_have_value("2")
+    await expect(page.locator("tr[data-state=changed]")).to_have_attribute("data-template", "/health")
+    await expect(page.locator("tr[data-state=changed] td").nth(2).locator("dd.changed")).to_have_text("是")
+    await expect(page.locator("tr[data-state=same]")).to_have_count(3)
+    await shot(page, "04-versions-compared")
+    assert page.errors == []
+
+    # The field app, on a worker's phone, gets the new form with its next sync and fills it.
+    _, phone = await open_page(browser, 360, 740, permissions=["geolocation"],
+                               geolocation={"latitude": 28.1941, "longitude": 112.9823, "accuracy": 20})
+    await log_in(phone, server.url)
+    await phone.click("a.card:has-text('张秀英')")
+    await phone.click("text=独居老人探访")
+    await expect(phone.locator("[data-pointer='/door_photo']")).to_be_hidden()
+    await choose(phone, "/visit_mode", "入户")
+    await phone.set_input_files("input[name='/door_photo']", str(PHOTOS / "DSCN0010.jpg"))
+    await expect(phone.locator("[data-pointer='/door_photo'] img")).to_have_count(1)
+    await choose(phone, "/health", "较差")
+    await choose(phone, "/wants_meals", "否")
+    await phone.get_by_role("button", name="提交", exact=True).click()
+    await expect(phone.locator("#main .card[data-kind=submission][data-state=sent]")).to_have_count(1)
+
+    # The supervisor finds it in the queue with its evidence: the door photo was taken far from the home.
+    await page.click("#nav >> text=审核")
+    rows = page.locator("table.list tr[data-submission]")
+    await expect(rows).to_have_count(1)
+    await page.check("input[name=flagged]")
+    await expect(rows).to_have_count(1)
+    await rows.first.locator("a").click()
+    figure = page.locator("#detail figure")
+    await expect(figure).to_contain_text("门牌照片")
+    await expect(figure).to_contain_text("公里")
+    await expect(figure).to_contain_text("拍摄于 2008")
+    await expect(page.locator("#flags")).to_contain_text("照片拍摄地点距该户登记位置")
+    await expect(figure.locator("img")).to_have_attribute("src", re.compile("^blob:"))
+    await shot(page, "05-review")
+    await page.click("#detail >> button:has-text('退回')")
+    await expect(page.locator("#detail .field-error")).to_contain_text("退回时请写明")
+    await page.fill("textarea[name=comment]", "健康状况请再核实")
+    await page.click("#detail >> button:has-text('退回')")
+    await expect(page.locator("#detail .badge")).to_have_text("已退回")
+
+    # The worker corrects it from the app; the console shows the correction against the submission it replaces.
+    await phone.click("#tabs >> text=我的工作")
+    await expect(phone.get_by_text("退回意见：健康状况请再核实")).to_be_visible()
+    await phone.click("text=更正后重新提交")
+    await choose(phone, "/health", "一般")
+    await phone.get_by_role("button", name="提交", exact=True).click()
+    await expect(phone.locator("#main .card[data-kind=submission][data-state=sent]")).to_have_count(1)
+    await page.goto(f"{server.url}/console/#/reviews")
+    await expect(rows).to_have_count(1)
+    await rows.first.locator("a").click()
+    await expect(page.locator("#detail")).to_contain_text("答案（与被更正的提交对照）")
+    changed = page.locator("#detail tr[data-question='/health']")
+    await expect(changed).to_have_class(re.compile("warn"))
+    await expect(changed.locator("td")).to_have_text(["健康状况", "较差", "一般"])
+    await expect(page.locator("#detail tr[data-question='/visit_mode'] td")).to_have_text(["走访方式", "入户", "入户"])
+    await shot(page, "06-correction-against-original")
+    assert page.errors == [] and phone.errors == []
+    held = helper(server.env, "verify")
+    assert [(s["review"], s["data"]["health"]) for s in held["submissions"]] == [("replaced", "poor"), ("pending", "fair")]

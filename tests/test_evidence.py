@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from factories import (GPS_PHOTO, GPS_PHOTO_PLACE, headers_for, home_visit, jpeg, make_district, make_form_version,
+from factories import (GPS_PHOTO, GPS_PHOTO_PLACE, assert_problem, headers_for, home_visit, jpeg, make_district, make_form_version,
                        make_household, make_user, sha256_of, submission_body, upload)
 from server.intake.evidence import distance_m
 
@@ -86,3 +86,33 @@ async def test_each_warning_stands_alone_at_its_threshold(client, setting, north
     household = await make_household(district.east_a, location=(GPS_PHOTO_PLACE[0] + north_degrees, GPS_PHOTO_PLACE[1]))
     sid = await send(client, worker, household, gps, [plain], when)
     assert [f["kind"] for f in await flags_of(client, supervisor, sid)] == kinds
+
+
+async def test_the_review_queue_filters_by_evidence_and_worker_and_shows_each_photos_time_and_distance(client, setting, settings):
+    district, worker, supervisor, gps, plain = setting
+    there = await make_household(district.east_a, location=(GPS_PHOTO_PLACE[0] + 0.001, GPS_PHOTO_PLACE[1]))
+    near = await send(client, worker, there, gps, [plain], AROUND_THE_PHOTO)
+    household = await make_household(district.east_a)
+    far = await send(client, worker, household, gps, [plain], ("2025-03-18T09:30:00+08:00", "2025-03-18T10:10:00+08:00"))
+    other = await make_user("worker", district.east_a)
+    me = (await client.get("/api/v1/me", headers=worker)).json()["id"]
+    for query, expected in [("flagged=true", [far]), ("flagged=false", [near]), (f"author={me}", [near, far]),
+                            (f"author={other.id}", []), (f"author={me}&flagged=true&form=home_visit", [far])]:
+        got = (await client.get(f"/api/v1/submissions?{query}", headers=supervisor)).json()["items"]
+        assert [s["id"] for s in got] == [str(s) for s in expected], query
+    assert_problem(await client.get("/api/v1/submissions?flagged=yes", headers=supervisor), 422, "/flagged")
+    assert_problem(await client.get("/api/v1/submissions?author=x", headers=supervisor), 422, "/author")
+    # The worker, who does not see the warnings, may not sort by them either.
+    assert_problem(await client.get("/api/v1/submissions?flagged=true", headers=worker), 422, "/flagged")
+
+    listed = {s["id"]: s for s in (await client.get("/api/v1/submissions", headers=supervisor)).json()["items"]}
+    door = next(a for a in listed[str(far)]["attachments"] if a["pointer"] == "/door_photo")
+    assert door["taken_at"].startswith("2008-10-22T") and door["distance_m"] > 8_000_000
+    close = next(a for a in listed[str(near)]["attachments"] if a["pointer"] == "/door_photo")
+    assert 100 <= close["distance_m"] <= 120  # 0.001° of latitude
+    bare = next(a for a in listed[str(far)]["attachments"] if a["sha256"] == plain)
+    assert bare["taken_at"] is None and bare["distance_m"] is None  # no EXIF
+    assert (await client.get(f"/api/v1/submissions/{far}", headers=supervisor)).json()["attachments"] == \
+        listed[str(far)]["attachments"]
+    mine = (await client.get(f"/api/v1/submissions/{far}", headers=worker)).json()["attachments"]
+    assert all(set(a) == {"sha256", "pointer"} for a in mine)

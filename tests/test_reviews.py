@@ -75,7 +75,9 @@ async def test_a_returned_submission_is_corrected_and_every_version_stays_readab
     assert old["data"]["care"] == "neighbours" and old["review"]["state"] == "replaced"
     assert old["replaced_by"] == str(cid) and old["visit"] == reply["visit"]
     listed = {s["id"]: s for s in (await client.get("/api/v1/submissions", headers=supervisor)).json()["items"]}
-    assert listed[str(sid)] == old | {"flags": listed[str(sid)]["flags"]} and listed[str(cid)]["replaced_by"] is None
+    seen = listed[str(sid)]  # as the worker sees it, with the evidence that only evaluators see
+    assert seen == old | {"flags": seen["flags"], "attachments": seen["attachments"]} and listed[str(cid)]["replaced_by"] is None
+    assert [{"sha256": a["sha256"], "pointer": a["pointer"]} for a in seen["attachments"]] == old["attachments"]
     # A replaced submission is neither corrected nor reviewed again.
     assert_problem(await client.put(f"/api/v1/submissions/{uuid.uuid4()}", json=correction, headers=worker), 409)
     assert_problem(await client.post(f"/api/v1/submissions/{sid}/review", json={"state": "approved"},

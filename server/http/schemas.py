@@ -207,7 +207,8 @@ COMPONENTS: dict[str, dict] = {
     "Submission": _record("提交", {
         "id": UUID, "form": SLUG, "version": {"type": "integer", "minimum": 1}, "household": UUID, "visit": UUID,
         "author": _nullable(UUID), "data": {"type": "object"},
-        "attachments": {"type": "array", "items": _record("照片", {"sha256": SHA256, "pointer": TEXT})},
+        "attachments": {"type": "array", "items": _record("照片", {"sha256": SHA256, "pointer": TEXT, "taken_at": _nullable(
+            TIME), "distance_m": _nullable(COUNT)}, optional=("taken_at", "distance_m"))},  # these two for evaluators
         "started_at": _nullable(TIME), "finished_at": _nullable(TIME), "observed_at": TIME, "received_at": TIME,
         "location": _nullable(LOCATION), "original": UUID, "replaces": _nullable(UUID), "replaced_by": _nullable(UUID),
         "review": _record("审核", {"state": {"enum": list(REVIEW_STATES)}, "comment": _nullable(TEXT),

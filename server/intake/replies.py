@@ -12,7 +12,8 @@ import forms
 from server.core import sensitive
 from server.core.caller import Caller
 from server.core.permissions import allows
-from server.models import FormVersion, Submission, SubmissionAttachment
+from server.intake.evidence import distance_m
+from server.models import FormVersion, Household, Submission, SubmissionAttachment
 from server.surveys.versions import compiled_by_id
 
 
@@ -22,24 +23,34 @@ class Context:
 
     form: str  # the form's slug
     version: int
-    photos: list[tuple[str, str]]  # (sha256, pointer)
+    photos: list[tuple[str, str, dict]]  # (sha256, pointer, evidence: taken_at and distance_m)
     replaced_by: uuid.UUID | None
     compiled: forms.CompiledForm  # the version, which knows its ID-number questions
 
 
 async def for_caller(caller: Caller, submissions: list[Submission]) -> list[dict]:
-    """The replies for these submissions, in three queries whatever their number (and one for each version not
-    compiled yet)."""
+    """The replies for these submissions, in three queries whatever their number (four for those who see the
+    evidence, and one for each version not compiled yet)."""
     ids = [s.id for s in submissions]
     versions = {row["id"]: row for row in await FormVersion.filter(
         id__in={s.form_version_id for s in submissions}).values("id", "version", slug="form__slug")}
-    photos: dict[uuid.UUID, list[tuple[str, str]]] = {}
-    for sid, sha, pointer in await SubmissionAttachment.filter(submission_id__in=ids).values_list(
-            "submission_id", "attachment_id", "pointer"):
-        photos.setdefault(sid, []).append((sha, pointer))
+    show_flags = allows(caller, "submission.see_flags")
+    homes = {hid: (lat, lon) for hid, lat, lon in await Household.filter(
+        id__in={s.household_id for s in submissions}, latitude__isnull=False).values_list(
+            "id", "latitude", "longitude")} if show_flags and submissions else {}
+    household_of = {s.id: s.household_id for s in submissions}
+    photos: dict[uuid.UUID, list[tuple[str, str, dict]]] = {}
+    for sid, sha, pointer, taken_at, lat, lon in await SubmissionAttachment.filter(submission_id__in=ids).values_list(
+            "submission_id", "attachment_id", "pointer", "attachment__taken_at", "attachment__latitude",
+            "attachment__longitude"):
+        evidence = {}
+        if show_flags:  # the evidence is the evaluators' to see, as the warnings are
+            home = homes.get(household_of[sid])
+            evidence = {"taken_at": _iso(taken_at), "distance_m": round(distance_m(home, (lat, lon)))
+                        if home is not None and lat is not None else None}
+        photos.setdefault(sid, []).append((sha, pointer, evidence))
     replaced = dict(await Submission.filter(replaces_id__in=ids).values_list("replaces_id", "id"))
     compiled = {vid: await compiled_by_id(vid) for vid in versions}
-    show_flags = allows(caller, "submission.see_flags")
     return [as_api(s, Context(versions[s.form_version_id]["slug"], versions[s.form_version_id]["version"],
                               photos.get(s.id, []), replaced.get(s.id), compiled[s.form_version_id]), show_flags)
             for s in submissions]
@@ -54,7 +65,8 @@ def as_api(s: Submission, context: Context, show_flags: bool) -> dict:
         "visit": str(s.visit_id),
         "author": str(s.author_id) if s.author_id else None,
         "data": _in_key_order(sensitive.mask_answers(context.compiled, s.data)),
-        "attachments": [{"sha256": sha, "pointer": pointer} for sha, pointer in sorted(context.photos, key=lambda x: x[1])],
+        "attachments": [{"sha256": sha, "pointer": pointer, **evidence}
+                        for sha, pointer, evidence in sorted(context.photos, key=lambda x: x[1])],
         "started_at": _iso(s.started_at),
         "finished_at": _iso(s.finished_at),
         "observed_at": _iso(s.observed_at),

@@ -9,6 +9,7 @@ from server.core.caller import Caller
 from server.core.clock import now, parse_time
 from server.core.ids import parse_id, parse_slug
 from server.core.pagination import Page, paginate
+from server.core.permissions import allows
 from server.core.problems import Conflict, SubmissionNotFound, invalid
 from server.core.scope import get_visible, under, visible
 from server.intake import replies
@@ -32,6 +33,15 @@ async def list_submissions(caller: Caller, filters: dict, cursor: str | None) ->
     if filters.get("area"):
         area_id = parse_id(filters["area"], pointer="/area")
         query = query.filter(under(Submission, area_id))
+    if filters.get("author"):
+        query = query.filter(author_id=parse_id(filters["author"], pointer="/author"))
+    if filters.get("flagged"):
+        if filters["flagged"] not in ("true", "false"):
+            raise invalid("/flagged", "应为 true 或 false")
+        # An evidence warning is an evaluator's to see: to others the filter is refused as the flags are hidden.
+        if not allows(caller, "submission.see_flags"):
+            raise invalid("/flagged", "只有督导、民政局和管理员能按证据提示筛选")
+        query = query.exclude(flags=[]) if filters["flagged"] == "true" else query.filter(flags=[])
     if filters.get("since"):
         since = parse_time(filters["since"])
         if since is None:

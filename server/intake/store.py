@@ -56,7 +56,7 @@ async def put_submission(caller: Caller, settings: Settings, submission_id: str,
             raise Conflict("要更正的提交已被更正，请在最新版本上更正。") from None
         return await _replay(caller, settings, existing, digest), False
     # What the reply needs is at hand: no query to read back what was just written.
-    context = replies.Context(body["form"], body["version"], [(sha, p) for p, sha in checked.photos], None,
+    context = replies.Context(body["form"], body["version"], [(sha, p, {}) for p, sha in checked.photos], None,
                               await compiled_by_id(checked.version_id))  # compiled by the checks: no query
     reply = replies.as_api(submission, context, allows(caller, "submission.see_flags"))
     return reply | await _duplicates(caller, settings, household, submission), True

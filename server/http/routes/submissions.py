@@ -67,13 +67,16 @@ async def get_submission(request: Request) -> Response:
     param("form", "只看此表单的提交", SLUG, empty_is_absent=True),
     param("household", "只看此户的提交", UUID, empty_is_absent=True),
     param("area", "只看此区（县）、乡镇（街道）或社区（村）的提交", UUID, empty_is_absent=True),
+    param("author", "只看此社工（用户）的提交", UUID, empty_is_absent=True),
+    param("flagged", "true 只看有证据提示的提交，false 只看没有的（督导、民政局和管理员）", {"enum": ["true", "false"]},
+          empty_is_absent=True),
     param("since", "只看此时间（含）以后收到的提交，RFC 3339 带时区", TIME, empty_is_absent=True),
     param("state", "只看此审核状态的提交", {"enum": list(REVIEW_STATES)}, empty_is_absent=True),
     CURSOR,
 ))
 async def list_submissions(request: Request) -> Response:
-    """查看可见的提交（按收到的先后），可按表单、户、区域、审核状态或收到时间筛选"""
-    filters = query(request, "form", "household", "area", "since", "state")
+    """查看可见的提交（按收到的先后），可按表单、户、区域、社工、证据提示、审核状态或收到时间筛选"""
+    filters = query(request, "form", "household", "area", "author", "flagged", "since", "state")
     page = await review.list_submissions(request.user, filters, request.query_params.get("cursor"))
     return ApiResponse(page.as_api())
 

@@ -56,9 +56,16 @@ function frame() {
     h("span.brand", "Doorstep 站点管理台"),
     h("span.who", `${me.display_name || me.username}（${ROLE_NAMES[me.role] || me.role}）`),
     h("a", { href: "/app/?field", title: "手机上使用的外勤应用" }, "外勤应用"),
-    h("button", { type: "button", class: "ghost small", onclick: async () => { await logout(); loginScreen(); } }, "退出登录"));
-  ui.clear(shell).append(header, h("div#body", nav, h("main", { id: "main" })));
+    h("button", { type: "button", class: "ghost small", onclick: leave }, "退出登录"));
+  ui.clear(shell).append(header, h("div", { id: "body" }, nav, h("main", { id: "main" })));
   return allowed;
+}
+
+async function leave() {
+  me = null;
+  rendering++;  // a screen still loading draws nothing more
+  await logout();
+  loginScreen();
 }
 
 function parse(hash) {
@@ -115,7 +122,7 @@ async function start() {
       h("h1", "Doorstep 站点管理台"),
       h("p", `管理台供督导、民政局和管理员使用；您的角色是「${ROLE_NAMES[me.role] || me.role}」。`),
       h("p", h("a", { href: "/app/?field" }, "打开外勤应用")),
-      h("button", { type: "button", class: "ghost", onclick: async () => { await logout(); me = null; loginScreen(); } }, "退出登录"))));
+      h("button", { type: "button", class: "ghost", onclick: leave }, "退出登录"))));
     return;
   }
   frame();

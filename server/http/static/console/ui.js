@@ -14,6 +14,7 @@ export function h(tag, attrs, ...children) {
     if (k === "class") el.classList.add(...String(v).split(/\s+/).filter(Boolean));
     else if (k === "dataset") Object.assign(el.dataset, v);
     else if (k === "style" && typeof v === "object") Object.assign(el.style, v);
+    else if (k === "value" && name === "textarea") el.value = v;
     else if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2).toLowerCase(), v);
     else if (k in el && typeof v !== "string") el[k] = v;
     else el.setAttribute(k, v === true ? "" : v);

@@ -2,9 +2,10 @@
 // Sending puts the submission (and its photos) in the outbox; a 422 the server gave later is shown at its fields.
 import { all, get, put } from "../db.js";
 import { checkAll } from "../form/check.js";
-import { concrete, getAt, photos, schemaAt, setAt, shown, split, withoutHidden } from "../form/model.js";
-import { allowed, compute } from "../form/rules.js";
-import { render, rfc3339, widgetOf } from "../form/widgets.js";
+import { photos, withoutHidden } from "../form/model.js";
+import { pagesOf, paintQuestions, templateOf } from "../form/page.js";
+import { compute } from "../form/rules.js";
+import { rfc3339 } from "../form/widgets.js";
 import { enqueue } from "../outbox.js";
 import { h, mount } from "../ui.js";
 
@@ -28,70 +29,11 @@ export async function show(id) {
   function paint() {
     const page = pages[draft.page];
     const errors = Object.fromEntries((draft.errors || []).map((e) => [e.pointer, e.detail]));
-    const placed = new Set();
-    const body = h("div");
-    const narrowed = new Map(); // pointer → a choice question's filtered input, rebuilt when its choices change
-    const refresh = () => {
-      for (const el of body.querySelectorAll(".field")) {
-        el.hidden = !shown(version.ui, el.dataset.template, JSON.parse(el.dataset.rows), draft.data);
-      }
-      for (const out of body.querySelectorAll("output.calc")) out.textContent = calculated(getAt(draft.data, out.dataset.pointer));
-      for (const [pointer, entry] of narrowed) {
-        const next = entry.build();
-        if (next.dataset.choices === entry.input.dataset.choices) continue;
-        entry.input.replaceWith(next);
-        entry.input = next;
-        narrowed.set(pointer, entry);
-      }
-    };
-    const field = (template, rows) => {
-      const { node, required } = schemaAt(version.schema, template);
-      const hint = version.ui.questions?.[template];
-      const pointer = concrete(template, rows);
-      const err = h("div.err", { role: "alert" }, errors[pointer] || "");
-      if (errors[pointer]) placed.add(pointer);
-      const io = { get: () => getAt(draft.data, pointer), set: (v) => {
-        setAt(draft.data, pointer, v);
-        compute(version.ui, draft.data);
-        err.textContent = "";
-        draft.errors = (draft.errors || []).filter((e) => e.pointer !== pointer);
-        save();
-        refresh();
-      } };
-      let input;
-      if (node.type === "array" && node.items?.type === "object") input = group(template, rows, node);
-      else if (node.type === "object" && hint?.widget !== "location" && node.properties && !isPoint(node)) {
-        input = h("div.group", Object.keys(node.properties).map((k) => field(`${template}/${k}`, rows)));
-      } else if (hint?.calculate) {
-        input = h("output.calc", { dataset: { pointer } }, calculated(io.get()));
-      } else if (hint?.filter) {
-        const build = () => {
-          const choices = allowed(version.ui, template, rows, draft.data);
-          const el = render(widgetOf(node, hint) || "select", narrow(node, choices), hint, io, pointer);
-          el.dataset.choices = JSON.stringify(choices);
-          return el;
-        };
-        input = build();
-        narrowed.set(pointer, { input, build });
-      } else input = render(widgetOf(node, hint) || (isPoint(node) ? "location" : "text"), node, hint, io, pointer);
-      return h(`div.field${errors[pointer] ? ".bad" : ""}`, { dataset: { template, rows: JSON.stringify(rows), pointer } },
-        h(`label.q${required ? ".req" : ""}`, node.title || split(template).at(-1)),
-        hint?.help ? h("p.help", hint.help) : null, input, err);
-    };
-    const group = (template, rows, node) => {
-      const pointer = concrete(template, rows);
-      const items = getAt(draft.data, pointer) || [];
-      return h("div", items.map((_, i) => h("div.group",
-        h("div.row", h("b.grow", `${node.items.title || "第"} ${i + 1}`), h("button.ghost", { type: "button", onclick: () => {
-          items.splice(i, 1); setAt(draft.data, pointer, items); save(); paint();
-        } }, "删除")),
-        Object.keys(node.items.properties || {}).map((k) => field(`${template}/*/${k}`, [...rows, i])))),
-      h("button.ghost", { type: "button", onclick: () => {
-        setAt(draft.data, pointer, [...items, {}]); save(); paint();
-      } }, `添加${node.items.title || "一项"}`));
-    };
-    body.append(...page.questions.map((q) => field(q, [])));
-    refresh();
+    const { body, placed } = paintQuestions(version, page.questions, draft.data, {
+      errors,
+      changed: (pointer) => { draft.errors = (draft.errors || []).filter((e) => e.pointer !== pointer); save(); },
+      repaint: () => { save(); paint(); },
+    });
     const elsewhere = (draft.errors || []).filter((e) => !placed.has(e.pointer));
     const last = draft.page === pages.length - 1;
     mount(
@@ -148,33 +90,4 @@ export async function show(id) {
   }
   paint();
   if (toServerErrors) document.querySelector(".field.bad")?.scrollIntoView({ block: "center" });
-}
-
-// A calculated answer as shown (read only): computed as the worker types, sent with the rest, recomputed by the server.
-const calculated = (v) => (v === undefined || v === null ? "（待计算）" : String(v));
-
-// The question's schema with only the choices its filter allows now (null: all of them).
-function narrow(node, choices) {
-  if (!choices) return node;
-  const keep = (values) => values.filter((v) => choices.some((c) => JSON.stringify(c) === JSON.stringify(v)));
-  if (node.items?.enum) return { ...node, items: { ...node.items, enum: keep(node.items.enum) } };
-  return { ...node, enum: keep(node.enum || []) };
-}
-
-const isPoint = (node) => node.type === "object" && "latitude" in (node.properties || {});
-
-function pagesOf(version) {
-  if (version.ui.pages?.length) return version.ui.pages;
-  const order = version.ui.order || Object.keys(version.schema.properties || {}).map((k) => `/${k}`);
-  return [{ title: "", questions: order }];
-}
-
-// "/needs/0/item" → "/needs/*/item": numbers inside arrays become the template's stars.
-function templateOf(schema, pointer) {
-  let node = schema;
-  const out = [];
-  for (const s of split(pointer)) {
-    if (node?.type === "array") { out.push("*"); node = node.items; } else { out.push(s); node = node?.properties?.[s]; }
-  }
-  return `/${out.join("/")}`;
 }
