@@ -1,6 +1,6 @@
 // What the record screens (一户一档, 需求派单, 台账, 报表, 导出, 人员与区域, 审计日志) share: the zh-CN names of the
 // API's codes, every page of a list, the caller's areas, and small pieces of form. Not a screen itself.
-import { api } from '../api.js';
+import { api, token } from '../api.js';
 import { h, toast } from '../ui.js';
 
 // The record screens' own styles, linked once (the console's CSP takes no inline <style>).
@@ -29,10 +29,17 @@ export const RELATIONS = {
 };
 export const GENDERS = { male: '男', female: '女' };
 
-// May the caller's role do this action? The shell's `me` carries the role; the table is the server's
-// (GET /api/v1/permissions), read once.
+// What is read once per login (the permission table, the caller's areas) is forgotten when the token changes.
 let table = null;
+let areas = null;
+let readWith = null;
+function fresh() {
+  if (readWith !== token()) { table = null; areas = null; readWith = token(); }
+}
+
+// May the caller's role do this action? The shell's `me` carries the role; the table is the server's.
 export async function allows(me, action) {
+  fresh();
   table = table || api('/api/v1/permissions');
   const row = (await table).items.find((item) => item.action === action);
   return Boolean(row && row.roles.includes(me.role));
@@ -51,8 +58,8 @@ export async function everyPage(path, query = {}) {
   return items;
 }
 
-let areas = null;
 export async function myAreas() {
+  fresh();
   areas = areas || everyPage('/api/v1/areas');
   return areas;
 }

@@ -5,6 +5,10 @@ import { h, table, toast, showProblem, formatTime } from '../ui.js';
 import { NEED_STATUSES, URGENCIES, field } from './_common.js';
 
 const OPEN = ['dispatched', 'accepted', 'in_service'];
+const STEPS = {
+  raise: '提出', consent: '记录同意', dispatch: '派单', reassign: '改派', accept: '接单', decline: '拒单', start: '开始服务',
+  complete: '完成服务', evaluate: '评价', close: '关闭',
+};
 
 export default async function needPanel(ctx, id, mayDispatch, reload) {
   const need = await api(`/api/v1/needs/${id}`);
@@ -27,7 +31,7 @@ export default async function needPanel(ctx, id, mayDispatch, reload) {
     h('h3', {}, '经过'),
     table([
       { label: '时间', value: (e) => formatTime(e.at) },
-      { label: '操作', value: (e) => e.action },
+      { label: '操作', value: (e) => STEPS[e.action] || e.action },
       { label: '状态', value: (e) => `${NEED_STATUSES[e.from_status] || '—'} → ${NEED_STATUSES[e.to_status] || e.to_status}` },
       { label: '操作人', value: (e) => e.actor_name },
       { label: '原因', value: (e) => e.reason || '' },
