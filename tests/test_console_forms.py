@@ -235,6 +235,9 @@ async def test_a_supervisor_designs_a_form_the_field_app_fills_and_reviews_the_v
     await expect(changed.locator("td")).to_have_text(["健康状况", "较差", "一般"])
     await expect(page.locator("#detail tr[data-question='/visit_mode'] td")).to_have_text(["走访方式", "入户", "入户"])
     await shot(page, "06-correction-against-original")
+    await page.select_option("select[name=state]", "all")
+    await expect(rows).to_have_count(2)
+    await expect(rows.nth(1).locator(".badge").first).to_have_text("已被更正")
     assert page.errors == [] and phone.errors == []
     held = helper(server.env, "verify")
     assert [(s["review"], s["data"]["health"]) for s in held["submissions"]] == [("replaced", "poor"), ("pending", "fair")]

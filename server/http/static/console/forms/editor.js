@@ -46,7 +46,7 @@ function pagesCard(def, changed, readOnly) {
     h("input", { type: "text", name: `page-${i}-title`, value: page.title || "", placeholder: "页标题",
       oninput: (e) => { page.title = e.target.value; changed(false); } }),
     h("span.muted", `${page.questions.length} 题`),
-    h("button", { type: "button", class: "ghost small", disabled: pages.length === 1 && false, onclick: () => {
+    h("button", { type: "button", class: "ghost small", onclick: () => {
       const [gone] = pages.splice(i, 1);
       if (pages.length) pages[Math.max(i - 1, 0)].questions.push(...gone.questions);
       else delete def.ui.pages;

@@ -70,7 +70,8 @@ async function edit(root, { api, ui, navigate, me }, slug) {
   const { h } = ui;
   const [form, catalogue] = await Promise.all([api(`/api/v1/forms/${encodeURIComponent(slug)}`),
     api("/api/v1/catalogue").then((c) => c.items).catch(() => [])]);
-  const mayChange = DESIGNERS.includes(me.role) && !form.retired && (form.area || me.role === "admin");
+  // Designers change the forms of their own area only (admins any); others read.
+  const mayChange = DESIGNERS.includes(me.role) && !form.retired && (me.role === "admin" || me.areas.includes(form.area));
   const def = structuredClone({ title: form.draft.title, schema: form.draft.schema, ui: form.draft.ui || {} });
   let dirty = false;
   let raw = false;
@@ -150,7 +151,7 @@ async function edit(root, { api, ui, navigate, me }, slug) {
       form.latest_version ? h("a", { class: "btn ghost", href: `#/forms?slug=${encodeURIComponent(slug)}&tab=versions` }, "版本对比") : null,
       retire, status),
     !mayChange ? h("p.muted", form.retired ? "此表单已停用，只能查看。" : !DESIGNERS.includes(me.role)
-      ? "您的角色只能查看表单。" : "内置表单只能查看；请在表单列表中复制为本辖区的新表单再修改。") : null,
+      ? "您的角色只能查看表单。" : "这张表单不属于您的辖区（或是内置表单），只能查看；请在表单列表中复制为本辖区的新表单再修改。") : null,
     h("div", { style: { display: "flex", gap: "1rem", alignItems: "flex-start" } }, panel, previewBox)]);
   draw();
   redraw(def);

@@ -36,11 +36,14 @@ export default async function render(root, ctx) {
     select("form", "表单", forms.map((f) => [f.slug, f.title])),
     select("author", "社工", users.filter((u) => u.role === "worker").map((u) => [u.id, u.display_name || u.username])),
     select("area", "社区", areas.filter((a) => a.level === "community").map((a) => [a.id, a.name])),
-    select("state", "状态", Object.entries(STATES).map(([k, [l]]) => [k, l])),
+    h("label", "状态 ", h("select", { name: "state", onchange: (e) => go({ state: e.target.value === "pending" ? "" : e.target.value, id: "" }) },
+      [["pending", "待审核"], ["all", "全部"], ...Object.entries(STATES).filter(([k]) => k !== "pending").map(([k, [l]]) => [k, l])]
+        .map(([v, l]) => h("option", { value: v, selected: (params.get("state") || "pending") === v }, l)))),
     h("label.inline", h("input", { type: "checkbox", name: "flagged", checked: params.get("flagged") === "true",
       onchange: (e) => go({ flagged: e.target.checked ? "true" : "", id: "" }) }), "只看有证据提示的"));
-  const query = Object.fromEntries(["form", "author", "area", "state", "flagged"].map((k) => [k, params.get(k) || undefined]));
-  if (!params.has("state") && !params.has("all")) query.state = "pending";
+  const query = Object.fromEntries(["form", "author", "area", "flagged"].map((k) => [k, params.get(k) || undefined]));
+  const state = params.get("state") || "pending";  // the queue: what waits for review, unless asked otherwise
+  if (state !== "all") query.state = state;
   const items = (await everything(api, "/api/v1/submissions", query)).reverse();  // newest first
   const chosen = params.get("id");
   const list = ui.table([
@@ -52,7 +55,7 @@ export default async function render(root, ctx) {
   ], items, { empty: "没有符合条件的提交", rowAttrs: (s) => ({ class: [s.id === chosen ? "on" : "", s.flags?.length ? "warn" : ""].join(" "), dataset: { submission: s.id } }) });
   const detail = h("div", { id: "detail", class: "grow", style: { minWidth: 0 } });
   ui.append(root, [h("h1", "审核"), filters,
-    !params.get("state") ? h("p.muted", "默认只列出待审核的提交；选择状态可查看其他。") : null,
+    state === "pending" ? h("p.muted", "列出待审核的提交；选择状态可查看其他。") : null,
     h("div", { style: { display: "flex", gap: "1rem", alignItems: "flex-start" } },
       h("div", { style: { width: "44%", flex: "none" } }, list), detail)]);
   if (chosen) await open(detail, ctx, chosen, { names, titles, go });
@@ -88,7 +91,7 @@ async function open(box, { api, ui, me }, id, { names, titles, go }) {
         h("dt", "走访时间"), h("dd", `${ui.formatTime(s.started_at)} 至 ${ui.formatTime(s.finished_at)}`),
         h("dt", "收到时间"), h("dd", ui.formatTime(s.received_at)),
         s.review.comment ? [h("dt", "审核意见"), h("dd", s.review.comment)] : null),
-      s.replaced_by ? h("p.warn", "这份提交已被更正：", h("a", { href: "#", onclick: (e) => { e.preventDefault(); go({ id: s.replaced_by, state: "" }); } }, "查看更正后的提交")) : null,
+      s.replaced_by ? h("p.warn", "这份提交已被更正：", h("a", { href: "#", onclick: (e) => { e.preventDefault(); go({ id: s.replaced_by, state: "all" }); } }, "查看更正后的提交")) : null,
       mayReview ? h("div", { dataset: { pointer: "/comment" } }, comment,
         h("div.toolbar", h("button", { type: "button", onclick: act("approved") }, "通过"),
           h("button", { type: "button", class: "danger", onclick: act("returned") }, "退回"))) : null),
