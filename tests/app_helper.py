@@ -87,6 +87,34 @@ COMMANDS = {"setup": setup, "verify": verify, "needs": needs, "dispatched": disp
             "console_a_catalogue": console_a_catalogue}
 
 
+# --- The console's records screens (tests/test_console_records.py) --------------------------------------------------
+
+async def console_b_seed(settings) -> dict:
+    """After `setup`: the service catalogue, a bureau user of the county, an admin, a provider serving 白竹亭社区 with a user
+    (`consoleprovider`) and room for 代买助餐 this month, and a need of 张秀英's household raised with consent."""
+    from server.models import Area
+    from server.surveys.catalogue import load_catalogue
+
+    await load_catalogue(forms.catalogue())
+    county = await Area.get(level="county")
+    community = await Area.get(name="白竹亭社区")
+    await make_user("bureau", county, username="consolebureau")
+    await make_user("admin", username="consoleadmin")
+    sunshine = await make_provider(community, name="阳光助老服务中心", offers={"elderly.meal_shopping": 5})
+    await make_user("provider", username="consoleprovider", provider=sunshine)
+    household = await Household.get(head="张秀英")
+    need = await make_need(household, item="elderly.meal_shopping", description="每周代买菜两次")
+    return {"need": str(need.id), "provider": str(sunshine.id), "household": str(household.id)}
+
+
+async def console_b_need(settings) -> dict:
+    need = await Need.get()
+    return {"status": need.status, "provider": str(need.provider_id) if need.provider_id else None}
+
+
+COMMANDS |= {"console_b_seed": console_b_seed, "console_b_need": console_b_need}
+
+
 async def main(command: str) -> None:
     settings = load_settings()
     if command == "setup":

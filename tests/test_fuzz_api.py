@@ -265,6 +265,7 @@ KNOWN_GOOD = {
         None, {"body": {"username": w.users["worker"].username, "password": PASSWORD}}, 200),
     ("POST", "/api/v1/auth/logout"): lambda w: ("worker", {}, 204),
     ("GET", "/api/v1/me"): lambda w: ("provider", {}, 200),
+    ("GET", "/api/v1/permissions"): lambda w: ("worker", {}, 200),
     ("GET", "/api/v1/login-throttles"): lambda w: ("admin", {}, 200),
     ("DELETE", "/api/v1/login-throttles"): lambda w: ("admin", {"query": {"username": "nobody"}}, 204),
     ("GET", "/api/v1/areas"): lambda w: ("bureau", {}, 200),

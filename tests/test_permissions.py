@@ -66,3 +66,15 @@ def test_every_action_is_checked_somewhere():
 
 def test_the_docs_print_the_table():
     assert permissions.as_markdown() in (ROOT / "docs" / "api.md").read_text()
+
+
+async def test_anyone_logged_in_reads_the_table_in_words_as_the_console_shows_it(client, settings, users):
+    response = await client.get("/api/v1/permissions", headers=await headers_for(settings, users["provider"]))
+    assert response.status_code == 200
+    table = response.json()
+    assert table["roles"][0] == {"role": "admin", "name": "管理员"}
+    reveal = next(row for row in table["items"] if row["action"] == "household.reveal_id")
+    assert reveal == {"action": "household.reveal_id", "meaning": "查看成员完整的身份证号（记入操作日志）",
+                      "roles": ["admin", "bureau", "supervisor"]}
+    assert [row["action"] for row in table["items"]] == list(permissions.ACTIONS)
+    assert (await client.get("/api/v1/permissions")).status_code == 401

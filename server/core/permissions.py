@@ -98,6 +98,13 @@ def require(caller: Caller, action: str, detail: str | None = None) -> None:
         raise Forbidden(detail)
 
 
+def as_api() -> dict:
+    """The table as the console shows it in words: the roles' names, then each action with its meaning and roles."""
+    return {"roles": [{"role": r, "name": ROLE_NAMES[r]} for r in ROLES],
+            "items": [{"action": a.name, "meaning": a.meaning, "roles": [r for r in ROLES if r in a.roles]}
+                      for a in ACTIONS.values()]}
+
+
 def as_markdown() -> str:
     """The table as the docs print it: one row per action, one column per role."""
     head = "| 操作 | 含义 | " + " | ".join(f"{ROLE_NAMES[r]} `{r}`" for r in ROLES) + " |"

@@ -55,6 +55,7 @@ def _table() -> list[Operation]:
         op("POST", f"{API}/users", users.create_user, "user.create"),
         op("GET", f"{API}/users/{{id}}", users.get_user, "user.read"),
         op("PATCH", f"{API}/users/{{id}}", users.update_user, "user.update"),
+        op("GET", f"{API}/permissions", users.list_permissions, "account.self"),
         op("GET", f"{API}/audit", audit.list_events, "audit.read"),
         # Forms and the service catalogue
         op("GET", f"{API}/catalogue", forms.get_catalogue, "catalogue.read"),

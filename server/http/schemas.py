@@ -296,5 +296,5 @@ IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False,
 
 # The needs list's shapes live beside these (this module would outgrow one sitting); they use its pieces above.
 from server.http.schemas_needs import COMPONENTS as _NEEDS  # noqa: E402
-
-COMPONENTS.update(_NEEDS)
+from server.http.schemas_people import COMPONENTS as _PEOPLE  # noqa: E402
+COMPONENTS.update(_NEEDS | _PEOPLE)

@@ -5,6 +5,7 @@ from server.http.bodies import obj, text, uuid_field
 from server.http.responses import ApiResponse
 from server.http.routes import accepts, replies
 from server.http.schemas import CURSOR, reply
+from server.core import permissions
 from server.models import ROLES
 from server.people import users
 
@@ -65,3 +66,9 @@ async def update_user(request: Request, body: dict) -> Response:
     """修改用户的姓名、密码、角色或区域，或停用该用户"""
     user = await users.update_user(request.user, request.path_params["id"], body)
     return ApiResponse(users.as_api(user))
+
+
+@replies({200: reply("PermissionTable")})
+async def list_permissions(request: Request) -> Response:
+    """权限表：每项操作的含义，以及哪些角色可以做"""
+    return ApiResponse(permissions.as_api())

@@ -1,0 +1,57 @@
+// The household file keeps bound values as stored (`rented`); the console shows them as the form that observed
+// them labels them (租房): each situation field's source names its submission, the visit names that submission's
+// form version, and the version's `ui.questions[pointer].choices` hold the labels of the question bound to it.
+import { api } from '../api.js';
+
+export const SITUATION_FIELDS = {
+  income_source: '经济来源', family_structure: '家庭结构', health: '健康状况', care: '照料情况', assistance_type: '救助类型',
+  address: '住址', phone: '联系电话', head_name: '户主姓名', housing: '住房情况', household_size: '家庭人口数',
+  monthly_income: '家庭月收入', guardianship: '监护情况', disability: '残疾情况', risk_level: '风险等级', eligibility: '低保标准核对',
+};
+
+const versions = new Map();
+
+function versionOf(submission) {
+  const key = `${submission.form}/${submission.version}`;
+  if (!versions.has(key)) {
+    versions.set(key, api(`/api/v1/forms/${submission.form}/versions/${submission.version}`).catch(() => null));
+  }
+  return versions.get(key);
+}
+
+// "form/version" → the version's title, for the visits of a file.
+export async function formTitles(file) {
+  const titles = {};
+  for (const visit of file.visits.items) {
+    for (const s of visit.submissions) {
+      const version = await versionOf(s);
+      titles[`${s.form}/${s.version}`] = version ? version.title : s.form;
+    }
+  }
+  return titles;
+}
+
+function boundChoices(version) {
+  const found = {};
+  const walk = (node, pointer) => {
+    if (!node || typeof node !== 'object') return;
+    if (node['x-situation']) found[node['x-situation']] = ((version.ui.questions || {})[pointer] || {}).choices || {};
+    for (const [name, child] of Object.entries(node.properties || {})) walk(child, `${pointer}/${name}`);
+  };
+  walk(version.schema, '');
+  return found;
+}
+
+// field → {code: label}, per submission of the file, read from the form versions its visits used.
+export async function situationLabels(file) {
+  const bySubmission = {};
+  for (const visit of file.visits.items) for (const s of visit.submissions) bySubmission[s.id] = s;
+  const labels = {};
+  for (const [target, source] of Object.entries(file.situation_sources || {})) {
+    const s = source && bySubmission[source.submission];
+    if (!s) continue;
+    const version = await versionOf(s);
+    labels[target] = version ? boundChoices(version)[target] || {} : {};
+  }
+  return labels;
+}
