@@ -1,7 +1,8 @@
 """Run by tests/test_field_app.py in a process of its own, against the browser-tested server's database:
 `setup` migrates and makes a district, a worker, two households, the home-visit form and the 家计调查; `needs` gives
 a household three needs; `dispatched` a need dispatched to a provider with a user; `needs_state` what became of the
-needs; `verify` reports what the database and the photo store hold.
+needs; `verify` reports what the database and the photo store hold; `long_file` a household of 300 visits (and one
+of a single visit) for the phone to keep whole offline.
 Settings come from the DOORSTEP_* environment, as the server's do."""
 
 from __future__ import annotations
@@ -76,7 +77,39 @@ async def needs_state(settings) -> dict:
         "attachment_id", flat=True))} for n in await Need.all()}
 
 
-COMMANDS = {"setup": setup, "verify": verify, "needs": needs, "dispatched": dispatched, "needs_state": needs_state}
+async def long_file(settings) -> dict:
+    """赵长档's household, 300 home visits over the years (two photos each, a need raised every tenth), and 钱一访's
+    with one: the file a phone keeps whole for offline, and the baseline the bench opens beside it. Visit n
+    (1 the oldest) was observed on day n; the sync that follows carries both households."""
+    import random
+    from datetime import datetime, timedelta, timezone
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from _household_data import seed_big_file
+    from server.models import Area, FormVersion, User, Visit
+
+    community = await Area.get(id=(await Household.get(head="张秀英")).community_id)
+    worker = await User.get(username="fieldworker")
+    version = await FormVersion.filter(form__slug="home_visit").order_by("-version").first()
+    made = {}
+    for head, visits in (("赵长档", 300), ("钱一访", 1)):
+        household = await make_household(community)
+        household.head, household.address = head, f"白竹亭社区 9 组 {visits} 号"
+        search.index(household, [])
+        await household.save()
+        await seed_big_file(household, worker.id, version, visits, 2, random.Random(visits), salt=head)
+        # Days in order, so that visit n is the n-th oldest (the seeding draws them at random).
+        start = datetime(2019, 1, 1, 9, tzinfo=timezone.utc)
+        for n, visit in enumerate(await Visit.filter(household_id=household.id).order_by("observed_at", "id"), 1):
+            at = start + timedelta(days=n)
+            await Visit.filter(id=visit.id).update(observed_at=at, started_at=at, finished_at=at + timedelta(minutes=40))
+        ordered = await Visit.filter(household_id=household.id).order_by("observed_at").values_list("id", flat=True)
+        made[head] = {"household": str(household.id), "oldest": str(ordered[0]), "newest": str(ordered[-1])}
+    return made
+
+
+COMMANDS = {"setup": setup, "verify": verify, "needs": needs, "dispatched": dispatched, "needs_state": needs_state,
+            "long_file": long_file}
 
 
 async def main(command: str) -> None:

@@ -417,7 +417,12 @@ async def test_needs_are_shown_with_status_and_due_date_on_the_file_and_in_my_wo
     context, page = phone
     made = helper(server.env, "needs")
     accepted, overdue, done = made["needs"]
+    long = helper(server.env, "long_file")["赵长档"]
     await log_in(page, server.url)
+    # A file of 300 visits, opened once online, is kept whole on the phone (three pages of 100).
+    await page.goto(f"{server.url}/app/#/household/{long['household']}")
+    await expect(page.get_by_text("走访记录（300）")).to_be_visible()
+    await expect(page.locator("[data-visit]")).to_have_count(30)  # into the page a part at a time
     await page.goto(f"{server.url}/app/#/work")
     cards = page.locator("#main [data-need]")
     await expect(cards).to_have_count(2)  # the open ones only, the overdue one first
@@ -440,6 +445,20 @@ async def test_needs_are_shown_with_status_and_due_date_on_the_file_and_in_my_wo
     await page.goto(f"{server.url}/app/#/work")
     await expect(page.get_by_text("离线：显示上次联网时的内容。")).to_be_visible()
     await expect(cards).to_have_count(2)
+
+    # Offline, the long file shows every visit: the newest at once, the oldest once the list is read to its end.
+    await page.goto(f"{server.url}/app/#/household/{long['household']}")
+    await expect(page.get_by_text("走访记录（300）")).to_be_visible()
+    await expect(page.locator(f"[data-visit='{long['newest']}']")).to_contain_text("2019/10/28")  # day 300
+    oldest = page.locator(f"[data-visit='{long['oldest']}']")
+    for _ in range(12):
+        if await oldest.count():
+            break
+        await page.get_by_role("button", name=re.compile("显示更早的走访")).click()
+    await expect(oldest).to_contain_text("2019/1/2")  # day 1
+    await expect(page.locator("[data-visit]")).to_have_count(300)
+    await oldest.scroll_into_view_if_needed()
+    await page.screenshot(path=str(SHOTS / "33-long-file-offline.png"))  # the screen, not 300 cards long
     assert page.errors == []
 
 
@@ -474,9 +493,20 @@ async def test_a_provider_takes_a_dispatched_need_through_to_done_with_proof_pho
     await page.get_by_role("button", name="接单").click()
     await expect(page.locator("[data-act=accept]")).to_contain_text("接单：待发送")
     await expect(page.locator("#pending")).to_have_text("1")
+
+    # Back online, the accept reaches the server but its reply is lost: sent again, it is a 409, and the phone reads
+    # the need, finds its own accept as the last event, and counts it sent, not refused.
+    reached = []
+
+    async def lose_the_reply(route):
+        reached.append((await route.fetch()).status)
+        await route.abort()
+
+    await page.route("**/api/v1/needs/*/accept", lose_the_reply, times=1)
     await context.set_offline(False)
     await page.evaluate("window.dispatchEvent(new Event('online'))")
     await expect(page.locator("#pending")).to_have_text("", timeout=TIMEOUT)
+    assert reached == [200]
     await page.reload()
     await expect(page.locator("[data-act=accept]")).to_contain_text("接单：已发送")
     await page.get_by_role("button", name="开始服务").click()
@@ -504,7 +534,7 @@ async def test_a_provider_takes_a_dispatched_need_through_to_done_with_proof_pho
     # The shrunk photo went up, not the original.
     assert state["proofs"][0] != hashlib.sha256(photo.read_bytes()).hexdigest()
     assert not any("/api/v1/sync" in u or "/api/v1/areas" in u or "/api/v1/households" in u for u in requests)
-    assert page.errors == []
+    assert page.errors == [f"409 POST {server.url}/api/v1/needs/{need}/accept"]  # the resent accept's answer
 
 
 async def test_a_second_providers_user_sees_nothing_and_a_409_shows_its_reason(server, phone):

@@ -1,6 +1,7 @@
 // The field app's entry: the service worker, the routes (#/…) to the screens, and the background work (sync and
 // the outbox) that runs whenever the network is there.
 import { get } from "./db.js";
+import { keepDueFiles } from "./files.js";
 import { onChange, pendingCount, prune, send } from "./outbox.js";
 import { syncNow } from "./sync.js";
 import { toast } from "./ui.js";
@@ -72,7 +73,10 @@ export async function background() {
     if ((await syncNow()) && /^(#\/households|#\/household\/|$)/.test(location.hash)) route();
   } catch (e) {
     if (e.status === 401) toast("登录已过期：请在“我的”中重新登录，未发送的内容会保留");
+    return;
   }
+  // The files of the households due a visit, kept whole for the round offline (a role without visit plans: none).
+  try { await keepDueFiles(); } catch { /* offline, or not this role's: the files opened stay kept */ }
 }
 
 window.addEventListener("hashchange", route);

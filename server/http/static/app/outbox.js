@@ -61,8 +61,14 @@ async function sendOne(item) {
     return;
   }
   if (item.kind === "need") {  // a provider's action; a 409 (someone acted first) is refused with its reason
-    const reply = await call("POST", `/needs/${item.need}/${item.action}`, item.body);
-    await put("outbox", { ...item, state: "sent", reply: reply.data, sent_at: new Date().toISOString() });
+    let reply;
+    try {
+      reply = (await call("POST", `/needs/${item.need}/${item.action}`, item.body)).data;
+    } catch (e) {
+      if (!(e instanceof Problem && (e.status === 409 || e.status === 404) && await wentThrough(item, e))) throw e;
+      reply = null;
+    }
+    await put("outbox", { ...item, state: "sent", reply, sent_at: new Date().toISOString() });
     return;
   }
   const path = item.kind === "household" ? `/households/${item.key}` : `/submissions/${item.key}`;
@@ -82,6 +88,21 @@ async function sendOne(item) {
     if (local) await put("households", { ...local, pending: false });
   } else if (item.draft) {
     await del("drafts", item.draft);
+  }
+}
+
+// A resent action refused because the need is no longer where it was may be this very action, sent before, whose
+// reply was lost (the network dropped after the server acted): the need's last event says so when it is this
+// action by this user. A decline takes the need away from the provider, so a resent one is a 404, as is the
+// need after it: the provider has nothing more to do with it either way.
+async function wentThrough(item, problem) {
+  const user = await get("kv", "user");
+  try {
+    const last = (await call("GET", `/needs/${item.need}`)).data.events.at(-1);
+    return last?.action === item.action && last.actor === user?.id;
+  } catch (e) {
+    if (e instanceof Offline) throw e;
+    return item.action === "decline" && problem.status === 404 && e instanceof Problem && e.status === 404;
   }
 }
 
