@@ -1,5 +1,6 @@
 """Run by tests/test_field_app.py in a process of its own, against the browser-tested server's database:
-`setup` migrates and makes a district, a worker, two households, the home-visit form and the 家计调查; `needs` gives
+`setup` migrates and makes a district, a worker, two households, the home-visit form (with a time question) and
+the 家计调查; `needs` gives
 a household three needs; `dispatched` a need dispatched to a provider with a user; `needs_state` what became of the
 needs; `verify` reports what the database and the photo store hold; `long_file` a household of 300 visits (and one
 of a single visit) for the phone to keep whole offline.
@@ -19,7 +20,7 @@ import forms  # noqa: E402
 from factories import make_district, make_form_version, make_household, make_need, make_provider, make_user  # noqa: E402
 from server.core import db  # noqa: E402
 from server.households import search  # noqa: E402
-from server.models import Attachment, Household, Need, NeedAttachment, Submission  # noqa: E402
+from server.models import Attachment, FormVersion, Household, Need, NeedAttachment, Submission  # noqa: E402
 from server.settings import load_settings  # noqa: E402
 
 
@@ -29,7 +30,12 @@ async def setup(settings) -> dict:
     # server's 422 can be seen at its field.
     schema = copy.deepcopy(next(f for f in forms.builtin_forms() if f["slug"] == "home_visit")["schema"])
     schema["properties"]["met_person"]["pattern"] = "^[\u4e00-\u9fff]+$"
-    await make_form_version("home_visit", schema=schema)
+    # And a time question (离开时间), a widget no built-in form has, on the last page.
+    schema["properties"]["left_at"] = {"type": "string", "format": "time", "title": "离开时间"}
+    version = await make_form_version("home_visit", schema=schema)
+    ui = copy.deepcopy(version.ui)
+    ui["pages"][-1]["questions"].append("/left_at")
+    await FormVersion.filter(id=version.id).update(ui=ui)  # only the hints: its sync number stays the trigger's
     await make_form_version("economic_survey")
     await make_user("worker", district.east_a, username="fieldworker")
     await make_user("supervisor", district.east, username="fieldsupervisor")
@@ -86,7 +92,7 @@ async def long_file(settings) -> dict:
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
     from _household_data import seed_big_file
-    from server.models import Area, FormVersion, User, Visit
+    from server.models import Area, User, Visit
 
     community = await Area.get(id=(await Household.get(head="张秀英")).community_id)
     worker = await User.get(username="fieldworker")

@@ -146,6 +146,7 @@ async def test_a_home_visit_filled_offline_is_sent_once_with_its_photos_when_the
     await expect(page.locator("[data-pointer='/needs']")).to_be_hidden()
     await choose(page, "/follow_up", "是")
     await page.fill("input[name='/next_visit_date']", "2025-04-18")
+    await page.fill("input[name='/left_at']", "10:25")  # a time, sent with the phone's offset
     await shot(page, "07-fill-page-3")
     await page.get_by_role("button", name="提交", exact=True).click()
 
@@ -178,6 +179,7 @@ async def test_a_home_visit_filled_offline_is_sent_once_with_its_photos_when_the
     assert len(held["submissions"]) == 1
     data = held["submissions"][0]["data"]
     assert data["met_person"] == "张秀英" and "needs" not in data and data["next_visit_date"] == "2025-04-18"
+    assert data["left_at"] == "10:25:00+08:00"
     assert set(held["attachments"]) == {data["door_photo"], *data["photos"]} and len(held["attachments"]) == 2
     # The stored photos are the phone's re-encoded files, which kept the camera's time and position.
     for sha in held["attachments"]:
@@ -355,15 +357,49 @@ async def test_the_economic_survey_computes_on_the_phone_checks_across_questions
     size = page.locator("[data-pointer='/household_size']")
     await expect(size.locator(".err")).to_have_text("家庭人口数应与成员人数一致")
     await shot(page, "22-check-across-questions")
+    # A number past its bound, refused at its field in Chinese before the page can be left.
+    await page.fill("input[name='/household_size']", "25")
+    await page.click("text=下一页")
+    await expect(size.locator(".err")).to_have_text("不能大于 20")
     await page.fill("input[name='/household_size']", "2")
     await expect(size.locator(".err")).to_have_text("")
-    for _ in range(4):
+    for _ in range(3):
         await page.click("text=下一页")
+    await page.locator("[data-pointer='/poverty_reasons']").get_by_label("因灾", exact=True).check()  # a checkbox more
+    await page.click("text=下一页")
+
+    # The applicant signs on the canvas with a finger (here the mouse): kept as a PNG, sent as an attachment.
+    pad = page.locator("[data-pointer='/applicant_signature'] canvas")
+    await pad.scroll_into_view_if_needed()
+    box = await pad.bounding_box()
+    await page.mouse.move(box["x"] + 20, box["y"] + 40)
+    await page.mouse.down()
+    for i in range(1, 13):
+        await page.mouse.move(box["x"] + 20 + i * 22, box["y"] + 40 + (i % 3) * 25, steps=3)
+    await page.mouse.up()
+    await expect(page.locator("[data-pointer='/applicant_signature']")).to_contain_text("已签名")
+    await shot(page, "24-signature")
+
+    # On a slow uplink each photo shows how far its upload has gone (CDP throttles the page's uploads).
+    network = await context.new_cdp_session(page)
+    await network.send("Network.enable")
+    await network.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
+                                                            "uploadThroughput": 16 * 1024})
     await page.get_by_role("button", name="提交", exact=True).click()
+    await expect(page.locator("#main .card[data-kind=photo][data-state=pending] progress").first).to_have_attribute(
+        "value", re.compile(r"^0\.[0-9]*[1-9]"))
+    await shot(page, "25-upload-progress")
+    await network.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
+                                                            "uploadThroughput": -1})
     await expect(page.locator("#main .card[data-kind=submission][data-state=sent]")).to_have_count(1)
     assert page.errors == []
 
     [stored] = helper(server.env, "verify")["submissions"]
+    assert stored["data"]["poverty_reasons"] == ["illness", "disaster"]
+    signature = next((server.env_dir / "media" / "originals").rglob(stored["data"]["applicant_signature"])).read_bytes()
+    drawn = Image.open(io.BytesIO(signature))
+    assert drawn.format == "PNG" and drawn.size == (600, 300)
+    assert drawn.convert("RGBA").getextrema()[3][1] == 255  # strokes on a clear canvas
     assert stored["data"]["income"]["per_capita_monthly"] == 220
     assert stored["data"]["income"]["total_annual"] == 5280
     assert not [f for f in stored["flags"] if f.get("kind") == "calculation_differs"], stored["flags"]

@@ -7,6 +7,9 @@ import { all, del, get, put } from "./db.js";
 const ORDER = { household: 0, photo: 1, submission: 2, need: 3 };  // a need's proof photos before it
 const listeners = new Set();
 let running = null;
+// How far each photo being uploaded has gone (0–1), by its hash: kept here, not written to IndexedDB at every step.
+const uploading = new Map();
+export const progressOf = (item) => uploading.get(item.key) ?? item.progress ?? 0;
 
 export const onChange = (fn) => listeners.add(fn);
 const changed = () => listeners.forEach((fn) => fn());
@@ -55,7 +58,11 @@ async function sendOne(item) {
   if (item.kind === "photo") {
     if ((await call("HEAD", `/attachments/${item.key}`)) !== 200) {
       const blob = await get("blobs", item.key);
-      await upload(item.key, blob, (p) => { item.progress = p; changed(); });
+      try {
+        await upload(item.key, blob, (p) => { uploading.set(item.key, p); changed(); });
+      } finally {
+        uploading.delete(item.key);
+      }
     }
     await put("outbox", { ...item, state: "sent", progress: 1, sent_at: new Date().toISOString() });
     return;
