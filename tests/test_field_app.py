@@ -4,6 +4,7 @@ network is back. Screenshots go to test-artifacts/field-app/."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import io
@@ -282,6 +283,41 @@ async def test_a_household_registered_offline_goes_first_and_a_refusal_is_shown_
     assert len(registered) == 1 and len(held["households"]) == 3
     assert [(s["household"], s["data"]["met_person"]) for s in held["submissions"]] == [(registered[0], "王五")]
     assert held["submissions"][0]["data"]["needs"] == [{"item": "elderly.meal_shopping", "urgency": "normal"}]
+
+    # A shared phone: logging out with something unsent asks first; told no, nothing goes; told yes, the phone
+    # keeps nothing of this worker (households, files, forms, drafts, outbox, photos, the token).
+    await context.set_offline(True)
+    await page.click("#tabs >> text=走访对象")
+    await page.click("text=登记新户")
+    await page.fill("input[name=head]", "赵六")
+    await page.fill("input[name=address]", "白竹亭社区 8 组 2 号")
+    await page.click("text=保存")
+    await expect(page.locator("#pending")).to_have_text("1")
+    asked = []
+
+    async def answer(dialog):
+        asked.append(dialog.message)
+        await (dialog.accept() if len(asked) > 1 else dialog.dismiss())
+
+    page.on("dialog", answer)
+    await page.locator("#tabs").get_by_role("link", name="我的", exact=True).click()
+    await page.get_by_role("button", name="退出登录").click()
+    for _ in range(200):  # the question comes once the phone has tried to send
+        if asked:
+            break
+        await asyncio.sleep(0.05)
+    assert asked == ["还有 1 项未发送，退出将从本机删除它们。确定退出吗？"]
+    await expect(page.locator("#pending")).to_have_text("1")
+    await page.get_by_role("button", name="退出登录").click()
+    await expect(page.locator("input[name=username]")).to_be_visible()
+    left = await page.evaluate("""async () => {
+      const db = await import("/app/db.js");
+      const left = {};
+      for (const name of ["kv", "forms", "households", "files", "drafts", "outbox", "blobs"]) left[name] = (await db.all(name)).length;
+      return left;
+    }""")
+    assert left == dict.fromkeys(["kv", "forms", "households", "files", "drafts", "outbox", "blobs"], 0), left
+    assert len(asked) == 2 and page.errors == []
 
 
 async def test_the_expression_vectors_hold_in_this_browser(server, phone):
