@@ -20,7 +20,7 @@ import forms  # noqa: E402
 from factories import make_district, make_form_version, make_household, make_need, make_provider, make_user  # noqa: E402
 from server.core import db  # noqa: E402
 from server.households import search  # noqa: E402
-from server.models import Attachment, FormVersion, Household, Need, NeedAttachment, Submission  # noqa: E402
+from server.models import Attachment, FormVersion, Household, Member, Need, NeedAttachment, Submission  # noqa: E402
 from server.settings import load_settings  # noqa: E402
 
 
@@ -114,7 +114,13 @@ async def long_file(settings) -> dict:
     return made
 
 
-COMMANDS = {"setup": setup, "verify": verify, "needs": needs, "dispatched": dispatched, "needs_state": needs_state,
+async def members(settings) -> dict:
+    """张秀英's household's living members as stored: their whole ID numbers and fields."""
+    household = await Household.get(head="张秀英")
+    return {m.data["name"]: m.data for m in await Member.filter(household_id=household.id, removed_at__isnull=True)}
+
+
+COMMANDS = {"setup": setup, "members": members, "verify": verify, "needs": needs, "dispatched": dispatched, "needs_state": needs_state,
             "long_file": long_file}
 
 

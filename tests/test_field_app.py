@@ -467,6 +467,26 @@ async def test_the_economic_survey_computes_on_the_phone_checks_across_questions
     assert held[1]["data"]["head_id_number"] == data["head_id_number"]
     assert [m["id_number"] for m in held[1]["data"]["members"]] == [data["members"][0]["id_number"], retyped]
 
+    # The file's members corrected on the phone: a phone number changed, the masked ID numbers left as shown go back
+    # masked (PATCH), and the server keeps the whole ones.
+    await page.reload()  # a sync brings the members the survey bound
+    await page.goto(f"{server.url}/app/#/households")
+    await page.click("a.card:has-text('张秀英')")
+    await expect(page.get_by_text("成员（2）")).to_be_visible()
+    await page.get_by_role("link", name="更正成员").click()
+    spouse = page.locator("#main .card:has(input[name=name][value='王建国'])")
+    await expect(spouse.locator("[data-masked]")).to_contain_text("430102********")
+    await spouse.locator("input[name=phone]").fill("13807312999")
+    await page.fill("textarea[name=reason]", "户主口述：配偶换了手机号")
+    await shot(page, "26-correct-members")
+    await page.get_by_role("button", name="保存更正").click()
+    await page.click("#tabs >> text=待发送")
+    await expect(page.locator("#main .card[data-kind=correction][data-state=sent]")).to_have_count(1)
+    assert page.errors == []
+    stored = helper(server.env, "members")
+    assert stored["王建国"]["phone"] == "13807312999" and stored["王建国"]["id_number"] == retyped
+    assert stored["李桂兰"]["id_number"] == data["members"][0]["id_number"]
+
 
 async def test_a_choice_filter_narrows_and_clears_on_the_phone(server, phone):
     _, page = phone
@@ -529,6 +549,7 @@ async def test_needs_are_shown_with_status_and_due_date_on_the_file_and_in_my_wo
         await page.get_by_role("button", name=re.compile("显示更早的走访")).click()
     await expect(oldest).to_contain_text("2019/1/2")  # day 1
     await expect(page.locator("[data-visit]")).to_have_count(300)
+    await expect(page.get_by_role("button", name=re.compile("显示更早的走访"))).to_be_hidden()
     await oldest.scroll_into_view_if_needed()
     await page.screenshot(path=str(SHOTS / "33-long-file-offline.png"))  # the screen, not 300 cards long
     assert page.errors == []

@@ -9,6 +9,7 @@ import * as login from "./screens/login.js";
 import * as households from "./screens/households.js";
 import * as household from "./screens/household.js";
 import * as register from "./screens/register.js";
+import * as correct from "./screens/correct.js";
 import * as fill from "./screens/fill.js";
 import * as outbox from "./screens/outbox.js";
 import * as work from "./screens/work.js";
@@ -19,6 +20,7 @@ const ROUTES = [
   [/^#\/households$/, households.show],
   [/^#\/household\/new$/, register.show],
   [/^#\/household\/([0-9a-f-]{36})$/, household.show],
+  [/^#\/household\/([0-9a-f-]{36})\/members$/, correct.show],
   [/^#\/fill\/([0-9a-f-]{36})$/, fill.show],
   [/^#\/outbox$/, outbox.show],
   [/^#\/work$/, work.show],
@@ -69,8 +71,9 @@ export async function background() {
   // A provider's user syncs no households (the server answers 403): their orders are fetched by their screen.
   if ((await get("kv", "user"))?.role === "provider") return;
   try {
-    // What changed is shown at once on the screens that only read; a form being filled is left alone.
-    if ((await syncNow()) && /^(#\/households|#\/household\/|$)/.test(location.hash)) route();
+    // What changed is shown at once on the screens that only read; a form being filled (a registration, a
+    // correction) is left alone.
+    if ((await syncNow()) && /^(#\/households|#\/household\/[0-9a-f-]{36}|)$/.test(location.hash)) route();
   } catch (e) {
     if (e.status === 401) toast("登录已过期：请在“我的”中重新登录，未发送的内容会保留");
     return;

@@ -4,7 +4,8 @@
 import { call, Offline, Problem, upload } from "./api.js";
 import { all, del, get, put } from "./db.js";
 
-const ORDER = { household: 0, photo: 1, submission: 2, need: 3 };  // a need's proof photos before it
+// A correction after the household it corrects (registered offline, perhaps); a need's proof photos before it.
+const ORDER = { household: 0, correction: 1, photo: 2, submission: 3, need: 4 };
 const listeners = new Set();
 let running = null;
 // How far each photo being uploaded has gone (0–1), by its hash: kept here, not written to IndexedDB at every step.
@@ -76,6 +77,14 @@ async function sendOne(item) {
       reply = null;
     }
     await put("outbox", { ...item, state: "sent", reply, sent_at: new Date().toISOString() });
+    return;
+  }
+  if (item.kind === "correction") {  // the same values sent again change nothing: a retry is harmless
+    const reply = (await call("PATCH", `/households/${item.household}`, item.body)).data;
+    const local = await get("households", item.household);
+    const { possible_duplicates: _, ...file } = reply;
+    if (local) await put("households", { ...local, ...file });
+    await put("outbox", { ...item, state: "sent", sent_at: new Date().toISOString() });
     return;
   }
   const path = item.kind === "household" ? `/households/${item.key}` : `/submissions/${item.key}`;

@@ -32,7 +32,8 @@ export async function show(id) {
       h("span.muted", ` 开始于 ${fmtTime(d.started_at)}`))),
     h("h2", "填写表单"),
     h("div", forms.map((f) => h("button.ghost.chip", { onclick: () => start(f, id) }, f.title))),
-    h("h2", `成员（${(household.members || []).length}）`),
+    h("div.row", h("h2.grow", `成员（${(household.members || []).length}）`),
+      household.pending ? null : h("a.btn.ghost", { href: `#/household/${id}/members` }, "更正成员")),
     (household.members || []).map((m) => h("div.card", h("b", m.name || "—"), " ",
       m.id_number ? h("span.muted", m.id_number) : null, h("div", (m.tags || []).map((t) => h("span.tag", TAGS[t] || t))))),
     more);

@@ -4,7 +4,7 @@ import { items, onChange, progressOf, send } from "../outbox.js";
 import { fmtTime, h, mount } from "../ui.js";
 
 const STATES = { pending: "待发送", sent: "已发送", refused: "被拒收", returned: "被退回" };
-const KINDS = { household: "新户", photo: "照片", submission: "表单", need: "订单" };
+const KINDS = { household: "新户", correction: "更正", photo: "照片", submission: "表单", need: "订单" };
 
 let list = null;  // the list on screen, repainted whenever the outbox changes
 
