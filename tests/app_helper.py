@@ -85,14 +85,14 @@ async def needs_state(settings) -> dict:
 
 async def long_file(settings) -> dict:
     """赵长档's household, 300 home visits over the years (two photos each, a need raised every tenth), and 钱一访's
-    with one: the file a phone keeps whole for offline, and the baseline the bench opens beside it. Visit n
+    with one, due a visit: the file a phone keeps whole for offline, and the baseline the bench opens beside it. Visit n
     (1 the oldest) was observed on day n; the sync that follows carries both households."""
     import random
     from datetime import datetime, timedelta, timezone
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
     from _household_data import seed_big_file
-    from server.models import Area, User, Visit
+    from server.models import Area, LedgerEntry, User, Visit
 
     community = await Area.get(id=(await Household.get(head="张秀英")).community_id)
     worker = await User.get(username="fieldworker")
@@ -111,6 +111,12 @@ async def long_file(settings) -> dict:
             await Visit.filter(id=visit.id).update(observed_at=at, started_at=at, finished_at=at + timedelta(minutes=40))
         ordered = await Visit.filter(household_id=household.id).order_by("observed_at").values_list("id", flat=True)
         made[head] = {"household": str(household.id), "oldest": str(ordered[0]), "newest": str(ordered[-1])}
+    # 钱一访's household is a 低保 family overdue its visit: its file is kept ahead, unopened.
+    qian = made["钱一访"]["household"]
+    stamp = datetime.now(timezone.utc)
+    await LedgerEntry.create(household_id=qian, kind="assistance", plan="other", every_days=90,
+                             last_visit_at=start + timedelta(days=1), due_at=stamp - timedelta(days=3),
+                             created_at=stamp, updated_at=stamp)
     return made
 
 
