@@ -40,9 +40,10 @@ def id_number_of(rng: random.Random, born: date) -> str:
 
 
 async def seed_big_file(household, worker_id: uuid.UUID, form_version, visits: int, photos_each: int,
-                        rng: random.Random) -> None:
+                        rng: random.Random, salt: str = "") -> None:
     """`visits` home visits of one household, each a submission with `photos_each` photos; one in ten raises a
-    need, as the home-visit form binds them."""
+    need, as the home-visit form binds them. Another file seeded in the same database needs another `salt` (its
+    photos' hashes)."""
     from form_samples import sample
     from server.core import sql
     from server.models import Attachment, Need, Submission, SubmissionAttachment, Visit
@@ -54,7 +55,7 @@ async def seed_big_file(household, worker_id: uuid.UUID, form_version, visits: i
             at = _stamp(rng)
             visit = Visit(id=uuid.uuid4(), household_id=household.id, worker_id=worker_id, started_at=at,
                           finished_at=at + timedelta(minutes=40), observed_at=at, created_at=at)
-            shas = [hashlib.sha256(f"{n}-{i}".encode()).hexdigest() for i in range(photos_each)]
+            shas = [hashlib.sha256(f"{salt}{n}-{i}".encode()).hexdigest() for i in range(photos_each)]
             sid = uuid.uuid4()
             needs = [{"pointer": "/services_needed/0", "item": "elderly.home_visit", "urgency": "normal",
                       "description": "需要定期上门", "member": None}] if n % 10 == 0 else []

@@ -1,7 +1,9 @@
 """Run by tests/test_field_app.py in a process of its own, against the browser-tested server's database:
-`setup` migrates and makes a district, a worker, two households, the home-visit form and the 家计调查; `needs` gives
+`setup` migrates and makes a district, a worker, two households, the home-visit form (with a time question) and
+the 家计调查; `needs` gives
 a household three needs; `dispatched` a need dispatched to a provider with a user; `needs_state` what became of the
-needs; `verify` reports what the database and the photo store hold.
+needs; `verify` reports what the database and the photo store hold; `long_file` a household of 300 visits (and one
+of a single visit) for the phone to keep whole offline.
 Settings come from the DOORSTEP_* environment, as the server's do."""
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import forms  # noqa: E402
 from factories import make_district, make_form_version, make_household, make_need, make_provider, make_user  # noqa: E402
 from server.core import db  # noqa: E402
 from server.households import search  # noqa: E402
-from server.models import Attachment, Household, Need, NeedAttachment, Submission  # noqa: E402
+from server.models import Attachment, FormVersion, Household, Member, Need, NeedAttachment, Submission  # noqa: E402
 from server.settings import load_settings  # noqa: E402
 
 
@@ -28,7 +30,12 @@ async def setup(settings) -> dict:
     # server's 422 can be seen at its field.
     schema = copy.deepcopy(next(f for f in forms.builtin_forms() if f["slug"] == "home_visit")["schema"])
     schema["properties"]["met_person"]["pattern"] = "^[\u4e00-\u9fff]+$"
-    await make_form_version("home_visit", schema=schema)
+    # And a time question (离开时间), a widget no built-in form has, on the last page.
+    schema["properties"]["left_at"] = {"type": "string", "format": "time", "title": "离开时间"}
+    version = await make_form_version("home_visit", schema=schema)
+    ui = copy.deepcopy(version.ui)
+    ui["pages"][-1]["questions"].append("/left_at")
+    await FormVersion.filter(id=version.id).update(ui=ui)  # only the hints: its sync number stays the trigger's
     await make_form_version("economic_survey")
     await make_user("worker", district.east_a, username="fieldworker")
     await make_user("supervisor", district.east, username="fieldsupervisor")
@@ -76,15 +83,54 @@ async def needs_state(settings) -> dict:
         "attachment_id", flat=True))} for n in await Need.all()}
 
 
+async def long_file(settings) -> dict:
+    """赵长档's household, 300 home visits over the years (two photos each, a need raised every tenth), and 钱一访's
+    with one, due a visit: the file a phone keeps whole for offline, and the baseline the bench opens beside it. Visit n
+    (1 the oldest) was observed on day n; the sync that follows carries both households."""
+    import random
+    from datetime import datetime, timedelta, timezone
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    from _household_data import seed_big_file
+    from server.models import Area, LedgerEntry, User, Visit
+
+    community = await Area.get(id=(await Household.get(head="张秀英")).community_id)
+    worker = await User.get(username="fieldworker")
+    version = await FormVersion.filter(form__slug="home_visit").order_by("-version").first()
+    made = {}
+    for head, visits in (("赵长档", 300), ("钱一访", 1)):
+        household = await make_household(community)
+        household.head, household.address = head, f"白竹亭社区 9 组 {visits} 号"
+        search.index(household, [])
+        await household.save()
+        await seed_big_file(household, worker.id, version, visits, 2, random.Random(visits), salt=head)
+        # Days in order, so that visit n is the n-th oldest (the seeding draws them at random).
+        start = datetime(2019, 1, 1, 9, tzinfo=timezone.utc)
+        for n, visit in enumerate(await Visit.filter(household_id=household.id).order_by("observed_at", "id"), 1):
+            at = start + timedelta(days=n)
+            await Visit.filter(id=visit.id).update(observed_at=at, started_at=at, finished_at=at + timedelta(minutes=40))
+        ordered = await Visit.filter(household_id=household.id).order_by("observed_at").values_list("id", flat=True)
+        made[head] = {"household": str(household.id), "oldest": str(ordered[0]), "newest": str(ordered[-1])}
+    # 钱一访's household is a 低保 family overdue its visit: its file is kept ahead, unopened.
+    qian = made["钱一访"]["household"]
+    stamp = datetime.now(timezone.utc)
+    await LedgerEntry.create(household_id=qian, kind="assistance", plan="other", every_days=90,
+                             last_visit_at=start + timedelta(days=1), due_at=stamp - timedelta(days=3),
+                             created_at=stamp, updated_at=stamp)
+    return made
+
+
+async def members(settings) -> dict:
+    """张秀英's household's living members as stored: their whole ID numbers and fields."""
+    household = await Household.get(head="张秀英")
+    return {m.data["name"]: m.data for m in await Member.filter(household_id=household.id, removed_at__isnull=True)}
+
+
 async def console_a_catalogue(settings) -> dict:
     """The service catalogue, which the console's form designer binds needs to."""
     from server.surveys.catalogue import load_catalogue
 
     return {"added": await load_catalogue(forms.catalogue())}
-
-
-COMMANDS = {"setup": setup, "verify": verify, "needs": needs, "dispatched": dispatched, "needs_state": needs_state,
-            "console_a_catalogue": console_a_catalogue}
 
 
 # --- The console's records screens (tests/test_console_records.py) --------------------------------------------------
@@ -112,7 +158,9 @@ async def console_b_need(settings) -> dict:
     return {"status": need.status, "provider": str(need.provider_id) if need.provider_id else None}
 
 
-COMMANDS |= {"console_b_seed": console_b_seed, "console_b_need": console_b_need}
+COMMANDS = {"setup": setup, "verify": verify, "needs": needs, "dispatched": dispatched, "needs_state": needs_state,
+            "members": members, "long_file": long_file, "console_a_catalogue": console_a_catalogue,
+            "console_b_seed": console_b_seed, "console_b_need": console_b_need}
 
 
 async def main(command: str) -> None:

@@ -4,6 +4,7 @@ network is back. Screenshots go to test-artifacts/field-app/."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import io
@@ -146,6 +147,7 @@ async def test_a_home_visit_filled_offline_is_sent_once_with_its_photos_when_the
     await expect(page.locator("[data-pointer='/needs']")).to_be_hidden()
     await choose(page, "/follow_up", "是")
     await page.fill("input[name='/next_visit_date']", "2025-04-18")
+    await page.fill("input[name='/left_at']", "10:25")  # a time, sent with the phone's offset
     await shot(page, "07-fill-page-3")
     await page.get_by_role("button", name="提交", exact=True).click()
 
@@ -178,6 +180,7 @@ async def test_a_home_visit_filled_offline_is_sent_once_with_its_photos_when_the
     assert len(held["submissions"]) == 1
     data = held["submissions"][0]["data"]
     assert data["met_person"] == "张秀英" and "needs" not in data and data["next_visit_date"] == "2025-04-18"
+    assert data["left_at"] == "10:25:00+08:00"
     assert set(held["attachments"]) == {data["door_photo"], *data["photos"]} and len(held["attachments"]) == 2
     # The stored photos are the phone's re-encoded files, which kept the camera's time and position.
     for sha in held["attachments"]:
@@ -281,6 +284,41 @@ async def test_a_household_registered_offline_goes_first_and_a_refusal_is_shown_
     assert [(s["household"], s["data"]["met_person"]) for s in held["submissions"]] == [(registered[0], "王五")]
     assert held["submissions"][0]["data"]["needs"] == [{"item": "elderly.meal_shopping", "urgency": "normal"}]
 
+    # A shared phone: logging out with something unsent asks first; told no, nothing goes; told yes, the phone
+    # keeps nothing of this worker (households, files, forms, drafts, outbox, photos, the token).
+    await context.set_offline(True)
+    await page.click("#tabs >> text=走访对象")
+    await page.click("text=登记新户")
+    await page.fill("input[name=head]", "赵六")
+    await page.fill("input[name=address]", "白竹亭社区 8 组 2 号")
+    await page.click("text=保存")
+    await expect(page.locator("#pending")).to_have_text("1")
+    asked = []
+
+    async def answer(dialog):
+        asked.append(dialog.message)
+        await (dialog.accept() if len(asked) > 1 else dialog.dismiss())
+
+    page.on("dialog", answer)
+    await page.locator("#tabs").get_by_role("link", name="我的", exact=True).click()
+    await page.get_by_role("button", name="退出登录").click()
+    for _ in range(200):  # the question comes once the phone has tried to send
+        if asked:
+            break
+        await asyncio.sleep(0.05)
+    assert asked == ["还有 1 项未发送，退出将从本机删除它们。确定退出吗？"]
+    await expect(page.locator("#pending")).to_have_text("1")
+    await page.get_by_role("button", name="退出登录").click()
+    await expect(page.locator("input[name=username]")).to_be_visible()
+    left = await page.evaluate("""async () => {
+      const db = await import("/app/db.js");
+      const left = {};
+      for (const name of ["kv", "forms", "households", "files", "drafts", "outbox", "blobs"]) left[name] = (await db.all(name)).length;
+      return left;
+    }""")
+    assert left == dict.fromkeys(["kv", "forms", "households", "files", "drafts", "outbox", "blobs"], 0), left
+    assert len(asked) == 2 and page.errors == []
+
 
 async def test_the_expression_vectors_hold_in_this_browser(server, phone):
     _, page = phone
@@ -355,15 +393,49 @@ async def test_the_economic_survey_computes_on_the_phone_checks_across_questions
     size = page.locator("[data-pointer='/household_size']")
     await expect(size.locator(".err")).to_have_text("家庭人口数应与成员人数一致")
     await shot(page, "22-check-across-questions")
+    # A number past its bound, refused at its field in Chinese before the page can be left.
+    await page.fill("input[name='/household_size']", "25")
+    await page.click("text=下一页")
+    await expect(size.locator(".err")).to_have_text("不能大于 20")
     await page.fill("input[name='/household_size']", "2")
     await expect(size.locator(".err")).to_have_text("")
-    for _ in range(4):
+    for _ in range(3):
         await page.click("text=下一页")
+    await page.locator("[data-pointer='/poverty_reasons']").get_by_label("因灾", exact=True).check()  # a checkbox more
+    await page.click("text=下一页")
+
+    # The applicant signs on the canvas with a finger (here the mouse): kept as a PNG, sent as an attachment.
+    pad = page.locator("[data-pointer='/applicant_signature'] canvas")
+    await pad.scroll_into_view_if_needed()
+    box = await pad.bounding_box()
+    await page.mouse.move(box["x"] + 20, box["y"] + 40)
+    await page.mouse.down()
+    for i in range(1, 13):
+        await page.mouse.move(box["x"] + 20 + i * 22, box["y"] + 40 + (i % 3) * 25, steps=3)
+    await page.mouse.up()
+    await expect(page.locator("[data-pointer='/applicant_signature']")).to_contain_text("已签名")
+    await shot(page, "24-signature")
+
+    # On a slow uplink each photo shows how far its upload has gone (CDP throttles the page's uploads).
+    network = await context.new_cdp_session(page)
+    await network.send("Network.enable")
+    await network.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
+                                                            "uploadThroughput": 16 * 1024})
     await page.get_by_role("button", name="提交", exact=True).click()
+    await expect(page.locator("#main .card[data-kind=photo][data-state=pending] progress").first).to_have_attribute(
+        "value", re.compile(r"^0\.[0-9]*[1-9]"))
+    await shot(page, "25-upload-progress")
+    await network.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0, "downloadThroughput": -1,
+                                                            "uploadThroughput": -1})
     await expect(page.locator("#main .card[data-kind=submission][data-state=sent]")).to_have_count(1)
     assert page.errors == []
 
     [stored] = helper(server.env, "verify")["submissions"]
+    assert stored["data"]["poverty_reasons"] == ["illness", "disaster"]
+    signature = next((server.env_dir / "media" / "originals").rglob(stored["data"]["applicant_signature"])).read_bytes()
+    drawn = Image.open(io.BytesIO(signature))
+    assert drawn.format == "PNG" and drawn.size == (600, 300)
+    assert drawn.convert("RGBA").getextrema()[3][1] == 255  # strokes on a clear canvas
     assert stored["data"]["income"]["per_capita_monthly"] == 220
     assert stored["data"]["income"]["total_annual"] == 5280
     assert not [f for f in stored["flags"] if f.get("kind") == "calculation_differs"], stored["flags"]
@@ -395,6 +467,26 @@ async def test_the_economic_survey_computes_on_the_phone_checks_across_questions
     assert held[1]["data"]["head_id_number"] == data["head_id_number"]
     assert [m["id_number"] for m in held[1]["data"]["members"]] == [data["members"][0]["id_number"], retyped]
 
+    # The file's members corrected on the phone: a phone number changed, the masked ID numbers left as shown go back
+    # masked (PATCH), and the server keeps the whole ones.
+    await page.reload()  # a sync brings the members the survey bound
+    await page.goto(f"{server.url}/app/#/households")
+    await page.click("a.card:has-text('张秀英')")
+    await expect(page.get_by_text("成员（2）")).to_be_visible()
+    await page.get_by_role("link", name="更正成员").click()
+    spouse = page.locator("#main .card:has(input[name=name][value='王建国'])")
+    await expect(spouse.locator("[data-masked]")).to_contain_text("430102********")
+    await spouse.locator("input[name=phone]").fill("13807312999")
+    await page.fill("textarea[name=reason]", "户主口述：配偶换了手机号")
+    await shot(page, "26-correct-members")
+    await page.get_by_role("button", name="保存更正").click()
+    await page.click("#tabs >> text=待发送")
+    await expect(page.locator("#main .card[data-kind=correction][data-state=sent]")).to_have_count(1)
+    assert page.errors == []
+    stored = helper(server.env, "members")
+    assert stored["王建国"]["phone"] == "13807312999" and stored["王建国"]["id_number"] == retyped
+    assert stored["李桂兰"]["id_number"] == data["members"][0]["id_number"]
+
 
 async def test_a_choice_filter_narrows_and_clears_on_the_phone(server, phone):
     _, page = phone
@@ -417,7 +509,13 @@ async def test_needs_are_shown_with_status_and_due_date_on_the_file_and_in_my_wo
     context, page = phone
     made = helper(server.env, "needs")
     accepted, overdue, done = made["needs"]
+    seeded = helper(server.env, "long_file")
+    long, due = seeded["赵长档"], seeded["钱一访"]
     await log_in(page, server.url)
+    # A file of 300 visits, opened once online, is kept whole on the phone (three pages of 100).
+    await page.goto(f"{server.url}/app/#/household/{long['household']}")
+    await expect(page.get_by_text("走访记录（300）")).to_be_visible()
+    await expect(page.locator("[data-visit]")).to_have_count(30)  # into the page a part at a time
     await page.goto(f"{server.url}/app/#/work")
     cards = page.locator("#main [data-need]")
     await expect(cards).to_have_count(2)  # the open ones only, the overdue one first
@@ -440,6 +538,26 @@ async def test_needs_are_shown_with_status_and_due_date_on_the_file_and_in_my_wo
     await page.goto(f"{server.url}/app/#/work")
     await expect(page.get_by_text("离线：显示上次联网时的内容。")).to_be_visible()
     await expect(cards).to_have_count(2)
+
+    # Offline, the long file shows every visit: the newest at once, the oldest once the list is read to its end.
+    await page.goto(f"{server.url}/app/#/household/{long['household']}")
+    await expect(page.get_by_text("走访记录（300）")).to_be_visible()
+    await expect(page.locator(f"[data-visit='{long['newest']}']")).to_contain_text("2019/10/28")  # day 300
+    oldest = page.locator(f"[data-visit='{long['oldest']}']")
+    for _ in range(12):
+        if await oldest.count():
+            break
+        # A tap (dispatched: the list grows under the pointer as it scrolls, the observer adding visits too).
+        await page.get_by_role("button", name=re.compile("显示更早的走访")).dispatch_event("click")
+    await expect(oldest).to_contain_text("2019/1/2")  # day 1
+    await expect(page.locator("[data-visit]")).to_have_count(300)
+    await expect(page.get_by_role("button", name=re.compile("显示更早的走访"))).to_be_hidden()
+    await oldest.scroll_into_view_if_needed()
+    await page.screenshot(path=str(SHOTS / "33-long-file-offline.png"))  # the screen, not 300 cards long
+    # A household due a visit, never opened: its file was kept ahead after the sync.
+    await page.goto(f"{server.url}/app/#/household/{due['household']}")
+    await expect(page.get_by_text("走访记录（1）")).to_be_visible()
+    await expect(page.locator(f"[data-visit='{due['newest']}']")).to_be_visible()
     assert page.errors == []
 
 
@@ -474,9 +592,20 @@ async def test_a_provider_takes_a_dispatched_need_through_to_done_with_proof_pho
     await page.get_by_role("button", name="接单").click()
     await expect(page.locator("[data-act=accept]")).to_contain_text("接单：待发送")
     await expect(page.locator("#pending")).to_have_text("1")
+
+    # Back online, the accept reaches the server but its reply is lost: sent again, it is a 409, and the phone reads
+    # the need, finds its own accept as the last event, and counts it sent, not refused.
+    reached = []
+
+    async def lose_the_reply(route):
+        reached.append((await route.fetch()).status)
+        await route.abort()
+
+    await page.route("**/api/v1/needs/*/accept", lose_the_reply, times=1)
     await context.set_offline(False)
     await page.evaluate("window.dispatchEvent(new Event('online'))")
     await expect(page.locator("#pending")).to_have_text("", timeout=TIMEOUT)
+    assert reached == [200]
     await page.reload()
     await expect(page.locator("[data-act=accept]")).to_contain_text("接单：已发送")
     await page.get_by_role("button", name="开始服务").click()
@@ -504,7 +633,7 @@ async def test_a_provider_takes_a_dispatched_need_through_to_done_with_proof_pho
     # The shrunk photo went up, not the original.
     assert state["proofs"][0] != hashlib.sha256(photo.read_bytes()).hexdigest()
     assert not any("/api/v1/sync" in u or "/api/v1/areas" in u or "/api/v1/households" in u for u in requests)
-    assert page.errors == []
+    assert page.errors == [f"409 POST {server.url}/api/v1/needs/{need}/accept"]  # the resent accept's answer
 
 
 async def test_a_second_providers_user_sees_nothing_and_a_409_shows_its_reason(server, phone):

@@ -111,6 +111,43 @@ async def test_members_are_added_and_removed_and_a_retried_add_adds_none(client,
     assert page["items"] == []
 
 
+async def test_a_phone_sends_back_the_masked_numbers_it_was_shown_and_they_stand_for_the_whole_ones(
+        client, settings, surveyed):
+    """A phone correcting members has only the file's masked numbers: one sent back unchanged keeps the stored
+    number; a masked number that is not the member's own mask is a 422 at its pointer, and nothing is written."""
+    household = surveyed.household
+    file = (await client.get(f"/api/v1/households/{household.id}", headers=surveyed.headers)).json()
+    head, spouse = sorted(file["members"], key=lambda m: m["id"] != HEAD)
+    assert "*" in head["id_number"] and "*" in spouse["id_number"]
+    stored = {str(m.id): m.data["id_number"] for m in await Member.filter(household_id=household.id)}
+
+    for rows, pointers in (
+        ([{"id": HEAD, "id_number": spouse["id_number"]}], ["/members/0/id_number"]),  # another member's mask
+        ([{"id": HEAD, "tags": ["elderly"]}, {"id": spouse["id"], "id_number": "430102********0000"}],
+         ["/members/1/id_number"]),
+        ([{"id": str(uuid.uuid4()), "name": "王小宝", "id_number": head["id_number"]}], ["/members/0/id_number"]),
+        ([{"id": HEAD, "id_number": "430102**1246"}], ["/members/0/id_number"]),  # not a mask's shape
+    ):
+        response = await patch(client, household, surveyed.headers, reason="核实", members=rows)
+        assert_problem(response, 422, *pointers)
+        assert await nothing_changed(household)
+
+    response = await patch(client, household, surveyed.headers, reason="核实成员标签", members=[
+        {"id": HEAD, "name": head["name"], "id_number": head["id_number"], "tags": ["elderly", "living_alone"]},
+        {"id": spouse["id"], "id_number": spouse["id_number"], "phone": "13807312456"}])
+    assert response.status_code == 200, response.text
+    assert {m["id"]: m["id_number"] for m in response.json()["members"]} == {
+        HEAD: head["id_number"], spouse["id"]: spouse["id_number"]}
+    members = {str(m.id): m for m in await Member.filter(household_id=household.id)}
+    assert {mid: m.data["id_number"] for mid, m in members.items()} == stored
+    assert members[HEAD].id_number_key == id_number_key(settings, stored[HEAD])
+    changes = await HouseholdChange.filter(household_id=household.id, kind="corrected")
+    assert sorted((c.field, str(c.member_id)) for c in changes) == sorted([("tags", HEAD), ("phone", spouse["id"])])
+    # Still found by the whole number.
+    page = (await client.get("/api/v1/households", params={"q": stored[HEAD]}, headers=surveyed.headers)).json()
+    assert [h["id"] for h in page["items"]] == [str(household.id)]
+
+
 async def test_a_correction_moves_people_on_and_off_the_ledgers(client, settings, surveyed):
     household, child = surveyed.household, str(uuid.uuid4())
     body = {"reason": "孙女父母外出务工", "members": [

@@ -167,6 +167,24 @@ async def test_visits_come_a_page_at_a_time_in_as_many_queries_for_three_visits_
                            headers=field.headers)
     assert_problem(bad, 422, "/visits_cursor")
 
+    # A phone keeping the whole file asks for larger pages: the same visits, in the same order.
+    pages, cursor = [], ""
+    while cursor is not None:
+        reply = (await client.get(f"/api/v1/households/{field.household.id}", headers=field.headers,
+                                  params={"visits_limit": 10, "visits_cursor": cursor})).json()["visits"]
+        pages.append(len(reply["items"]))
+        shown_again = [v["submissions"][0]["id"] for v in reply["items"]]
+        assert shown_again == shown[sum(pages[:-1]):sum(pages)]
+        cursor = reply["next_cursor"]
+    assert pages == [10, 10, 5]
+    whole = await client.get(f"/api/v1/households/{field.household.id}", params={"visits_limit": 100},
+                             headers=field.headers)
+    assert len(whole.json()["visits"]["items"]) == 25 and whole.json()["visits"]["next_cursor"] is None
+    for limit in ("0", "101", "ten"):
+        too = await client.get(f"/api/v1/households/{field.household.id}", params={"visits_limit": limit},
+                               headers=field.headers)
+        assert_problem(too, 422, "/visits_limit")
+
 
 async def test_no_one_outside_the_households_areas_opens_its_file(client, settings):
     field = await make_field(client, settings)

@@ -26,6 +26,7 @@ from server.core.ids import parse_id
 from server.core.permissions import allows
 from server.core.problems import FieldProblem, Forbidden, InvalidInput, invalid
 from server.core.scope import visible
+from server.core.sensitive import mask_id_number
 from server.households import ledgers, lookalikes, search
 from server.households.history import MEMBER, pointer_of
 from server.households.observations import Meta, box
@@ -33,6 +34,8 @@ from server.households.registry import get_living
 from server.models import Area, Household, HouseholdChange, Member
 from server.settings import Settings
 
+# A number as replies mask it (core/sensitive.py), 18 or 15 characters: what a phone sends back unchanged.
+MASKED_ID_NUMBER = r"^[0-9]{6}(\*{8}|\*{5})[0-9]{3}[0-9Xx]$"
 COLUMNS = ("address", "head", "phone")  # the registration's own columns; `location` is two
 CORRECTABLE = (*COLUMNS, "location", "community", "situation", "members")
 
@@ -147,6 +150,8 @@ async def _correct_members(settings: Settings, correction: _Correction, hid: uui
             errors.append(FieldProblem(f"/members/{i}/id", "该户没有这个成员"))
         elif member is None and not fields.get("name"):
             errors.append(FieldProblem(f"/members/{i}/name", "新增成员须填写姓名"))
+        elif _masked(row) and (member is None or mask_id_number(member.data.get("id_number")) != row["id_number"]):
+            errors.append(FieldProblem(f"/members/{i}/id_number", "脱敏的身份证号与该成员登记的号码不符：如需更正，请填写完整号码"))
     if errors:
         raise InvalidInput(errors=errors)
     for mid, row in zip(ids, rows):
@@ -161,7 +166,10 @@ async def _correct_members(settings: Settings, correction: _Correction, hid: uui
         if member is None:
             member = Member(id=mid, household_id=hid, data={}, meta={}, created_at=correction.stamp)
         before = dict(member.data)
-        for name, value in _fields(row).items():
+        fields = _fields(row)
+        if _masked(row):  # sent back as it was shown: the whole number it stands for, unchanged
+            fields["id_number"] = member.data["id_number"]
+        for name, value in fields.items():
             if arriving:  # one history row for the member as a whole
                 member.data[name], member.meta[name] = value, correction.meta
             else:
@@ -173,6 +181,11 @@ async def _correct_members(settings: Settings, correction: _Correction, hid: uui
         member.removed_at, member.updated_at = None, correction.stamp
         lookalikes.key_member(settings, member)
         await member.save()
+
+
+def _masked(row: dict) -> bool:
+    """A member row's ID number as a reply showed it (the schema let only that shape through with a star)."""
+    return isinstance(row.get("id_number"), str) and "*" in row["id_number"]
 
 
 def _fields(row: dict) -> dict:

@@ -25,16 +25,18 @@ from server.households.file_needs import needs_by_household
 from server.models import Household, HouseholdConflict, Member, Submission, SubmissionAttachment, Visit
 
 VISITS_PER_PAGE = 20
+MAX_VISITS_PER_PAGE = 100  # a phone keeping a whole file offline: a 300-visit file in three requests
 
 Thumbnail = Callable[[str], str]  # sha256 → where the HTTP layer serves its thumbnail
 
 
-async def read_file(caller: Caller, household_id: str, visits_cursor: str | None, thumbnail: Thumbnail) -> dict:
+async def read_file(caller: Caller, household_id: str, visits_cursor: str | None, thumbnail: Thumbnail,
+                    visits_limit: int = VISITS_PER_PAGE) -> dict:
     """The file of a household in the caller's scope, with one page of its visits; reading it is audited."""
     household = await registry.get_living(caller, household_id)
     hid = household.id
     members = await Member.filter(household_id=hid, removed_at__isnull=True).order_by("created_at", "id")
-    visits, next_cursor = await _visits(caller, hid, visits_cursor, thumbnail)
+    visits, next_cursor = await _visits(caller, hid, visits_cursor, thumbnail, visits_limit)
     conflicts = await HouseholdConflict.filter(household_id=hid, state="open").order_by("created_at", "id")
     reply = registry.as_api(household, members, len(conflicts)) | {
         "updated_at": household.updated_at.isoformat(),
@@ -63,11 +65,12 @@ async def _situation_sources(household: Household) -> dict:
     }
 
 
-async def _visits(caller: Caller, hid: uuid.UUID, cursor: str | None, thumbnail: Thumbnail) -> tuple[list, str | None]:
+async def _visits(caller: Caller, hid: uuid.UUID, cursor: str | None, thumbnail: Thumbnail,
+                  limit: int) -> tuple[list, str | None]:
     """One page of visits, newest first (by when they happened), each with its current submissions: three queries."""
     try:
         page = await paginate(Visit.filter(household_id=hid).select_related("worker"), cursor,
-                              order=("-observed_at", "-id"), shape=lambda v: v, limit=VISITS_PER_PAGE)
+                              order=("-observed_at", "-id"), shape=lambda v: v, limit=limit)
     except InvalidInput:
         raise invalid("/visits_cursor", "分页游标无效，请从第一页重新获取") from None
     show_flags = allows(caller, "submission.see_flags")  # the evaluators see the warnings, those evaluated do not

@@ -5,6 +5,7 @@ from starlette.responses import Response, StreamingResponse
 
 from forms.bindings import MEMBER_FIELDS, MEMBER_TAGS, SITUATION_TARGETS
 from server.households import archive, conflicts, corrections, file, history, members, prefill, registry, search
+from server.households.corrections import MASKED_ID_NUMBER
 from server.households.ledger_rules import KINDS
 from server.http.bodies import PRINTABLE, obj, text, uuid_field
 from server.http.responses import ApiResponse
@@ -63,7 +64,11 @@ MEMBER = {name: _or_null(text(title, 60)) for name, title in MEMBER_FIELDS.items
     "remove": {"const": True, "title": "移除该成员"},
     "name": text("姓名", 50),
     "birth_date": _or_null({"type": "string", "title": "出生日期", "format": "date"}),
-    "id_number": _or_null({"type": "string", "title": "身份证号", "format": "cn-id-number"}),
+    # A phone sends back the masked number it was shown for a member whose number it did not change: the shape is
+    # checked here, whether it stands for the member's stored number by corrections.py (else a 422 at its pointer).
+    "id_number": {"type": ["string", "null"], "title": "身份证号", "if": {"type": "string", "pattern": r"\*"},
+                  "then": {"title": "身份证号", "pattern": MASKED_ID_NUMBER},
+                  "else": {"title": "身份证号", "format": "cn-id-number"}},
     "phone": PHONE,
     "tags": {"type": "array", "title": "标签", "items": {"enum": list(MEMBER_TAGS), "title": "标签"},
              "uniqueItems": True, "maxItems": len(MEMBER_TAGS)},
@@ -101,11 +106,14 @@ async def register_household(request: Request, body: dict) -> Response:
 @replies({200: reply("HouseholdFile")}, params=(
     param("visits_cursor", "上一页回复中 visits 的 next_cursor，取下一页走访；不给或留空为第一页", CURSOR_TEXT,
           empty_is_absent=True),
+    param("visits_limit", f"每页走访条数，默认 {file.VISITS_PER_PAGE}（手机离线保存整份档案时一次取 {file.MAX_VISITS_PER_PAGE} 条）",
+          {"type": "integer", "minimum": 1, "maximum": file.MAX_VISITS_PER_PAGE}, empty_is_absent=True),
 ))
 async def get_household(request: Request) -> Response:
     """查看户档案：成员、最近观察到的情况、走访（分页）、照片、需求和待处理的冲突"""
+    limit = int(request.query_params.get("visits_limit") or file.VISITS_PER_PAGE)
     reply = await file.read_file(request.user, request.path_params["id"], request.query_params.get("visits_cursor"),
-                                 thumbnail_url)
+                                 thumbnail_url, limit)
     return ApiResponse(reply)
 
 

@@ -1,6 +1,7 @@
 // The field app's entry: the service worker, the routes (#/…) to the screens, and the background work (sync and
 // the outbox) that runs whenever the network is there.
 import { get } from "./db.js";
+import { keepDueFiles } from "./files.js";
 import { onChange, pendingCount, prune, send } from "./outbox.js";
 import { syncNow } from "./sync.js";
 import { toast } from "./ui.js";
@@ -8,6 +9,7 @@ import * as login from "./screens/login.js";
 import * as households from "./screens/households.js";
 import * as household from "./screens/household.js";
 import * as register from "./screens/register.js";
+import * as correct from "./screens/correct.js";
 import * as fill from "./screens/fill.js";
 import * as outbox from "./screens/outbox.js";
 import * as work from "./screens/work.js";
@@ -18,6 +20,7 @@ const ROUTES = [
   [/^#\/households$/, households.show],
   [/^#\/household\/new$/, register.show],
   [/^#\/household\/([0-9a-f-]{36})$/, household.show],
+  [/^#\/household\/([0-9a-f-]{36})\/members$/, correct.show],
   [/^#\/fill\/([0-9a-f-]{36})$/, fill.show],
   [/^#\/outbox$/, outbox.show],
   [/^#\/work$/, work.show],
@@ -68,11 +71,15 @@ export async function background() {
   // A provider's user syncs no households (the server answers 403): their orders are fetched by their screen.
   if ((await get("kv", "user"))?.role === "provider") return;
   try {
-    // What changed is shown at once on the screens that only read; a form being filled is left alone.
-    if ((await syncNow()) && /^(#\/households|#\/household\/|$)/.test(location.hash)) route();
+    // What changed is shown at once on the screens that only read; a form being filled (a registration, a
+    // correction) is left alone.
+    if ((await syncNow()) && /^(#\/households|#\/household\/[0-9a-f-]{36}|)$/.test(location.hash)) route();
   } catch (e) {
     if (e.status === 401) toast("登录已过期：请在“我的”中重新登录，未发送的内容会保留");
+    return;
   }
+  // The files of the households due a visit, kept whole for the round offline (a role without visit plans: none).
+  try { await keepDueFiles(); } catch { /* offline, or not this role's: the files opened stay kept */ }
 }
 
 window.addEventListener("hashchange", route);

@@ -4,9 +4,13 @@
 import { call, Offline, Problem, upload } from "./api.js";
 import { all, del, get, put } from "./db.js";
 
-const ORDER = { household: 0, photo: 1, submission: 2, need: 3 };  // a need's proof photos before it
+// A correction after the household it corrects (registered offline, perhaps); a need's proof photos before it.
+const ORDER = { household: 0, correction: 1, photo: 2, submission: 3, need: 4 };
 const listeners = new Set();
 let running = null;
+// How far each photo being uploaded has gone (0–1), by its hash: kept here, not written to IndexedDB at every step.
+const uploading = new Map();
+export const progressOf = (item) => uploading.get(item.key) ?? item.progress ?? 0;
 
 export const onChange = (fn) => listeners.add(fn);
 const changed = () => listeners.forEach((fn) => fn());
@@ -55,14 +59,32 @@ async function sendOne(item) {
   if (item.kind === "photo") {
     if ((await call("HEAD", `/attachments/${item.key}`)) !== 200) {
       const blob = await get("blobs", item.key);
-      await upload(item.key, blob, (p) => { item.progress = p; changed(); });
+      try {
+        await upload(item.key, blob, (p) => { uploading.set(item.key, p); changed(); });
+      } finally {
+        uploading.delete(item.key);
+      }
     }
     await put("outbox", { ...item, state: "sent", progress: 1, sent_at: new Date().toISOString() });
     return;
   }
   if (item.kind === "need") {  // a provider's action; a 409 (someone acted first) is refused with its reason
-    const reply = await call("POST", `/needs/${item.need}/${item.action}`, item.body);
-    await put("outbox", { ...item, state: "sent", reply: reply.data, sent_at: new Date().toISOString() });
+    let reply;
+    try {
+      reply = (await call("POST", `/needs/${item.need}/${item.action}`, item.body)).data;
+    } catch (e) {
+      if (!(e instanceof Problem && (e.status === 409 || e.status === 404) && await wentThrough(item, e))) throw e;
+      reply = null;
+    }
+    await put("outbox", { ...item, state: "sent", reply, sent_at: new Date().toISOString() });
+    return;
+  }
+  if (item.kind === "correction") {  // the same values sent again change nothing: a retry is harmless
+    const reply = (await call("PATCH", `/households/${item.household}`, item.body)).data;
+    const local = await get("households", item.household);
+    const { possible_duplicates: _, ...file } = reply;
+    if (local) await put("households", { ...local, ...file });
+    await put("outbox", { ...item, state: "sent", sent_at: new Date().toISOString() });
     return;
   }
   const path = item.kind === "household" ? `/households/${item.key}` : `/submissions/${item.key}`;
@@ -82,6 +104,21 @@ async function sendOne(item) {
     if (local) await put("households", { ...local, pending: false });
   } else if (item.draft) {
     await del("drafts", item.draft);
+  }
+}
+
+// A resent action refused because the need is no longer where it was may be this very action, sent before, whose
+// reply was lost (the network dropped after the server acted): the need's last event says so when it is this
+// action by this user. A decline takes the need away from the provider, so a resent one is a 404, as is the
+// need after it: the provider has nothing more to do with it either way.
+async function wentThrough(item, problem) {
+  const user = await get("kv", "user");
+  try {
+    const last = (await call("GET", `/needs/${item.need}`)).data.events.at(-1);
+    return last?.action === item.action && last.actor === user?.id;
+  } catch (e) {
+    if (e instanceof Offline) throw e;
+    return item.action === "decline" && problem.status === 404 && e instanceof Problem && e.status === 404;
   }
 }
 

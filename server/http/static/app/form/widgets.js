@@ -118,9 +118,10 @@ function photo(node, io, name) {
 function signature(io, name) {
   const canvas = h("canvas.sign", { width: 600, height: 300 });
   const ctx = canvas.getContext("2d");
-  let drawing = false, drawn = false;
+  const status = h("span.muted", io.get() ? " 已签名" : "");
+  let drawing = false;
   const at = (e) => { const r = canvas.getBoundingClientRect(); return [(e.clientX - r.left) * 600 / r.width, (e.clientY - r.top) * 300 / r.height]; };
-  canvas.addEventListener("pointerdown", (e) => { drawing = true; drawn = true; ctx.beginPath(); ctx.moveTo(...at(e)); });
+  canvas.addEventListener("pointerdown", (e) => { drawing = true; ctx.beginPath(); ctx.moveTo(...at(e)); });
   canvas.addEventListener("pointermove", (e) => { if (drawing) { ctx.lineWidth = 3; ctx.lineTo(...at(e)); ctx.stroke(); } });
   const end = async () => {
     if (!drawing) return;
@@ -129,12 +130,13 @@ function signature(io, name) {
     const sha = await sha256(blob);
     await put("blobs", blob, sha);
     io.set(sha);
+    status.textContent = " 已签名";  // kept as a PNG, sent as the question's attachment
   };
   canvas.addEventListener("pointerup", end);
   canvas.addEventListener("pointerleave", end);
   return h("div", { "data-name": name }, canvas, h("button.ghost", { type: "button", onclick: () => {
-    ctx.clearRect(0, 0, 600, 300); drawn = false; io.set(undefined);
-  } }, "重签"), io.get() && !drawn ? h("span.muted", " 已签名") : null);
+    ctx.clearRect(0, 0, 600, 300); io.set(undefined); status.textContent = "";
+  } }, "重签"), status);
 }
 
 function location(io) {

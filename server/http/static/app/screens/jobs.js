@@ -43,6 +43,8 @@ export async function list() {
   }
   const jobs = (await get("kv", "jobs")) || [];
   const cards = await Promise.all(jobs.map(async (n) => card(n, await waiting(n.id), true)));
+  // The list was asked for a moment ago (a route, an outbox change): a need opened meanwhile keeps the screen.
+  if (location.hash && location.hash !== "#/jobs") return;  // (no hash: the provider's home, this list)
   mount(h("h1", "我的订单"), note, h("h2", `待办理（${jobs.length}）`), cards.length ? cards : h("p.muted", "没有派给本机构的需求"));
 }
 

@@ -2,7 +2,7 @@
 // outbox, but only once everything is sent, or after the worker confirms losing what is not.
 import { call } from "../api.js";
 import { del, get, wipe } from "../db.js";
-import { pendingCount } from "../outbox.js";
+import { items, pendingCount, send } from "../outbox.js";
 import { syncNow } from "../sync.js";
 import { fmtTime, h, mount, toast } from "../ui.js";
 
@@ -26,8 +26,11 @@ export async function show() {
 }
 
 async function logout() {
+  await send();  // with the network, what waits goes now; without, this fails at once
   const waiting = await pendingCount();
-  if (waiting && !confirm(`还有 ${waiting} 项未发送，退出将删除它们。确定退出吗？`)) return;
+  const refused = (await items()).filter((i) => i.state === "refused").length;
+  const lost = [waiting ? `${waiting} 项未发送` : "", refused ? `${refused} 项被拒收未处理` : ""].filter(Boolean).join("、");
+  if (lost && !confirm(`还有 ${lost}，退出将从本机删除它们。确定退出吗？`)) return;
   try { await call("POST", "/auth/logout"); } catch { /* offline: the token expires by itself */ }
   await wipe();
   location.hash = "";

@@ -1,10 +1,10 @@
 // 待发送: what waits in the outbox and what became of it — pending, sent, refused (with the server's reason).
 import { del } from "../db.js";
-import { items, onChange, send } from "../outbox.js";
+import { items, onChange, progressOf, send } from "../outbox.js";
 import { fmtTime, h, mount } from "../ui.js";
 
 const STATES = { pending: "待发送", sent: "已发送", refused: "被拒收", returned: "被退回" };
-const KINDS = { household: "新户", photo: "照片", submission: "表单", need: "订单" };
+const KINDS = { household: "新户", correction: "更正", photo: "照片", submission: "表单", need: "订单" };
 
 let list = null;  // the list on screen, repainted whenever the outbox changes
 
@@ -36,7 +36,7 @@ function row(item) {
   }
   return h("div.card", { dataset: { kind: item.kind, state: item.state, key: item.key } },
     h("div.row", h("span.tag", KINDS[item.kind]), h("b.grow", item.label || item.key), tag),
-    item.kind === "photo" && item.state === "pending" ? h("progress", { max: 1, value: item.progress || 0 }) : null,
+    item.kind === "photo" && item.state === "pending" ? h("progress", { max: 1, value: progressOf(item) }) : null,
     item.why ? h("p.err", item.why) : null,
     (item.errors || []).map((e) => h("p.err", `${e.pointer}：${e.detail}`)),
     h("div.muted", item.sent_at ? `发送于 ${fmtTime(item.sent_at)}` : `保存于 ${fmtTime(item.created)}`),

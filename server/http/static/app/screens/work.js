@@ -23,6 +23,7 @@ export async function show() {
   } catch (e) {
     note = h("p.muted", e instanceof Offline ? "离线：显示上次联网时的内容。" : `无法刷新：${e.message}`);
   }
+  if (location.hash !== "#/work") return;  // another screen was opened while this one was fetched
   const due = (await get("kv", "due")) || [];
   const returned = (await get("kv", "returned")) || [];
   const needs = (await get("kv", "needs")) || [];
