@@ -56,8 +56,8 @@ def main(argv: list[str] | None = None) -> int:
 
 async def _run(settings, args) -> int:
     if args.command == "migrate":
-        await db.migrate(settings)
-        print("数据库已迁移到最新版本。")
+        applied = await db.migrate(settings)
+        print(f"数据库已迁移到最新版本（本次执行了 {len(applied)} 个迁移）。" if applied else "数据库已是最新版本，无需迁移。")
         return 0
     if args.command == "makemigrations":
         return await _makemigrations(settings, args.name)

@@ -73,7 +73,7 @@ async def test_upload_bytes_image_work_and_connections_are_shown(client, setting
     assert value(samples, "doorstep_db_connections", kind="in_use") >= 0
 
 
-async def test_export_jobs_are_counted_by_state_from_the_database(client, settings):
+async def test_export_jobs_are_counted_by_state_from_the_database_and_this_instances_runs(app, client, settings):
     district = await make_district()
     supervisor = await headers_for(settings, await make_user("supervisor", district.east))
     period = {"from": "2025-03-01", "to": "2025-03-31"}
@@ -84,6 +84,12 @@ async def test_export_jobs_are_counted_by_state_from_the_database(client, settin
     assert value(samples, "doorstep_export_jobs", state="queued") == 2
     assert value(samples, "doorstep_export_jobs", state="running") == 0
     assert ("doorstep_export_jobs", (("state", "expired"),)) in samples
+    assert value(samples, "doorstep_export_runs_total") == 0
+    assert (await app.state.exports.run_once()).state == "done"
+    samples = await scrape(client)
+    assert value(samples, "doorstep_export_jobs", state="queued") == 1
+    assert value(samples, "doorstep_export_jobs", state="done") == 1
+    assert value(samples, "doorstep_export_runs_total") == 1 and value(samples, "doorstep_export_running") == 0
 
 
 async def test_without_a_token_only_this_machine_straight_to_the_instance_reads_the_figures(app):

@@ -11,6 +11,8 @@ import hmac
 import re
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import Scope
 
@@ -49,6 +51,8 @@ class Metrics:
                           ("kind",), registry=registry)
         self.export_jobs = Gauge("doorstep_export_jobs", "各状态的区域导出任务数（读自数据库，各实例相同）",
                                  ("state",), registry=registry)
+        self.runner = _RunnerFigures()
+        registry.register(self.runner)
 
     def observe(self, scope: Scope, status: int, seconds: float, body_bytes: int) -> None:
         """Count one finished request (called by the request middleware)."""
@@ -67,7 +71,25 @@ class Metrics:
             self.pool.labels(kind).set(value)
         for job_state, count in (await gauges.export_jobs_by_state()).items():
             self.export_jobs.labels(job_state).set(count)
+        self.runner.runner = state.exports
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+class _RunnerFigures(Collector):
+    """This instance's export runner: how many jobs it ran, and whether it is making one now."""
+
+    runner = None
+
+    def collect(self):
+        runs = CounterMetricFamily("doorstep_export_runs", "本实例领取并运行过的导出任务数")
+        running = GaugeMetricFamily("doorstep_export_running", "本实例此刻是否正在生成导出（1 是，0 否）")
+        if self.runner is not None:
+            runs.add_metric([], self.runner.runs)
+            running.add_metric([], int(self.runner.running is not None))
+        return [runs, running]
+
+    def describe(self):
+        return []
 
 
 def check_reader(token: str, scope: Scope) -> None:
