@@ -11,6 +11,7 @@ import io
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -90,6 +91,11 @@ class Instance:
 
     def log_lines(self) -> list[dict]:
         return [json.loads(line) for line in self.log.read_text().splitlines() if line.startswith("{")]
+
+    def errors(self) -> str:
+        """The errors this instance logged, with their tracebacks: what a failed assertion should show."""
+        return "\n".join(f"{self.name}: {line['message']}\n{line.get('traceback', '')}" for line in self.log_lines()
+                         if line["level"] in ("ERROR", "CRITICAL"))
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -222,11 +228,11 @@ async def visit(client, instance: Instance, pair: Pair, household: str, shas: li
     """Register the household and send a visit of March with the photos (stored already), through `instance`."""
     registered = await client.put(f"{instance.url}/api/v1/households/{household}", headers=pair.worker,
                                   json={"community": pair.community, "address": f"白竹亭社区 {n} 组", "head": f"户主{n}"})
-    assert registered.status_code == 201, registered.text
+    assert registered.status_code == 201, registered.text + instance.errors()
     body = {"form": "home_visit", "version": 1, "household": household, "data": home_visit(shas[0], shas),
             "started_at": "2025-03-18T09:30:00+08:00", "finished_at": "2025-03-18T10:10:00+08:00"}
     sent = await client.put(f"{instance.url}/api/v1/submissions/{uuid.uuid4()}", json=body, headers=pair.worker)
-    assert sent.status_code == 201, sent.text
+    assert sent.status_code == 201, sent.text + instance.errors()
 
 
 @pytest.fixture(scope="module")
@@ -241,7 +247,7 @@ async def visited(pair) -> list[str]:
             for data in photos:
                 stored = await client.put(f"{instance.url}/api/v1/attachments/{sha256_of(data)}", content=data,
                                           headers=pair.worker | {"Content-Type": "image/jpeg"})
-                assert stored.status_code == 201, stored.text
+                assert stored.status_code == 201, stored.text + instance.errors()
             households.append(str(uuid.uuid4()))
             await visit(client, instance, pair, households[-1], [sha256_of(p) for p in photos], n)
     return households
@@ -312,3 +318,39 @@ async def test_killing_the_instance_mid_export_leaves_the_job_restartable_by_the
         file = await client.get(f"{other.url}/api/v1/exports/{job}/file", headers=pair.supervisor)
     assert file.status_code == 200 and len(file.content) == done["size"]
     assert zipfile.ZipFile(io.BytesIO(file.content)).testzip() is None
+
+
+async def test_a_transaction_that_reads_then_writes_survives_another_process_committing_meanwhile(settings,
+                                                                                                  clean_database):
+    """On SQLite a transaction that read before another process committed could not write after it ("database is
+    locked" at once, whatever the busy timeout): the two instances' requests would fail each other. Now the other
+    process waits for the transaction (SQLite) or writes beside it (PostgreSQL), and both writes land."""
+    from tortoise.transactions import in_transaction
+
+    from server.core.clock import now
+    from tortoise.backends.base.config_generator import expand_db_url
+    from server.models import LoginFailure
+
+    connection = expand_db_url(settings.resolved_database_url)
+
+    async def elsewhere() -> None:  # another process's connection, not the ORM's
+        if ON_POSTGRES:
+            other = await asyncpg.connect(DATABASE_URL)
+            await other.execute("INSERT INTO login_failure (id, username, address, at) VALUES ($1, 'b', 'x', now())",
+                                uuid.uuid4())
+            await other.close()
+        else:
+            def write() -> None:
+                other = sqlite3.connect(connection["credentials"]["file_path"], timeout=10, isolation_level=None)
+                other.execute("INSERT INTO login_failure (id, username, address, at) VALUES (?, 'b', 'x', ?)",
+                              (str(uuid.uuid4()), now().isoformat()))
+                other.close()
+            await asyncio.to_thread(write)
+
+    async with in_transaction():
+        assert await LoginFailure.all().count() == 0  # read first
+        meanwhile = asyncio.create_task(elsewhere())
+        await asyncio.sleep(0.3)  # long enough for the other to commit, could it
+        await LoginFailure.create(username="a", address="x", at=now())  # then write
+    await meanwhile
+    assert sorted(await LoginFailure.all().values_list("username", flat=True)) == ["a", "b"]

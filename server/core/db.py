@@ -29,6 +29,9 @@ def tortoise_config(database_url: str) -> dict:
     if database_url.startswith(("postgres://", "postgresql://", "asyncpg://")):
         connection = expand_db_url(database_url)
         connection["credentials"]["reset"] = _nothing_to_reset
+    elif database_url.startswith("sqlite://"):
+        connection = expand_db_url(database_url)
+        connection["engine"] = "server.core.sqlite"  # transactions that take the write lock at once
     return {
         "connections": {"default": connection},
         "apps": {"models": {"models": ["server.models"], "migrations": "migrations", "default_connection": "default"}},
