@@ -21,7 +21,8 @@ async def _nothing_to_reset(connection) -> None:
     """asyncpg's reset of a connection returned to the pool. The default one (advisory unlock, CLOSE ALL, UNLISTEN,
     RESET ALL) costs a round trip on every release, ~0.13 ms of this process's time per query outside a transaction;
     Doorstep sets no session settings, takes no advisory locks on pooled connections (the migration lock has a
-    connection of its own), opens no cursors and listens to nothing, so there is nothing to undo. asyncpg still rolls back a transaction left open before it calls this."""
+    connection of its own), opens no cursors and listens to nothing, so there is nothing to undo. asyncpg still rolls
+    back a transaction left open before it calls this."""
 
 
 def tortoise_config(database_url: str) -> dict:

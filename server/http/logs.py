@@ -14,9 +14,10 @@ request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request
 # The database drivers log every statement with its values at DEBUG: people's names, ID numbers, answers. Whatever
 # the level asked for, they log nothing below INFO.
 DRIVER_LOGGERS = ("tortoise", "aiosqlite", "asyncpg")
-# What every LogRecord has: anything else on a record came in `extra=` and goes into the JSON object.
+# What every LogRecord has: anything else on a record came in `extra=` and goes into the JSON object (but uvicorn's
+# `color_message`, the message again with terminal colours).
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "request_id",
-                                                                           "color_message"}  # uvicorn's, with ANSI colours
+                                                                           "color_message"}
 
 
 class RequestIdFilter(logging.Filter):
