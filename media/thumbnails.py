@@ -73,6 +73,12 @@ class Thumbnails:
         """How many background thumbnails are past their quiet moment and being made now."""
         return len(self._making)
 
+    @property
+    def waiting(self) -> int:
+        """How many background thumbnails are asked for and not yet being made (waiting for a quiet moment or a
+        worker)."""
+        return len(self._pending) - len(self._making)
+
     async def settle(self) -> None:
         """Wait until the thumbnails asked for with `make_later` are made (for tests and benchmarks)."""
         while self._pending:

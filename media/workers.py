@@ -56,6 +56,8 @@ class ImageWorkers:
         self._semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
             weakref.WeakKeyDictionary()
         )
+        self.waiting = 0  # jobs waiting for a place (the figure /metrics shows)
+        self.running = 0
 
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[Slot]:
@@ -65,8 +67,17 @@ class ImageWorkers:
         semaphore = self._semaphores.get(loop)
         if semaphore is None:
             semaphore = self._semaphores[loop] = asyncio.Semaphore(self.max_workers)
-        async with semaphore:
+        self.waiting += 1
+        try:
+            await semaphore.acquire()
+        finally:
+            self.waiting -= 1
+        self.running += 1
+        try:
             yield Slot(self._executor, self.budget)
+        finally:
+            self.running -= 1
+            semaphore.release()
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a job that decodes nothing large (it holds no memory of the budget)."""

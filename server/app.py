@@ -19,6 +19,8 @@ from server.core.problems import HttpError, MethodNotAllowed, NotFound, Problem
 from server.households.archive import Context
 from server.households.export_runner import Runner, instance_id
 from server.households.summary_render import SummaryRenderer
+from server.http.logs import configure_logging  # noqa: F401  (the serve command's, and tests')
+from server.http.metrics import Metrics
 from server.http.middleware import Authentication, RequestContext
 from server.http.responses import problem_response
 from server.http.routes import console, field_app, operations
@@ -94,6 +96,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     )
     app.state.settings = settings
     app.state.operations = OPERATIONS
+    app.state.metrics = Metrics()
     app.state.photos = photo_store(settings)
     free_large_blocks_at_once()  # decoded photos' memory goes back to the system when they are freed
     app.state.image_workers = image_workers(settings)
@@ -103,14 +106,3 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     app.state.archives = Context(settings, app.state.photos, app.state.thumbnails, SummaryRenderer())
     app.state.exports = Runner(app.state.archives, instance_id())
     return app
-
-
-# The database drivers log every statement with its values at DEBUG: people's names, ID numbers, answers. Whatever
-# the level asked for, they log nothing below INFO.
-DRIVER_LOGGERS = ("tortoise", "aiosqlite", "asyncpg")
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    for name in DRIVER_LOGGERS:
-        logging.getLogger(name).setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))

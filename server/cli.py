@@ -58,8 +58,8 @@ def main(argv: list[str] | None = None) -> int:
 
 async def _run(settings, args) -> int:
     if args.command == "migrate":
-        await db.migrate(settings)
-        print("数据库已迁移到最新版本。")
+        applied = await db.migrate(settings)
+        print(f"数据库已迁移到最新版本（本次执行了 {len(applied)} 个迁移）。" if applied else "数据库已是最新版本，无需迁移。")
         return 0
     if args.command == "makemigrations":
         return await _makemigrations(settings, args.name)
@@ -168,9 +168,10 @@ async def _makemigrations(settings, name: str) -> int:
 def _serve(settings, host: str, port: int) -> int:
     import uvicorn
 
-    from server.app import configure_logging, create_app
+    from server.app import create_app
+    from server.http.logs import configure_logging
 
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     print(f"Doorstep 已启动：http://{host}:{port}/")
     print(f"  接口说明：http://{host}:{port}/api/docs")
     print(f"  登录：POST http://{host}:{port}/api/v1/auth/token  {{\"username\": \"admin\", \"password\": \"…\"}}")
@@ -178,9 +179,10 @@ def _serve(settings, host: str, port: int) -> int:
     # DOORSTEP_MAX_URL_BYTES to reach the app, which answers it with a 414 a client can read.
     head_limit = max(1024 * 1024, 4 * settings.max_url_bytes)
     # No access log of uvicorn's: it prints query strings, and `?q=` may hold a whole ID number. The app logs each
-    # request's method, path (no query), status and time itself (server.http.middleware).
+    # request's method, path (no query), status and time itself (server.http.middleware). No logging set-up of
+    # uvicorn's either (log_config=None): its lines go through ours, in the format chosen.
     uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=False, log_level=settings.log_level.lower(),
-                h11_max_incomplete_event_size=head_limit, access_log=False)
+                h11_max_incomplete_event_size=head_limit, access_log=False, log_config=None)
     return 0
 
 

@@ -46,6 +46,8 @@ class Settings:
     login_delay_seconds: int = setting(30, "The first wait after too many failed logins; each further failure doubles it")
     trusted_proxies: tuple[str, ...] = setting((), "Comma-separated proxy addresses whose X-Forwarded-For is believed")
     log_level: str = setting("INFO", "Python log level")
+    log_format: str = setting("json", "Log lines: json (one JSON object a line, for the journal and log collectors) or text (for reading by eye)")
+    metrics_token: str = setting("", "Bearer token Prometheus sends to read /metrics; empty: /metrics answers only requests made on this machine straight to the instance, not through nginx")
     temp_cleanup_after_seconds: int = setting(0, "At start, remove upload temp files older than this; raise it when several processes share one photo folder")
     orphan_report_after_hours: int = setting(48, "Report a stored photo that no submission refers to after this many hours")
     evidence_max_distance_m: int = setting(1000, "Flag a visit photo taken farther than this from the household's location")
@@ -98,6 +100,8 @@ def load_settings(environ: Mapping[str, str] = os.environ, **overrides) -> Setti
     settings = Settings(**values)
     if settings.env not in {"development", "production"}:
         raise SettingsError("DOORSTEP_ENV must be development or production")
+    if settings.log_format not in {"json", "text"}:
+        raise SettingsError("DOORSTEP_LOG_FORMAT must be json or text")
     if settings.image_memory_mb < 1:
         raise SettingsError("DOORSTEP_IMAGE_MEMORY_MB must be 1 or more")
     if settings.export_poll_seconds <= 0 or settings.export_stale_after_seconds < 4:

@@ -88,6 +88,8 @@ async def _requeue(query) -> None:
 class Runner:
     context: Context
     owner: str
+    runs: int = 0  # jobs this instance claimed and ran (/metrics)
+    running: uuid.UUID | None = None  # the job it is making now
 
     @property
     def beat_seconds(self) -> float:
@@ -127,6 +129,7 @@ class Runner:
         """Make the claimed job's file, reporting as it goes; the job as it ended."""
         progress = {"bytes": 0, "households": 0}
         build = asyncio.ensure_future(self._build(job, progress))
+        self.runs, self.running = self.runs + 1, job.id
         try:
             while not build.done():
                 await asyncio.wait([build], timeout=self.beat_seconds)
@@ -147,6 +150,8 @@ class Runner:
         except Exception:
             log.exception("export %s failed", job.id)
             await self._mine(job).update(state="failed", error=FAILED, finished_at=now())
+        finally:
+            self.running = None
         return await ExportJob.get(id=job.id)
 
     async def _report(self, job: ExportJob, progress: dict) -> bool:

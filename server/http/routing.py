@@ -40,6 +40,8 @@ def _table() -> list[Operation]:
     return [
         op("GET", "/healthz", operations.healthz, PUBLIC),
         op("GET", "/readyz", operations.readyz, PUBLIC),
+        # Public to the routing table: who may read it is decided by its own rule (a token, or this machine only).
+        op("GET", "/metrics", operations.metrics, PUBLIC),
         op("POST", f"{API}/auth/token", auth.issue_token, PUBLIC),
         op("POST", f"{API}/auth/logout", auth.logout, "account.self"),
         op("GET", f"{API}/me", auth.me, "account.self"),

@@ -42,10 +42,12 @@ async def test_background_thumbnails_wait_while_a_photo_is_being_received(
         thumbnails.make_later(sha)
         await asyncio.sleep(QUIET * 2)
         assert await made(store, sha) == [False, False]
+        assert thumbnails.waiting == 1  # what /metrics shows as thumbnail work waiting
 
     await thumbnails.settle()
 
     assert await made(store, sha) == [True, True]
+    assert thumbnails.waiting == 0
 
 
 async def test_a_thumbnail_asked_for_is_made_at_once_even_while_photos_arrive(

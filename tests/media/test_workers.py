@@ -105,3 +105,19 @@ async def test_thumbnails_in_the_pool_keep_the_event_loop_responsive(big_jpeg: P
     assert all(thumbnails)
     assert len(lags) > 10, f"the ticker barely ran in {elapsed:.2f} s"
     assert max(lags) < 0.1, f"worst event-loop lag {max(lags) * 1000:.0f} ms"
+
+
+async def test_the_pool_says_how_many_jobs_run_and_how_many_wait(workers: ImageWorkers) -> None:
+    release = threading.Event()
+    jobs = [asyncio.create_task(workers.run(release.wait, 10)) for _ in range(5)]
+    while workers.running < 2:
+        await asyncio.sleep(0.01)
+    assert (workers.running, workers.waiting) == (2, 3)
+    release.set()
+    await asyncio.gather(*jobs)
+    assert (workers.running, workers.waiting) == (0, 0)
+    cancelled = [asyncio.create_task(workers.run(time.sleep, 0.2)) for _ in range(3)]
+    await asyncio.sleep(0.05)
+    cancelled[2].cancel()  # a caller that gives up while waiting is no longer counted
+    await asyncio.gather(*cancelled, return_exceptions=True)
+    assert (workers.running, workers.waiting) == (0, 0)

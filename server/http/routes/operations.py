@@ -4,10 +4,11 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from server.core.problems import NotFound
+from server.http import metrics as figures
 from server.http import openapi
 from server.http.responses import ApiResponse
 from server.http.routes import replies
-from server.http.schemas import reply
+from server.http.schemas import binary, reply
 from server.ops import readiness
 
 STATIC = Path(__file__).parent.parent / "static"
@@ -26,6 +27,14 @@ async def healthz(request: Request) -> Response:
 async def readyz(request: Request) -> Response:
     """就绪检查：数据库和照片存储均可访问（否则 503）"""
     return ApiResponse(await readiness.check(request.app.state))
+
+
+@replies({200: binary(("text/plain",), "Prometheus 文本格式的本实例指标")})
+async def metrics(request: Request) -> Response:
+    """本实例的监控指标（Prometheus）：设了 DOORSTEP_METRICS_TOKEN 时凭该令牌读取，否则只答本机直连的请求"""
+    figures.check_reader(request.app.state.settings.metrics_token, request.scope)
+    body, media_type = await request.app.state.metrics.exposition(request.app.state)
+    return Response(body, headers={"Content-Type": media_type, "Cache-Control": "no-store"})
 
 
 async def openapi_json(request: Request) -> Response:
