@@ -1,5 +1,5 @@
 """Several instances, one state: two real `doorstep serve` processes on one database (the same SQLite file, or the
-test PostgreSQL in a schema of their own) and one photo store, as behind nginx. Whatever one is told, the other
+test PostgreSQL in a schema of their own) and one S3 bucket (SeaweedFS), as behind nginx. Whatever one is told, the other
 knows: tokens and logouts, login throttles, photos and their thumbnails, export jobs (run by exactly one of them,
 followed from either, and restartable by the other when the one running it is killed). Started at the same moment,
 they migrate the database once. The pair is shared by the module's tests; the kill comes last."""
@@ -37,10 +37,10 @@ STALE_SECONDS = 4  # the smallest the settings allow: a killed instance's export
 
 
 @pytest.fixture(scope="module")
-def store_env(tmp_path_factory) -> dict:
-    """The photo store both instances share, as the environment that chooses it: for now the local store in one
-    folder. (Nothing in these tests looks into the store but through the instances.)"""
-    return {"DOORSTEP_MEDIA_DIR": str(tmp_path_factory.mktemp("shared-photos"))}
+def store_env(s3_server) -> dict:
+    """The photo store both instances share, as the environment that chooses it: one bucket of a real S3 server
+    (SeaweedFS), as a deployment of several instances has. (Nothing here looks into the store but through them.)"""
+    return s3_server.env(s3_server.fresh_bucket("instances"))
 
 
 @pytest.fixture(scope="module")
