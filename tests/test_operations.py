@@ -87,7 +87,7 @@ async def test_every_operation_says_in_chinese_what_it_answers(client):
     assert set(upload) == {"image/jpeg", "image/png", "image/webp", "image/heic"}
     assert all(c["schema"] == {"type": "string", "format": "binary"} for c in upload.values())
     listed = spec["paths"]["/api/v1/submissions"]["get"]["parameters"]
-    assert {p["name"] for p in listed} == {"form", "household", "area", "since", "state", "cursor"}
+    assert {p["name"] for p in listed} == {"form", "household", "area", "author", "flagged", "since", "state", "cursor"}
     export = spec["paths"]["/api/v1/forms/{slug}/submissions.{format}"]["get"]["parameters"]
     assert next(p for p in export if p["name"] == "format")["schema"] == {"enum": ["xlsx", "csv"]}
 
