@@ -75,6 +75,11 @@ async function closing(ctx, area, month, approval) {
   card.append(h('p', {}, approval
     ? `${approval.state_name}：乡镇（街道）审核于 ${formatTime(approval.township_at)}${approval.county_at ? `，区（县）审核于 ${formatTime(approval.county_at)}` : ''}。本月统计已冻结。`
     : '本月统计尚未结账。乡镇（街道）督导审核后冻结，再由区（县）民政局审核。'));
+  // The server closes a month only once it has ended (on the station's calendar): the button waits for it.
+  if (!approval && month >= monthNow()) {
+    card.append(h('p', { class: 'muted' }, `${month} 尚未结束，月末之后才能结账。`));
+    return card;
+  }
   const next = !approval ? 'supervisor' : approval.state === 'township_approved' ? 'bureau' : null;
   if (next && (ctx.me.role === next || ctx.me.role === 'admin') && (await allows(ctx.me, 'report.approve'))) {
     card.append(h('button', { type: 'button', onclick: async () => {
