@@ -85,7 +85,7 @@ export default async function render(root, ctx) {
       { label: "证据提示", value: (s) => (s.flags?.length ? h("span.badge.warn", `${s.flags.length} 条`) : "") },
     ], items, { empty: "没有符合条件的提交", rowAttrs: (s) => ({ class: [s.id === chosen ? "on" : "", s.flags?.length ? "warn" : ""].join(" "), dataset: { submission: s.id } }) }));
     count.textContent = items.length ? `已列出 ${items.length} 份${cursor ? "，还有更多" : "，已全部列出"}` : "";
-    more.hidden = !cursor;
+    more.style.display = cursor ? "" : "none";
   };
   const load = async () => {
     more.disabled = true;
@@ -159,8 +159,14 @@ function photo(h, apiRaw, a, version) {
 
 // Each top-level answer in the form's words; with `before`, the replaced submission's answer beside it.
 function answers(h, version, data, before) {
+  // A group's answers in its questions' words: 姓名：李桂兰，关系：本人 (a repeated group's entries one after another).
+  const group = (q, item) => q.children.filter((c) => item?.[c.name] !== undefined && item?.[c.name] !== null)
+    .map((c) => `${c.node.title || c.name}：${show(c, item[c.name])}`).join("，");
   const show = (q, v) => {
     if (v === undefined || v === null) return "—";
+    if (q.children?.length && typeof v === "object") {
+      return Array.isArray(v) ? v.map((item, i) => `${i + 1}. ${group(q, item)}`).join("；") : group(q, v);
+    }
     if (q.kind === "boolean") return v ? "是" : "否";
     if (["photo", "photos", "signature"].includes(q.kind)) return `照片 ${[v].flat().length} 张（${[v].flat().map((x) => x.slice(0, 8)).join("、")}）`;
     const labels = Object.fromEntries(choicesOf(q).map(([c, l]) => [JSON.stringify(c), l || String(c)]));
