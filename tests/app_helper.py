@@ -158,9 +158,33 @@ async def console_b_need(settings) -> dict:
     return {"status": need.status, "provider": str(need.provider_id) if need.provider_id else None}
 
 
+async def console_c_conflict(settings) -> dict:
+    """After `console_b_seed` and the economic survey of tests/test_console_records.py `station`: a conflict on
+    张秀英's household file, as two phones offline leave one. The survey saw its housing 自有住房 (own); a colleague's
+    visit two hours earlier, which saw it 租房 (rented), reaches the server only now: the later visit's value stays,
+    the other waits for the supervisor."""
+    import uuid
+    from datetime import datetime, timedelta, timezone
+
+    from server.models import HouseholdConflict
+
+    household = await Household.get(head="张秀英")
+    colleague = await make_user("worker", await household.community, username="otherworker")
+    kept = household.situation_meta["housing"]
+    stamp = datetime.now(timezone.utc)
+    lost = {"at": (datetime.fromisoformat(kept["at"]) - timedelta(hours=2)).isoformat(), "received": stamp.isoformat(),
+            "submission": str(uuid.uuid4()), "author": str(colleague.id)}
+    conflict = await HouseholdConflict.create(
+        household_id=household.id, field="housing", kept_value={"value": household.situation["housing"]},
+        kept_meta=kept, lost_value={"value": "rented"}, lost_meta=lost, submission_id=uuid.UUID(lost["submission"]),
+        created_at=stamp)
+    return {"conflict": str(conflict.id), "household": str(household.id)}
+
+
 COMMANDS = {"setup": setup, "verify": verify, "needs": needs, "dispatched": dispatched, "needs_state": needs_state,
             "members": members, "long_file": long_file, "console_a_catalogue": console_a_catalogue,
-            "console_b_seed": console_b_seed, "console_b_need": console_b_need}
+            "console_b_seed": console_b_seed, "console_b_need": console_b_need,
+            "console_c_conflict": console_c_conflict}
 
 
 async def main(command: str) -> None:

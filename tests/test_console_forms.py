@@ -237,7 +237,7 @@ async def test_a_supervisor_designs_a_form_the_field_app_fills_and_reviews_the_v
     await shot(page, "06-correction-against-original")
     await page.select_option("select[name=state]", "all")
     await expect(rows).to_have_count(2)
-    await expect(rows.nth(1).locator(".badge").first).to_have_text("已被更正")
+    await expect(rows.nth(0).locator(".badge").first).to_have_text("已被更正")  # in order of arrival
     assert page.errors == [] and phone.errors == []
     held = helper(server.env, "verify")
     assert [(s["review"], s["data"]["health"]) for s in held["submissions"]] == [("replaced", "poor"), ("pending", "fair")]

@@ -2,8 +2,8 @@
 against a real server process: a supervisor dispatches a need that the provider's user then accepts, drills the
 needs report down to a township, reads the permission table and disables a worker; downloads a
 ledger that opens again; starts an area export, watches it reach 100 % and downloads it through a cut in the
-network; reveals an ID number, which the bureau then finds in the audit log. Screenshots go to
-test-artifacts/console/."""
+network; reveals an ID number, which the bureau then finds in the audit log, and resolves a household's conflict;
+an admin lifts a worker's login throttle. Screenshots go to test-artifacts/console/."""
 
 from __future__ import annotations
 
@@ -134,6 +134,7 @@ async def test_a_need_dispatched_at_the_console_is_accepted_by_the_providers_use
 
 async def test_a_ledger_an_export_cut_and_resumed_and_a_revealed_id_number_the_audit_log_lists(station, desk, tmp_path):
     page = desk
+    conflict = helper(station.env, "console_c_conflict")
     await log_in(page, station.url, "fieldsupervisor")
 
     # The 低保 ledger, downloaded and opened again.
@@ -189,6 +190,21 @@ async def test_a_ledger_an_export_cut_and_resumed_and_a_revealed_id_number_the_a
     await expect(page.locator("[data-role=reveal-note]")).to_contain_text("已记入操作日志")
     await shot(page, "household-reveal")
 
+    # A conflict two offline phones left on the file, in the form's words, resolved: the earlier visit's value put back.
+    pending = page.locator(f".conflict[data-conflict='{conflict['conflict']}']")
+    await expect(pending).to_contain_text("住房情况：现值「自有住房」")
+    await expect(pending).to_contain_text("另一次走访为「租房」")
+    await pending.locator("input[name=comment]").fill("电话核实：已搬去租房")
+    await pending.locator("button:text('改用另一值')").click()
+    await expect(page.locator(".toast")).to_contain_text("住房情况已改用另一值")
+    await expect(page.locator(".conflicts")).to_have_count(0)
+    async with httpx.AsyncClient(base_url=station.url) as client:
+        supervisor = await bearer(client, "fieldsupervisor")
+        household = f"/api/v1/households/{conflict['household']}"
+        resolved = (await client.get(f"{household}/conflicts?state=resolved", headers=supervisor)).json()["items"]
+        assert [(c["resolution"], c["comment"]) for c in resolved] == [("lost", "电话核实：已搬去租房")]
+        assert (await client.get(household, headers=supervisor)).json()["situation"]["housing"] == "rented"
+
     # The bureau finds the reveal in the audit log.
     await page.click("#bar button:text('退出登录')")
     await expect(page.locator("input[name=username]")).to_be_visible()  # the token is gone
@@ -201,4 +217,20 @@ async def test_a_ledger_an_export_cut_and_resumed_and_a_revealed_id_number_the_a
     await expect(revealed).to_contain_text("查看完整身份证号")
     await expect(revealed).to_contain_text(station.seed["household"][:8])
     await shot(page, "audit")
+
+    # A worker who mistyped the password five times waits; an admin (every screen in the nav) lifts the throttle.
+    async with httpx.AsyncClient(base_url=station.url) as client:
+        for _ in range(5):
+            await client.post("/api/v1/auth/token", json={"username": "fieldworker", "password": "wrong password"})
+        right = {"username": "fieldworker", "password": PASSWORD}
+        assert (await client.post("/api/v1/auth/token", json=right)).status_code == 429
+        await page.click("#bar button:text('退出登录')")
+        await log_in(page, station.url, "consoleadmin")
+        await expect(page.locator("#nav a")).to_have_text(
+            ["表单设计", "审核", "一户一档", "需求派单", "台账", "报表", "导出", "人员与区域", "审计日志"])
+        await page.click("#nav a[data-screen=people]")
+        await page.click("a:text('登录限制')")
+        await page.locator("table.list tr", has_text="fieldworker").locator("button:text('解除限制')").click()
+        await expect(page.locator("#main section.card")).to_contain_text("没有登录限制")
+        assert (await client.post("/api/v1/auth/token", json=right)).status_code == 200
     assert page.errors == []

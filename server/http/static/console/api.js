@@ -58,9 +58,13 @@ export async function download(path, filename) {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+// The token leaves this browser first, then the server revokes it: a page opened meanwhile starts logged out.
 export async function logout() {
-  if (token()) {
-    try { await apiRaw("/api/v1/auth/logout", { method: "POST" }); } catch { /* the token expires by itself */ }
-  }
+  const held = token();
   localStorage.removeItem(KEY);
+  if (held) {
+    try {
+      await fetch(new URL("/api/v1/auth/logout", location.origin), { method: "POST", headers: { Authorization: `Bearer ${held}` } });
+    } catch { /* the token expires by itself */ }
+  }
 }

@@ -5,21 +5,32 @@ import * as ui from "./ui.js";
 
 const { h } = ui;
 
-// Nav order; the roles that may use each screen, as server/core/permissions.py grants the actions it needs.
+// Nav order; the actions of the permission table (GET /api/v1/permissions, server/core/permissions.py) that each
+// screen needs: a role sees a screen when the table grants it every one of them, so the nav follows the table. The
+// screens are the station's desk, read across the caller's areas: where a worker holds the plain reading action
+// (household.read, need.read, ledger.read), the screen also needs the supervisor's view of it, and a worker or a
+// provider, who have none of those, is sent to the field app.
 export const SCREENS = [
-  { name: "forms", label: "表单设计", roles: ["admin", "bureau", "supervisor"] },       // form.read_drafts
-  { name: "reviews", label: "审核", roles: ["admin", "bureau", "supervisor"] },         // submission.see_flags
-  { name: "households", label: "一户一档", roles: ["admin", "bureau", "supervisor"] },  // household.read
-  { name: "needs", label: "需求派单", roles: ["admin", "bureau", "supervisor"] },       // report.needs
-  { name: "ledgers", label: "台账", roles: ["admin", "bureau", "supervisor"] },         // ledger.read
-  { name: "reports", label: "报表", roles: ["admin", "bureau", "supervisor"] },         // report.needs
-  { name: "exports", label: "导出", roles: ["admin", "bureau", "supervisor"] },         // export.read
-  { name: "people", label: "人员与区域", roles: ["admin", "bureau", "supervisor"] },    // user.list
-  { name: "audit", label: "审计日志", roles: ["admin", "bureau"] },                     // audit.read
+  { name: "forms", label: "表单设计", needs: ["form.read_drafts"] },
+  { name: "reviews", label: "审核", needs: ["submission.read", "submission.see_flags"] },
+  { name: "households", label: "一户一档", needs: ["household.read", "household.archive"] },
+  { name: "needs", label: "需求派单", needs: ["need.read", "report.needs"] },
+  { name: "ledgers", label: "台账", needs: ["ledger.read", "visit_plan.overdue"] },
+  { name: "reports", label: "报表", needs: ["report.needs"] },
+  { name: "exports", label: "导出", needs: ["export.read"] },
+  { name: "people", label: "人员与区域", needs: ["user.list"] },
+  { name: "audit", label: "审计日志", needs: ["audit.read"] },
 ];
+
+// The screens a role may use under the table `{items: [{action, roles}]}`; an action the table lacks grants nothing.
+export function screensFor(role, permissionTable) {
+  const granted = new Set(permissionTable.items.filter((a) => a.roles.includes(role)).map((a) => a.action));
+  return SCREENS.filter((s) => s.needs.every((action) => granted.has(action)));
+}
 const ROLE_NAMES = { admin: "管理员", bureau: "民政局", supervisor: "督导", worker: "社工", provider: "服务机构" };
 const shell = document.getElementById("shell");
 let me = null;
+let allowed = [];  // the screens of me's role, from the server's permission table
 let rendering = 0;
 
 function loginScreen(message) {
@@ -50,7 +61,6 @@ function loginScreen(message) {
 }
 
 function frame() {
-  const allowed = SCREENS.filter((s) => s.roles.includes(me.role));
   const nav = h("nav", { id: "nav" }, allowed.map((s) => h("a", { href: `#/${s.name}`, dataset: { screen: s.name } }, s.label)));
   const header = h("header", { id: "bar" },
     h("span.brand", "Doorstep 站点管理台"),
@@ -58,11 +68,11 @@ function frame() {
     h("a", { href: "/app/?field", title: "手机上使用的外勤应用" }, "外勤应用"),
     h("button", { type: "button", class: "ghost small", onclick: leave }, "退出登录"));
   ui.clear(shell).append(header, h("div", { id: "body" }, nav, h("main", { id: "main" })));
-  return allowed;
 }
 
 async function leave() {
   me = null;
+  allowed = [];
   rendering++;  // a screen still loading draws nothing more
   await logout();
   loginScreen();
@@ -80,7 +90,6 @@ export function navigate(hash) {
 
 async function route() {
   if (!me) return;
-  const allowed = SCREENS.filter((s) => s.roles.includes(me.role));
   const target = parse(location.hash);
   if (!target) return navigate(`#/${allowed[0].name}`);
   for (const a of document.querySelectorAll("#nav a")) a.classList.toggle("on", a.dataset.screen === target.name);
@@ -112,12 +121,14 @@ async function route() {
 
 async function start() {
   try {
-    me = await api("/api/v1/me");
+    const [who, permissionTable] = await Promise.all([api("/api/v1/me"), api("/api/v1/permissions")]);
+    me = who;
+    allowed = screensFor(me.role, permissionTable);
   } catch (e) {
     me = null;
     return loginScreen(e.status === 401 ? "登录已过期，请重新登录" : e.message);
   }
-  if (!SCREENS.some((s) => s.roles.includes(me.role))) {
+  if (!allowed.length) {
     ui.clear(shell).append(h("div.login-page", h("div.card.login",
       h("h1", "Doorstep 站点管理台"),
       h("p", `管理台供督导、民政局和管理员使用；您的角色是「${ROLE_NAMES[me.role] || me.role}」。`),

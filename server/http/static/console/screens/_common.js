@@ -96,6 +96,21 @@ export function monthNow() {
   return `${parts.find((p) => p.type === 'year').value}-${parts.find((p) => p.type === 'month').value}`;
 }
 
+// A month as the station says it (2026年12月), chosen from the last three years: a month input would speak the
+// browser's own language and format, which on a PC set up in English is not zh-CN.
+export function monthSelect(name, value, { allLabel = null } = {}) {
+  const [year, month] = monthNow().split('-').map(Number);
+  const months = Array.from({ length: 36 }, (_, i) => {
+    const at = new Date(Date.UTC(year, month - 1 - i, 1));
+    return `${at.getUTCFullYear()}-${String(at.getUTCMonth() + 1).padStart(2, '0')}`;
+  });
+  if (value && !months.includes(value)) months.push(value);
+  const label = (m) => `${m.slice(0, 4)}年${Number(m.slice(5))}月`;
+  return h('select', { name, dataset: { pointer: `/${name}` } },
+    allLabel === null ? null : h('option', { value: '', selected: !value }, allLabel),
+    ...months.map((m) => h('option', { value: m, selected: m === value }, label(m))));
+}
+
 export function formatDay(iso) {
   if (!iso) return '';
   return new Intl.DateTimeFormat('zh-CN', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' })

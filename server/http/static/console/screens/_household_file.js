@@ -34,7 +34,7 @@ export default async function renderFile(root, ctx, id) {
       h('p', { class: 'muted' }, `建档 ${formatTime(file.created_at)}，更新 ${formatTime(file.updated_at)}`)),
     membersCard(file, mayReveal),
     situationCard(file, labels),
-    file.conflicts.length ? conflictsCard(ctx, file, mayResolve) : null,
+    file.conflicts.length ? conflictsCard(ctx, file, labels, mayResolve) : null,
     needsCard(file),
     visitsCard(file, titles),
     mayCorrect ? correctionCard(ctx, file) : null,
@@ -105,22 +105,39 @@ function visitsCard(file, titles) {
     file.visits.next_cursor ? h('p', { class: 'muted' }, '只显示最近 20 次走访；全部走访在档案包里。') : null);
 }
 
-function conflictsCard(ctx, file, mayResolve) {
-  const card = h('section', { class: 'card warn' }, h('h2', {}, `待处理的冲突（${file.conflicts.length}）`));
+// A member's fields as the file shows them, for a conflict on one of them.
+const MEMBER_FIELDS = { name: '姓名', relation: '关系', gender: '性别', birth_date: '出生日期', id_number: '身份证号', tags: '标签' };
+
+function conflictsCard(ctx, file, labels, mayResolve) {
+  const card = h('section', { class: 'card warn conflicts' }, h('h2', {}, `待处理的冲突（${file.conflicts.length}）`),
+    h('p', { class: 'muted' }, '两次走访在离线时互不知情，记下的值不同：现值是走访时间较晚的一次。核实后保留现值，或改用另一值。'));
   for (const c of file.conflicts) {
-    const comment = h('input', { name: 'comment', placeholder: '说明（可不填）' });
-    const resolve = (keep) => async () => {
-      try {
-        await api(`/api/v1/conflicts/${c.id}/resolve`, { method: 'POST', body: { keep, ...(comment.value ? { comment: comment.value } : {}) } });
-        toast('冲突已处理', 'ok');
-        ctx.navigate(`#/households?id=${file.id}&t=${Date.now()}`);
-      } catch (error) { showProblem(card, error); }
+    const member = c.member && file.members.find((m) => m.id === c.member);
+    const what = c.member ? `${member ? member.name : '成员'}的${MEMBER_FIELDS[c.field] || c.field}` : SITUATION_FIELDS[c.field] || c.field;
+    const worded = (value) => {
+      if (c.member && c.field === 'relation') return RELATIONS[value] || show(value);
+      if (c.member && c.field === 'gender') return GENDERS[value] || show(value);
+      if (c.member && c.field === 'tags' && Array.isArray(value)) return value.map((t) => TAGS[t] || t).join('、');
+      return (labels[c.field] || {})[value] ?? show(value);
     };
-    card.append(h('div', { class: 'conflict' },
-      h('p', {}, `${c.field}：现值「${show(c.kept.value)}」（${formatTime(c.kept.observed_at)}），另一次走访为「${show(c.lost.value)}」（${formatTime(c.lost.observed_at)}）`),
-      mayResolve ? h('div', { class: 'toolbar' }, comment,
-        h('button', { type: 'button', onclick: resolve('kept') }, '保留现值'),
-        h('button', { type: 'button', onclick: resolve('lost') }, '改用另一值')) : null));
+    const box = h('div', { class: 'conflict', dataset: { conflict: c.id } });
+    const comment = h('input', { name: 'comment', placeholder: '核实情况（可不填）', dataset: { pointer: '/comment' } });
+    const resolve = (keep) => async (event) => {
+      event.currentTarget.disabled = true;
+      showProblem(box, null);
+      try {
+        await api(`/api/v1/conflicts/${c.id}/resolve`, { method: 'POST', body: { keep, ...(comment.value.trim() ? { comment: comment.value.trim() } : {}) } });
+        toast(keep === 'kept' ? `冲突已处理：${what}保留现值` : `冲突已处理：${what}已改用另一值`, 'ok');
+        ctx.navigate(`#/households?id=${file.id}&t=${Date.now()}`);
+      } catch (error) { showProblem(box, error); event.target.disabled = false; }
+    };
+    box.append(h('p', {}, h('strong', {}, what), '：现值「', h('b', { class: 'kept' }, worded(c.kept.value)),
+      `」（走访于 ${formatTime(c.kept.observed_at)}），另一次走访为「`, h('b', { class: 'lost' }, worded(c.lost.value)),
+      `」（走访于 ${formatTime(c.lost.observed_at)}，${formatTime(c.lost.received_at)} 收到）`),
+    mayResolve ? h('div', { class: 'toolbar' }, field('说明', comment),
+      h('button', { type: 'button', onclick: resolve('kept') }, '保留现值'),
+      h('button', { type: 'button', onclick: resolve('lost') }, '改用另一值')) : null);
+    card.append(box);
   }
   return card;
 }

@@ -2,7 +2,7 @@
 // before the 25th); one need opened with the providers ranked for it and their reasons: dispatch, reassign, close.
 import { api } from '../api.js';
 import { h, table, formatTime } from '../ui.js';
-import { NEED_STATUSES, URGENCIES, allows, areaSelect, field, monthNow, moreButton, select } from './_common.js';
+import { NEED_STATUSES, URGENCIES, allows, areaSelect, field, monthNow, monthSelect, moreButton, select } from './_common.js';
 import needPanel from './_need_panel.js';
 
 export default async function render(root, ctx) {
@@ -10,7 +10,7 @@ export default async function render(root, ctx) {
   const month = p.get('month') ?? monthNow();
   const status = p.get('status') || '';
   const area = p.get('area') || '';
-  const monthInput = h('input', { type: 'month', name: 'month', value: month, dataset: { pointer: '/month' } });
+  const monthInput = monthSelect('month', month, { allLabel: '全部月份' });
   const statusSelect = select('status', { '': '全部状态', open: '未办结', overdue: '逾期', ...NEED_STATUSES }, status);
   const areaInput = await areaSelect('area', area);
   const go = (extra = {}) => {

@@ -2,7 +2,7 @@
 // (click a bar or a row), by service category and by provider; the month's closing and approval.
 import { api, download } from '../api.js';
 import { h, table, toast, showProblem, formatTime } from '../ui.js';
-import { LEVEL_NAMES, allows, areaSelect, field, guard, monthNow, myAreas } from './_common.js';
+import { LEVEL_NAMES, allows, areaSelect, field, guard, monthNow, monthSelect, myAreas } from './_common.js';
 import { chart } from './_charts.js';
 
 const FIGURES = [['raised', '提出'], ['dispatched', '已派单'], ['accepted', '已接单'], ['done', '已完成'], ['overdue', '逾期']];
@@ -15,7 +15,7 @@ export default async function render(root, ctx) {
   const area = byId[ctx.params.get('area')] ? ctx.params.get('area') : '';
   const go = (next) => ctx.navigate(`#/reports?${new URLSearchParams({ month, ...next })}`);
 
-  const monthInput = h('input', { type: 'month', name: 'month', value: month, dataset: { pointer: '/month' } });
+  const monthInput = monthSelect('month', month);
   const areaInput = await areaSelect('area', area);
   const report = await api('/api/v1/reports/needs', { query: { month, ...(area ? { area } : {}) } });
   const trail = [];
@@ -73,8 +73,13 @@ export default async function render(root, ctx) {
 async function closing(ctx, area, month, approval) {
   const card = h('section', { class: 'card closing' }, h('h2', {}, '月度结账'));
   card.append(h('p', {}, approval
-    ? `${approval.state_name}：乡镇（街道）审核于 ${formatTime(approval.township_at)}${approval.county_at ? `，区（县）审核于 ${formatTime(approval.county_at)}` : ''}。本月统计已冻结。`
-    : '本月统计尚未结账。乡镇（街道）督导审核后冻结，再由区（县）民政局审核。'));
+    ? `${approval.state_name}：乡镇（街道）审核于 ${formatTime(approval.township_at)}${approval.county_at ? `，区（县）审核于 ${formatTime(approval.county_at)}` : ''}。该月统计已冻结。`
+    : '该月统计尚未结账。乡镇（街道）督导审核后冻结，再由区（县）民政局审核。'));
+  // The server closes a month only once it has ended (on the station's calendar): the button waits for it.
+  if (!approval && month >= monthNow()) {
+    card.append(h('p', { class: 'muted' }, `${month} 尚未结束，月末之后才能结账。`));
+    return card;
+  }
   const next = !approval ? 'supervisor' : approval.state === 'township_approved' ? 'bureau' : null;
   if (next && (ctx.me.role === next || ctx.me.role === 'admin') && (await allows(ctx.me, 'report.approve'))) {
     card.append(h('button', { type: 'button', onclick: async () => {

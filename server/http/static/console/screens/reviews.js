@@ -44,26 +44,69 @@ export default async function render(root, ctx) {
   const query = Object.fromEntries(["form", "author", "area", "flagged"].map((k) => [k, params.get(k) || undefined]));
   const state = params.get("state") || "pending";  // the queue: what waits for review, unless asked otherwise
   if (state !== "all") query.state = state;
-  const items = (await everything(api, "/api/v1/submissions", query)).reverse();  // newest first
-  const chosen = params.get("id");
-  const list = ui.table([
-    { label: "收到时间", value: (s) => h("a", { href: "#", onclick: (e) => { e.preventDefault(); go({ id: s.id }); } }, ui.formatTime(s.received_at)) },
-    { label: "表单", value: (s) => `${titles[s.form] || s.form} 第 ${s.version} 版` },
-    { label: "社工", value: (s) => names[s.author] || "—" },
-    { label: "状态", value: (s) => badge(h, s) },
-    { label: "证据提示", value: (s) => (s.flags?.length ? h("span.badge.warn", `${s.flags.length} 条`) : "") },
-  ], items, { empty: "没有符合条件的提交", rowAttrs: (s) => ({ class: [s.id === chosen ? "on" : "", s.flags?.length ? "warn" : ""].join(" "), dataset: { submission: s.id } }) });
+  // The queue in the order the submissions arrived, the longest waiting first, a page (100) at a time: 更多 asks the
+  // API for the next page with its cursor and the same filters. Opening one leaves the list as it is.
+  const items = [];
+  let cursor = null;
+  let chosen = params.get("id");
+  const list = h("div");
+  const count = h("span.muted");
+  const more = h("button", { type: "button", class: "ghost more", onclick: () => load() }, "更多");
   const detail = h("div", { id: "detail", class: "grow", style: { minWidth: 0 } });
+  const choose = async (id) => {
+    chosen = id;
+    for (const tr of list.querySelectorAll("tr[data-submission]")) tr.classList.toggle("on", tr.dataset.submission === id);
+    // The address follows the opened submission without drawing the screen again (replaceState fires no hashchange).
+    const next = new URLSearchParams(params);
+    next.set("id", id);
+    history.replaceState(null, "", `#/reviews?${next}`);
+    await show(id);
+  };
+  // Each opening draws into a box of its own: one still loading when another is chosen writes into a detached box.
+  const show = async (id) => {
+    const box = h("div");
+    detail.replaceChildren(box);
+    try {
+      await open(box, ctx, id, { names, titles, go, reviewed });
+    } catch (err) { box.append(h("div.card.error", { role: "alert" }, `无法打开这份提交：${err.message}`)); }
+  };
+  // A review changes one row's state in place; the pages already read stay.
+  const reviewed = (s) => {
+    const at = items.findIndex((x) => x.id === s.id);
+    if (at >= 0) { items[at] = { ...items[at], review: s.review }; draw(); }
+    return choose(s.id);
+  };
+  const draw = () => {
+    list.replaceChildren(ui.table([
+      { label: "收到时间", value: (s) => h("a", { href: "#", onclick: (e) => { e.preventDefault(); choose(s.id); } }, ui.formatTime(s.received_at)) },
+      { label: "表单", value: (s) => `${titles[s.form] || s.form} 第 ${s.version} 版` },
+      { label: "社工", value: (s) => names[s.author] || "—" },
+      { label: "状态", value: (s) => badge(h, s) },
+      { label: "证据提示", value: (s) => (s.flags?.length ? h("span.badge.warn", `${s.flags.length} 条`) : "") },
+    ], items, { empty: "没有符合条件的提交", rowAttrs: (s) => ({ class: [s.id === chosen ? "on" : "", s.flags?.length ? "warn" : ""].join(" "), dataset: { submission: s.id } }) }));
+    count.textContent = items.length ? `已列出 ${items.length} 份${cursor ? "，还有更多" : "，已全部列出"}` : "";
+    more.style.display = cursor ? "" : "none";
+  };
+  const load = async () => {
+    more.disabled = true;
+    try {
+      const page = await api("/api/v1/submissions", { query: { ...query, cursor: cursor || undefined } });
+      items.push(...page.items);
+      cursor = page.next_cursor;
+      draw();
+    } catch (err) { ui.toast(err.message, "error"); } finally { more.disabled = false; }
+  };
   ui.append(root, [h("h1", "审核"), filters,
-    state === "pending" ? h("p.muted", "列出待审核的提交；选择状态可查看其他。") : null,
+    h("p.muted", state === "pending" ? "列出待审核的提交，最早收到的在前；选择状态可查看其他。" : "按收到的先后排列，最早收到的在前。"),
     h("div", { style: { display: "flex", gap: "1rem", alignItems: "flex-start" } },
-      h("div", { style: { width: "44%", flex: "none" } }, list), detail)]);
-  if (chosen) await open(detail, ctx, chosen, { names, titles, go });
+      h("div", { style: { width: "44%", flex: "none" } }, list, h("div.toolbar", more, count)), detail)]);
+  await load();
+  if (chosen) await show(chosen);
 }
 
 const badge = (h, s) => { const [l, k] = STATES[s.review.state] || [s.review.state, ""]; return h("span", { class: `badge ${k}` }, l); };
 
-async function open(box, { api, ui, me }, id, { names, titles, go }) {
+async function open(box, { api, ui, me }, id, { names, titles, go, reviewed }) {
   const { h } = ui;
   const s = await api(`/api/v1/submissions/${id}`);
   const [version, original, household] = await Promise.all([
@@ -76,9 +119,9 @@ async function open(box, { api, ui, me }, id, { names, titles, go }) {
     e.currentTarget.disabled = true;
     ui.showProblem(box, null);
     try {
-      await api(`/api/v1/submissions/${id}/review`, { method: "POST", body: { state, comment: comment.value.trim() || undefined } });
+      const done = await api(`/api/v1/submissions/${id}/review`, { method: "POST", body: { state, comment: comment.value.trim() || undefined } });
       ui.toast(state === "approved" ? "已通过" : "已退回给社工");
-      go({ id });
+      await reviewed(done);
     } catch (err) { ui.showProblem(box, err); e.target.disabled = false; }
   };
   const mayReview = REVIEWERS.includes(me.role) && s.review.state !== "replaced";
@@ -116,8 +159,14 @@ function photo(h, apiRaw, a, version) {
 
 // Each top-level answer in the form's words; with `before`, the replaced submission's answer beside it.
 function answers(h, version, data, before) {
+  // A group's answers in its questions' words: 姓名：李桂兰，关系：本人 (a repeated group's entries one after another).
+  const group = (q, item) => q.children.filter((c) => item?.[c.name] !== undefined && item?.[c.name] !== null)
+    .map((c) => `${c.node.title || c.name}：${show(c, item[c.name])}`).join("，");
   const show = (q, v) => {
     if (v === undefined || v === null) return "—";
+    if (q.children?.length && typeof v === "object") {
+      return Array.isArray(v) ? v.map((item, i) => `${i + 1}. ${group(q, item)}`).join("；") : group(q, v);
+    }
     if (q.kind === "boolean") return v ? "是" : "否";
     if (["photo", "photos", "signature"].includes(q.kind)) return `照片 ${[v].flat().length} 张（${[v].flat().map((x) => x.slice(0, 8)).join("、")}）`;
     const labels = Object.fromEntries(choicesOf(q).map(([c, l]) => [JSON.stringify(c), l || String(c)]));
