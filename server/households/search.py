@@ -8,7 +8,8 @@ their living members, or as their 救助类型), each by a subquery on the rows 
 Latin letters are pinyin: full (`zhangsan`) or initials (`zs`), each matching the start of a word, with the common
 polyphones of surnames read as surnames (单 shan, 曾 zeng). Anything else is a substring of the household head's and
 members' names, the address or the phone, on both databases alike. What is searched lives in columns of its own,
-kept up to date whenever the file changes (`index`).
+kept up to date whenever the file changes (`index`). On PostgreSQL a substring of two characters or more is first
+looked up by its 2-character pieces in a GIN index (migration 0018, `Bigrams`); the LIKE stays the exact check.
 """
 
 from __future__ import annotations
@@ -20,10 +21,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pypinyin import lazy_pinyin
-from tortoise.expressions import Q, Subquery
+from pypika_tortoise.terms import BasicCriterion, Function, ValueWrapper
+from tortoise.contrib.postgres.array_functions import PostgresArrayOperators
+from tortoise.expressions import Q, ResolveContext, Subquery
+from tortoise.query_utils import QueryModifier
+from tortoise.transactions import in_transaction
 
 from forms.bindings import MEMBER_TAGS
 from forms.formats import is_cn_id_number
+from server.core import sql
 from server.core.caller import Caller
 from server.core.ids import parse_id
 from server.core.pagination import Page, paginate
@@ -97,6 +103,12 @@ async def find(caller: Caller, settings: Settings, filters: dict, cursor: str | 
         query = query.filter(id__in=Subquery(lines.values("household_id")))
     for tag in parse_tags(filters.get("tags") or []):
         query = query.filter(id__in=Subquery(HouseholdTag.filter(tag=tag).values("household_id")))
+    if matching is not None and matching.pieces:
+        # Planned for this query's own pieces, never by a plan cached for any: a generic plan guesses a handful of
+        # rows and joins the scope by a nested loop, 460 ms for a text that 60,000 of 100,000 households hold.
+        async with in_transaction() as conn:
+            await conn.execute_script("SET LOCAL plan_cache_mode = force_custom_plan")
+            return await paginate(query, cursor, order=("created_at", "id"), shape=summary)
     return await paginate(query, cursor, order=("created_at", "id"), shape=summary)
 
 
@@ -111,7 +123,8 @@ def parse_tags(given: list[str]) -> list[str]:
 @dataclass(frozen=True)
 class Matching:
     q: Q
-    scans: bool  # a substring: every row is read
+    scans: bool  # a substring: every row is read, or (`pieces`) the rows the bigram index gives
+    pieces: bool = False
 
 
 async def _matching(settings: Settings, text: str) -> Matching:
@@ -126,7 +139,31 @@ async def _matching(settings: Settings, text: str) -> Matching:
     lowered = text.lower().replace(" ", "")
     if _LATIN.match(lowered):
         return Matching(Q(search_pinyin__contains=f" {lowered}"), scans=True)
-    return Matching(Q(search_text__contains=text.lower()), scans=True)
+    lowered = text.lower()
+    if len(lowered) > 1 and sql.is_postgres(sql.connection()):
+        # The index lookup first (it comes first in the WHERE), then the exact check on the few rows it leaves.
+        return Matching(Q(Bigrams(lowered), Q(search_text__contains=lowered)), scans=True, pieces=True)
+    return Matching(Q(search_text__contains=lowered), scans=True)
+
+
+class Bigrams(Q):
+    """PostgreSQL only: the households whose `search_text` holds every 2-character piece of `text`, which every
+    household holding `text` does; the GIN index on `doorstep_bigrams(search_text)` (migration 0018) answers it.
+    The text goes in as a parameter."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def __bool__(self) -> bool:  # a Q without filters counts as empty
+        return True
+
+    def resolve(self, resolve_context: ResolveContext) -> QueryModifier:
+        pieces = Function("doorstep_bigrams", resolve_context.table["search_text"])
+        wanted = Function("doorstep_bigrams", ValueWrapper(self.text))
+        return QueryModifier(where_criterion=BasicCriterion(PostgresArrayOperators.CONTAINS, pieces, wanted))
 
 
 def summary(household: Household) -> dict:
