@@ -25,6 +25,7 @@ import asyncio
 import hashlib
 import io
 import itertools
+import os
 import random
 import statistics
 import sys
@@ -51,17 +52,18 @@ class Dropped(Exception):
 
 
 def base_photo(target_bytes: int = 1_000_000) -> bytes:
-    """A noisy JPEG of about `target_bytes`, like a phone's photo at reduced size."""
+    """A noisy JPEG of about `target_bytes` (within 10 %), like a phone's photo at reduced size."""
     from PIL import Image
 
-    side = 600
-    while True:
-        image = Image.effect_noise((side * 4 // 3, side), 60).convert("RGB")
+    side, best = 600, b""
+    for _ in range(8):
         out = io.BytesIO()
-        image.save(out, "JPEG", quality=90)
-        if out.tell() >= target_bytes or side > 3000:
-            return out.getvalue()
-        side = int(side * (target_bytes / out.tell()) ** 0.5) + 16
+        Image.effect_noise((side * 4 // 3, side), 60).convert("RGB").save(out, "JPEG", quality=90)
+        best = out.getvalue()
+        if abs(len(best) - target_bytes) <= target_bytes // 10:
+            break
+        side = max(16, int(side * (target_bytes / len(best)) ** 0.5))
+    return best
 
 
 def variant(jpeg: bytes, tag: str) -> bytes:
@@ -172,6 +174,12 @@ async def _cut(data: bytes):
     raise Dropped()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process, its threads included (the image workers are threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Stats:
     def __init__(self) -> None:
         self.latency: dict[str, list[float]] = defaultdict(list)
@@ -179,6 +187,8 @@ class Stats:
         self.drops: dict[str, int] = defaultdict(int)
         self.visits = 0
         self.seconds = 0.0
+        self.server_cpu = self.bench_cpu = 0.0  # CPU seconds used during the phase
+        self.load = 0.0  # the machine's load average at the end
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -212,10 +222,15 @@ async def phase(instances: list[Instance], tokens, where, minutes: float, drop: 
     stats = Stats()
     bases = itertools.cycle([i.url for i in instances])  # the client-side round robin standing in for nginx
     phones = [Phone(n, t, c, bases, stats, drop, think, photo) for n, (t, c) in enumerate(zip(tokens, where))]
+    pids = [i.process.pid for i in instances]
+    server_cpu, bench_cpu = sum(map(cpu_seconds, pids)), cpu_seconds(os.getpid())
     started = time.monotonic()
     until = started + minutes * 60
     await asyncio.gather(*(p.run(until, acked) for p in phones))
     stats.seconds = time.monotonic() - started
+    stats.server_cpu = sum(map(cpu_seconds, pids)) - server_cpu
+    stats.bench_cpu = cpu_seconds(os.getpid()) - bench_cpu
+    stats.load = os.getloadavg()[0]
     return stats
 
 
@@ -251,6 +266,9 @@ def report(name: str, stats: Stats) -> None:
         print(f"  {kind:11} {len(times):7} {percentile(times, 50) * 1000:8.0f} {percentile(times, 99) * 1000:8.0f}"
               f" {stats.drops[kind]:6}")
     print(f"  errors: {sum(stats.errors.values())}" + "".join(f"\n    {k}: {v}" for k, v in stats.errors.items()))
+    print(f"  CPU: instances {stats.server_cpu / stats.seconds:.2f} cores ({stats.server_cpu / max(stats.visits, 1) * 1000:.0f}"
+          f" ms per visit), this bench {stats.bench_cpu / stats.seconds:.2f} cores, of {os.cpu_count()}; "
+          f"load average {stats.load:.1f}")
 
 
 async def main(args) -> None:
