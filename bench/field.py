@@ -75,19 +75,24 @@ class Phone:
         while not self.link.up():
             await asyncio.sleep(0.1)
 
-    async def guarded(self, make) -> httpx.Response | None:
-        """Run one request; None if the link went down under it (abandoned, as a browser does)."""
+    async def guarded(self, make, attempt: dict | None = None) -> httpx.Response | None:
+        """Run one request; None if the link went down under it (abandoned, as a browser does) or the connection
+        failed (`attempt` records which)."""
         await self.until_up()
         request = asyncio.create_task(make())
         while not request.done():
             if not self.link.up():
                 request.cancel()
                 await asyncio.gather(request, return_exceptions=True)
+                if attempt is not None:
+                    attempt["ended"] = "link down"
                 return None
             await asyncio.wait({request}, timeout=0.1)
         try:
             return request.result()
-        except httpx.TransportError:
+        except httpx.TransportError as exc:
+            if attempt is not None:
+                attempt["ended"] = f"{type(exc).__name__}: {exc}"
             return None
 
     async def send_visit(self, photos: dict[str, bytes], submission: dict) -> float:
@@ -119,7 +124,7 @@ class Phone:
         self.attempts.append(attempt)
         reply = await self.guarded(lambda: client.put(
             f"/api/v1/attachments/{sha}", content=self.body(data, attempt),
-            headers={"Content-Type": "image/jpeg", "Content-Length": str(len(data))}))
+            headers={"Content-Type": "image/jpeg", "Content-Length": str(len(data))}), attempt)
         if reply is None:
             return False
         assert reply.status_code in (200, 201), reply.text
@@ -178,6 +183,8 @@ def report(args, phone: Phone, photo_total: int, submission_bytes: int, took: fl
           f"({resent / photo_total:.1%}); link drops: {len(phone.drops)}; interrupted uploads: {len(interrupted)} "
           f"carrying {sum(a['sent'] for a in interrupted)} bytes; photos sent whole more than once: {completed_twice}; "
           f"HEAD answered 200 (not sent again): {phone.head_200}")
+    for a in interrupted:
+        print(f"  interrupted: photo {a['sha'][:8]}, {a['sent']} of {a['size']} bytes handed over, {a.get('ended')}")
     verdict = "met" if resent <= sum(a["sent"] for a in interrupted) and completed_twice == 0 \
         and len(interrupted) <= len(phone.drops) else "NOT met"
     print(f"goal (no photo byte sent twice beyond the interrupted upload of each drop): {verdict}")
