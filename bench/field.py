@@ -174,7 +174,7 @@ async def main(args) -> None:
 
 
 def report(args, phone: Phone, photo_total: int, submission_bytes: int, took: float, tx: int, rx: int) -> None:
-    interrupted = [a for a in phone.attempts if not a["done"]]
+    interrupted = [a for a in phone.attempts if not a["done"] and a["sent"]]  # not those cut before a byte went
     resent = phone.handed - photo_total
     completed_twice = len([a for a in phone.attempts if a["done"]]) - args.photos
     visit = photo_total + submission_bytes
