@@ -82,7 +82,11 @@ class Phone:
         self.rng = random.Random(n)
 
     async def run(self, until: float, acked: dict) -> None:
-        async with httpx.AsyncClient(timeout=60, headers=self.headers) as client:
+        # A connection idle for uvicorn's keep-alive (5 s) is closed by the server; a client reusing it at that
+        # moment sees it drop. Browsers retry such a request on their own; here the client lets idle connections go
+        # first, so that the errors counted are the server's.
+        limits = httpx.Limits(keepalive_expiry=4)
+        async with httpx.AsyncClient(timeout=60, headers=self.headers, limits=limits) as client:
             self.client = client
             while time.monotonic() < until:
                 await self.visit(acked)
