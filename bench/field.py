@@ -37,7 +37,7 @@ import httpx  # noqa: E402
 from _database import throwaway  # noqa: E402
 from _instances import STORES, Instance, server_env  # noqa: E402
 from _link import Link, make_link  # noqa: E402
-from load import base_photo, variant  # noqa: E402
+from _photos import base_photo, variant  # noqa: E402
 
 SECRET = "bench-field-secret-" + "f" * 32
 CHUNK = 8 * 1024

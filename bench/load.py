@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
-import io
 import itertools
 import os
 import random
@@ -41,6 +40,7 @@ import httpx  # noqa: E402
 
 from _database import throwaway  # noqa: E402
 from _instances import STORES, Instance, server_env  # noqa: E402
+from _photos import base_photo, variant  # noqa: E402
 
 SECRET = "bench-load-secret-" + "q" * 32
 PHONES_PER_COMMUNITY = 10
@@ -49,27 +49,6 @@ KINDS = ("sync", "household", "head", "photo", "submission")
 
 class Dropped(Exception):
     """The simulated loss of a connection."""
-
-
-def base_photo(target_bytes: int = 1_000_000) -> bytes:
-    """A noisy JPEG of about `target_bytes` (within 10 %), like a phone's photo at reduced size."""
-    from PIL import Image
-
-    side, best = 600, b""
-    for _ in range(8):
-        out = io.BytesIO()
-        Image.effect_noise((side * 4 // 3, side), 60).convert("RGB").save(out, "JPEG", quality=90)
-        best = out.getvalue()
-        if abs(len(best) - target_bytes) <= target_bytes // 10:
-            break
-        side = max(16, int(side * (target_bytes / len(best)) ** 0.5))
-    return best
-
-
-def variant(jpeg: bytes, tag: str) -> bytes:
-    """The same picture with other bytes: a JPEG comment segment after the start marker."""
-    comment = f"doorstep load {tag}".encode()
-    return jpeg[:2] + b"\xff\xfe" + (len(comment) + 2).to_bytes(2, "big") + comment + jpeg[2:]
 
 
 class Phone:
@@ -195,10 +174,8 @@ class Stats:
         self.load = 0.0  # the machine's load average at the end
 
 
-def percentile(values: list[float], q: float) -> float:
-    if len(values) < 2:
-        return values[0] if values else float("nan")
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+def percentile(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else float("nan")
 
 
 async def seed(phones: int) -> tuple[list[str], list[str]]:
