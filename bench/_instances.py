@@ -46,6 +46,28 @@ def server_env(database_url: str, folder: Path, store: str, secret: str) -> dict
     } | store_env(store, folder)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far, its threads included (the image workers are threads)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def database_cpu_seconds(name: str) -> float:
+    """CPU time so far of the PostgreSQL backends serving database `name` (their titles name it)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        try:
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if title.startswith("postgres:") and f" {name} " in title:  # "postgres: 15/main: user database host …"
+            total += cpu_seconds(int(entry.name))
+    return total
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -39,7 +39,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 import httpx  # noqa: E402
 
 from _database import throwaway  # noqa: E402
-from _instances import STORES, Instance, server_env  # noqa: E402
+from _instances import STORES, Instance, cpu_seconds, database_cpu_seconds, server_env  # noqa: E402
 from _photos import base_photo, variant  # noqa: E402
 
 SECRET = "bench-load-secret-" + "q" * 32
@@ -157,12 +157,6 @@ async def _cut(data: bytes):
     raise Dropped()
 
 
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of a process, its threads included (the image workers are threads)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 class Stats:
     def __init__(self) -> None:
         self.latency: dict[str, list[float]] = defaultdict(list)
@@ -170,7 +164,7 @@ class Stats:
         self.drops: dict[str, int] = defaultdict(int)
         self.visits = 0
         self.seconds = 0.0
-        self.server_cpu = self.bench_cpu = 0.0  # CPU seconds used during the phase
+        self.server_cpu = self.bench_cpu = self.database_cpu = 0.0  # CPU seconds used during the phase
         self.load = 0.0  # the machine's load average at the end
 
 
@@ -199,18 +193,20 @@ async def seed(phones: int) -> tuple[list[str], list[str]]:
 
 
 async def phase(instances: list[Instance], tokens, where, minutes: float, drop: float, think: float,
-                photo: bytes, acked: dict) -> Stats:
+                photo: bytes, acked: dict, database_name: str) -> Stats:
     stats = Stats()
     bases = itertools.cycle([i.url for i in instances])  # the client-side round robin standing in for nginx
     phones = [Phone(n, t, c, bases, stats, drop, think, photo) for n, (t, c) in enumerate(zip(tokens, where))]
     pids = [i.process.pid for i in instances]
     server_cpu, bench_cpu = sum(map(cpu_seconds, pids)), cpu_seconds(os.getpid())
+    database_cpu = database_cpu_seconds(database_name)
     started = time.monotonic()
     until = started + minutes * 60
     await asyncio.gather(*(p.run(until, acked) for p in phones))
     stats.seconds = time.monotonic() - started
     stats.server_cpu = sum(map(cpu_seconds, pids)) - server_cpu
     stats.bench_cpu = cpu_seconds(os.getpid()) - bench_cpu
+    stats.database_cpu = database_cpu_seconds(database_name) - database_cpu
     stats.load = os.getloadavg()[0]
     return stats
 
@@ -248,8 +244,8 @@ def report(name: str, stats: Stats) -> None:
               f" {stats.drops[kind]:6}")
     print(f"  errors: {sum(stats.errors.values())}" + "".join(f"\n    {k}: {v}" for k, v in stats.errors.items()))
     print(f"  CPU: instances {stats.server_cpu / stats.seconds:.2f} cores ({stats.server_cpu / max(stats.visits, 1) * 1000:.0f}"
-          f" ms per visit), this bench {stats.bench_cpu / stats.seconds:.2f} cores, of {os.cpu_count()}; "
-          f"load average {stats.load:.1f}")
+          f" ms per visit), PostgreSQL {stats.database_cpu / stats.seconds:.2f}, this bench "
+          f"{stats.bench_cpu / stats.seconds:.2f}, of {os.cpu_count()} cores; load average {stats.load:.1f}")
 
 
 async def main(args) -> None:
@@ -268,7 +264,7 @@ async def main(args) -> None:
             for count in (1, 2):
                 instances[count - 1].start()
                 figures[count] = await phase(instances[:count], tokens, where, args.minutes, args.drop, args.think,
-                                             photo, acked)
+                                             photo, acked, database.url.rsplit("/", 1)[1])
                 report(f"{count} instance{'s' if count > 1 else ''}", figures[count])
         finally:
             for instance in instances:
