@@ -29,7 +29,7 @@ def store_env(store: str, folder: Path) -> dict[str, str]:
     if store == "s3":
         needed = ("DOORSTEP_S3_ENDPOINT", "DOORSTEP_S3_BUCKET")
         if not all(os.environ.get(name) for name in needed):
-            raise SystemExit("--store s3：S3 存储尚未接入本基准（设置 " + "、".join(needed) + " 及凭证后再试）")
+            raise SystemExit(f"--store s3：S3 存储尚未接入本基准（设置 {'、'.join(needed)} 及凭证后再试）")
         return {"DOORSTEP_PHOTO_STORE": "s3"} | {k: v for k, v in os.environ.items() if k.startswith("DOORSTEP_S3_")}
     raise SystemExit(f"未知的存储：{store}（{' | '.join(STORES)}）")
 
@@ -66,6 +66,27 @@ def database_cpu_seconds(name: str) -> float:
         if title.startswith("postgres:") and f" {name} " in title:  # "postgres: 15/main: user database host …"
             total += cpu_seconds(int(entry.name))
     return total
+
+
+async def sample_lock_waits(url: str, samples: list[tuple[int, int]], every: float = 0.5) -> None:
+    """Until cancelled, every `every` seconds: (backends of the database waiting for a lock, backends busy), from
+    pg_stat_activity. The sync counter (migrations/0008_sync_changes.py) is one row locked by every write of a
+    household file until its commit: a ratio of instances that will not grow shows up here if that is the cause."""
+    import asyncio
+
+    import asyncpg
+
+    conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1).split("?", 1)[0])
+    try:
+        while True:
+            row = await conn.fetchrow(
+                "SELECT count(*) FILTER (WHERE wait_event_type = 'Lock') AS waiting, "
+                "count(*) FILTER (WHERE state = 'active') AS busy FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            samples.append((row["waiting"], row["busy"]))
+            await asyncio.sleep(every)
+    finally:
+        await conn.close()
 
 
 def free_port() -> int:

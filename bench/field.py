@@ -178,7 +178,8 @@ def report(args, phone: Phone, photo_total: int, submission_bytes: int, took: fl
     resent = phone.handed - photo_total
     completed_twice = len([a for a in phone.attempts if a["done"]]) - args.photos
     visit = photo_total + submission_bytes
-    print(f"visit: {args.photos} photos of {args.photo_mb} MB = {photo_total} bytes, submission {submission_bytes} bytes")
+    print(f"visit: {args.photos} photos of {args.photo_mb} MB = {photo_total} bytes, "
+          f"submission {submission_bytes} bytes")
     print(f"photo bytes handed to the network: {phone.handed} = the photos + {resent} re-sent "
           f"({resent / photo_total:.1%}); link drops: {len(phone.drops)}; interrupted uploads: {len(interrupted)} "
           f"carrying {sum(a['sent'] for a in interrupted)} bytes; photos sent whole more than once: {completed_twice}; "

@@ -8,14 +8,13 @@ photo upload is cut halfway through its body, a registration or a submission los
 wrote it; the phone then retries, as the field app does. Two instances are reached by a round-robin on the client
 side (each request to the next instance), standing in for nginx's upstream.
 
-Printed: p50/p99 latency per kind of request (successful attempts), errors (answers no phone should get, and
-connection failures other than the simulated drops), visits/s per phase and the ratio two/one (issue 17's goal:
->= 1.6, p99 < 1 s, 0 errors); afterwards the database and the store are checked: every acknowledged household,
-submission and photo there exactly once (0 duplicates, 0 missing), every photo's bytes matching its hash.
+Printed: p50/p99 latency per kind of request (successful attempts), errors (answers no phone should get, failures
+other than the simulated drops), visits/s per phase and the ratio two/one (issue 17's goals: >= 1.6, p99 < 1 s,
+0 errors), the CPU each part used and PostgreSQL's lock waits; then every acknowledged household, submission and
+photo is looked up in the database and the store: 0 duplicates, 0 missing, every photo matching its hash.
 
 Run: .venv/bin/python bench/load.py [--phones 200] [--minutes 5] [--store local|s3] [--drop 0.03] [--think 0]
-    (a throwaway PostgreSQL database, bench/_database.py, or the one DOORSTEP_DATABASE_URL names; photos in a
-    temporary folder shared by the instances, or `--store s3`, bench/_instances.py)
+    (a throwaway PostgreSQL database, bench/_database.py, or DOORSTEP_DATABASE_URL's; the store: bench/_instances.py)
 """
 
 from __future__ import annotations
@@ -39,7 +38,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 import httpx  # noqa: E402
 
 from _database import throwaway  # noqa: E402
-from _instances import STORES, Instance, cpu_seconds, database_cpu_seconds, server_env  # noqa: E402
+from _instances import (STORES, Instance, cpu_seconds, database_cpu_seconds, sample_lock_waits,  # noqa: E402
+                        server_env)
 from _photos import base_photo, variant  # noqa: E402
 
 SECRET = "bench-load-secret-" + "q" * 32
@@ -47,8 +47,8 @@ PHONES_PER_COMMUNITY = 10
 KINDS = ("sync", "household", "head", "photo", "submission")
 
 
-class Dropped(Exception):
-    """The simulated loss of a connection."""
+class Dropped(Exception):  # the simulated loss of a connection
+    pass
 
 
 class Phone:
@@ -61,9 +61,8 @@ class Phone:
         self.rng = random.Random(n)
 
     async def run(self, until: float, acked: dict) -> None:
-        # A connection idle for uvicorn's keep-alive (5 s) is closed by the server; a client reusing it at that
-        # moment sees it drop. Browsers retry such a request on their own; here the client lets idle connections go
-        # first, so that the errors counted are the server's.
+        # Idle connections go before uvicorn's keep-alive (5 s) closes them: reusing one that the server is closing
+        # fails, which browsers retry on their own; counted here it would be no error of the server's.
         limits = httpx.Limits(keepalive_expiry=4)
         async with httpx.AsyncClient(timeout=60, headers=self.headers, limits=limits) as client:
             self.client = client
@@ -166,6 +165,7 @@ class Stats:
         self.seconds = 0.0
         self.server_cpu = self.bench_cpu = self.database_cpu = 0.0  # CPU seconds used during the phase
         self.load = 0.0  # the machine's load average at the end
+        self.locks: list[tuple[int, int]] = []  # (backends waiting for a lock, backends busy), sampled
 
 
 def percentile(values: list[float], q: int) -> float:
@@ -193,17 +193,21 @@ async def seed(phones: int) -> tuple[list[str], list[str]]:
 
 
 async def phase(instances: list[Instance], tokens, where, minutes: float, drop: float, think: float,
-                photo: bytes, acked: dict, database_name: str) -> Stats:
+                photo: bytes, acked: dict, database_url: str) -> Stats:
     stats = Stats()
     bases = itertools.cycle([i.url for i in instances])  # the client-side round robin standing in for nginx
     phones = [Phone(n, t, c, bases, stats, drop, think, photo) for n, (t, c) in enumerate(zip(tokens, where))]
     pids = [i.process.pid for i in instances]
     server_cpu, bench_cpu = sum(map(cpu_seconds, pids)), cpu_seconds(os.getpid())
+    database_name = database_url.rsplit("/", 1)[1].split("?")[0]
     database_cpu = database_cpu_seconds(database_name)
+    sampler = asyncio.create_task(sample_lock_waits(database_url, stats.locks))
     started = time.monotonic()
     until = started + minutes * 60
     await asyncio.gather(*(p.run(until, acked) for p in phones))
     stats.seconds = time.monotonic() - started
+    sampler.cancel()
+    await asyncio.gather(sampler, return_exceptions=True)
     stats.server_cpu = sum(map(cpu_seconds, pids)) - server_cpu
     stats.bench_cpu = cpu_seconds(os.getpid()) - bench_cpu
     stats.database_cpu = database_cpu_seconds(database_name) - database_cpu
@@ -243,10 +247,12 @@ def report(name: str, stats: Stats) -> None:
         print(f"  {kind:11} {len(times):7} {percentile(times, 50) * 1000:8.0f} {percentile(times, 99) * 1000:8.0f}"
               f" {stats.drops[kind]:6}")
     print(f"  errors: {sum(stats.errors.values())}" + "".join(f"\n    {k}: {v}" for k, v in stats.errors.items()))
-    print(f"  CPU: instances {stats.server_cpu / stats.seconds:.2f} cores ({stats.server_cpu / max(stats.visits, 1) * 1000:.0f}"
-          f" ms per visit), PostgreSQL {stats.database_cpu / stats.seconds:.2f}, this bench "
-          f"{stats.bench_cpu / stats.seconds:.2f}, of {os.cpu_count()} cores; load average {stats.load:.1f}")
-
+    cores = {"instances": stats.server_cpu, "PostgreSQL": stats.database_cpu, "this bench": stats.bench_cpu}
+    print("  CPU: " + ", ".join(f"{k} {v / stats.seconds:.2f} cores" for k, v in cores.items())
+          + f" of {os.cpu_count()}; instances {stats.server_cpu / max(stats.visits, 1) * 1000:.0f} ms per visit; "
+          f"load average {stats.load:.1f}")
+    waiting, busy = (statistics.fmean(c) for c in zip(*(stats.locks or [(0, 0)])))
+    print(f"  PostgreSQL backends (mean of {len(stats.locks)} samples): {busy:.1f} busy, {waiting:.1f} waiting for a lock")
 
 async def main(args) -> None:
     from server.settings import load_settings
@@ -264,7 +270,7 @@ async def main(args) -> None:
             for count in (1, 2):
                 instances[count - 1].start()
                 figures[count] = await phase(instances[:count], tokens, where, args.minutes, args.drop, args.think,
-                                             photo, acked, database.url.rsplit("/", 1)[1])
+                                             photo, acked, database.url)
                 report(f"{count} instance{'s' if count > 1 else ''}", figures[count])
         finally:
             for instance in instances:
