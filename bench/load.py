@@ -2,11 +2,10 @@
 PostgreSQL and one photo store, in the same run.
 
 Each phone, per visit: syncs (following `more`), registers a household, uploads three ~1 MB photos (HEAD first, PUT
-when missing, as the field app does) and sends the visit's submission; with no pause between visits unless
-`--think` gives one, so the figures are what the instances can carry. Connections drop (`--drop`, per request): a
-photo upload is cut halfway through its body, a registration or a submission loses its answer after the server
-wrote it; the phone then retries, as the field app does. Two instances are reached by a round-robin on the client
-side (each request to the next instance), standing in for nginx's upstream.
+when missing, as the field app does) and sends the visit's submission; no pause between visits unless `--think`
+gives one: the figures are what the instances can carry. Connections drop (`--drop`, per request): an upload is cut
+halfway through its body, a registration or a submission loses its answer after the server wrote it; the phone
+retries, as the field app does. Two instances: a client-side round robin (each request to the next), for nginx.
 
 Printed: p50/p99 latency per kind of request (successful attempts), errors (answers no phone should get, failures
 other than the simulated drops), visits/s per phase and the ratio two/one (issue 17's goals: >= 1.6, p99 < 1 s,
