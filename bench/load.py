@@ -238,8 +238,7 @@ async def check(settings, acked: dict) -> dict:
 
 
 def report(name: str, stats: Stats) -> None:
-    rate = stats.visits / stats.seconds
-    print(f"\n{name}: {stats.visits} visits in {stats.seconds:.0f} s = {rate:.2f} visits/s")
+    print(f"\n{name}: {stats.visits} visits in {stats.seconds:.0f} s = {stats.visits / stats.seconds:.2f} visits/s")
     print(f"  {'request':11} {'count':>7} {'p50 ms':>8} {'p99 ms':>8} {'drops':>6}")
     for kind in KINDS:
         times = stats.latency[kind]
