@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Doorstep nightly backup / 每晚备份: database first, then photos (see GUIDE.md §6).
-#   - PostgreSQL: pg_dump -Fc into $BACKUP_DIR/db/doorstep-YYYYmmdd-HHMMSS.dump, kept $BACKUP_KEEP_DAYS days
-#   - SQLite (trial installs): consistent copy via Python's sqlite3 backup API
-#   - Photos: rsync of DATA_DIR/media into $BACKUP_DIR/media (incremental mirror; files are
-#     content-addressed and never change, so the mirror only grows and is never pruned)
+#   - `doorstep backup` into $BACKUP_DIR/db/doorstep-YYYYmmdd-HHMMSS/ (database.dump or database.sqlite3,
+#     manifest.json), kept $BACKUP_KEEP_DAYS days
+#   - the photos those copies record into $BACKUP_DIR/photos (shared, only grows; local store or bucket alike)
+# Restore and the restore drill: deploy/RESTORE.md.
 # Settings (environment): ENV_FILE (/etc/doorstep/doorstep.env), BACKUP_DIR (/var/backups/doorstep),
-#   BACKUP_KEEP_DAYS (14).
+#   BACKUP_KEEP_DAYS (14), DOORSTEP (/opt/doorstep/bin/doorstep).
 set -euo pipefail
 umask 077
 
 ENV_FILE=${ENV_FILE:-/etc/doorstep/doorstep.env}
 BACKUP_DIR=${BACKUP_DIR:-/var/backups/doorstep}
 BACKUP_KEEP_DAYS=${BACKUP_KEEP_DAYS:-14}
+DOORSTEP=${DOORSTEP:-/opt/doorstep/bin/doorstep}
 
 log() { printf '%s doorstep-backup: %s\n' "$(date -Is)" "$*"; }
 die() { log "ERROR: $*" >&2; exit 1; }
@@ -27,72 +28,28 @@ while IFS= read -r line || [[ -n $line ]]; do
     export "$key=$val"
 done < "$ENV_FILE"
 
-DATA_DIR=${DOORSTEP_DATA_DIR:-/var/lib/doorstep}
-DB_URL=${DOORSTEP_DATABASE_URL:-}
-[[ -n $DB_URL ]] || die "DOORSTEP_DATABASE_URL is not set in $ENV_FILE"
+[[ -n ${DOORSTEP_DATABASE_URL:-} ]] || die "DOORSTEP_DATABASE_URL is not set in $ENV_FILE"
+[[ -x $DOORSTEP ]] || die "cannot run $DOORSTEP"
 
 # One run at a time.
-mkdir -p "$BACKUP_DIR/db" "$BACKUP_DIR/media"
+mkdir -p "$BACKUP_DIR/db" "$BACKUP_DIR/photos"
 exec 9>"$BACKUP_DIR/.lock"
 flock -n 9 || die "another backup is running"
 
 stamp=$(date +%Y%m%d-%H%M%S)
 
-# ---- 1. Database FIRST ------------------------------------------------------
-case $DB_URL in
-    postgres://*|postgresql://*|asyncpg://*|psycopg://*)
-        command -v pg_dump >/dev/null || die "pg_dump not found (apt-get install postgresql-client)"
-        # Hand the URL to libpq through PG* variables: the password never shows in `ps`,
-        # and Tortoise-only query options (?minsize=…) are dropped.
-        eval "$(python3 - "$DB_URL" <<'PY'
-import shlex, sys
-from urllib.parse import urlsplit, unquote
-u = urlsplit(sys.argv[1])
-env = {"PGHOST": u.hostname or "127.0.0.1", "PGPORT": str(u.port or 5432),
-       "PGUSER": unquote(u.username or ""), "PGPASSWORD": unquote(u.password or ""),
-       "PGDATABASE": unquote(u.path.lstrip("/"))}
-for k, v in env.items():
-    print(f"export {k}={shlex.quote(v)}")
-PY
-)"
-        out="$BACKUP_DIR/db/doorstep-$stamp.dump"
-        log "dumping PostgreSQL database $PGDATABASE@$PGHOST:$PGPORT"
-        pg_dump --format=custom --compress=6 --no-password --file="$out.partial"
-        pg_restore --list "$out.partial" >/dev/null || die "dump $out.partial is not readable"
-        mv "$out.partial" "$out"
-        ;;
-    sqlite://*)
-        db_path=${DB_URL#sqlite://}
-        db_path=${db_path%%\?*}
-        [[ $db_path == /* ]] || db_path="$DATA_DIR/$db_path"
-        out="$BACKUP_DIR/db/doorstep-$stamp.sqlite3"
-        log "copying SQLite database $db_path"
-        python3 - "$db_path" "$out.partial" <<'PY'
-import sqlite3, sys
-src = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
-dst = sqlite3.connect(sys.argv[2])
-src.backup(dst)
-dst.close(); src.close()
-PY
-        mv "$out.partial" "$out"
-        ;;
-    *) die "unsupported DOORSTEP_DATABASE_URL scheme: ${DB_URL%%://*}" ;;
-esac
-log "database saved to $out ($(du -h "$out" | cut -f1))"
+# ---- Database FIRST, then the photos it records -----------------------------
+# `doorstep backup` copies the database (PostgreSQL: pg_dump on a snapshot; SQLite: the online backup API) with a
+# manifest of that copy's rows and photos, then copies those photos out of the store (local folder or bucket)
+# through the store interface, checking each against its hash. The photo folder is shared by every backup: a photo
+# already there is not copied again (photos are named by their hash and never change), nothing is ever pruned
+# from it, so any of the kept database copies can be restored with it.
+out="$BACKUP_DIR/db/doorstep-$stamp"
+log "backing up to $out (photos into $BACKUP_DIR/photos)"
+"$DOORSTEP" backup "$out" --photos "$BACKUP_DIR/photos" || { rm -rf "$out"; die "doorstep backup failed"; }
+log "saved $out ($(du -sh "$out" | cut -f1)); photos $(du -sh "$BACKUP_DIR/photos" | cut -f1)"
 
-# ---- 2. Photos SECOND -------------------------------------------------------
-# Every photo the dump refers to was stored before the dump was taken, so it is
-# in this copy. No --delete: stored photos never change and are never removed.
-if [[ -d $DATA_DIR/media ]]; then
-    command -v rsync >/dev/null || die "rsync not found (apt-get install rsync)"
-    log "copying photos from $DATA_DIR/media"
-    rsync -a --exclude='*.tmp' --exclude='*.part' --exclude='/tmp/' "$DATA_DIR/media/" "$BACKUP_DIR/media/"
-    log "photos saved to $BACKUP_DIR/media ($(du -sh "$BACKUP_DIR/media" | cut -f1))"
-else
-    log "no $DATA_DIR/media yet, skipping photos"
-fi
-
-# ---- 3. Retention -----------------------------------------------------------
-find "$BACKUP_DIR/db" -maxdepth 1 -type f \( -name 'doorstep-*.dump' -o -name 'doorstep-*.sqlite3' -o -name '*.partial' \) \
-    -mtime +"$BACKUP_KEEP_DAYS" -print -delete | sed 's/^/removed old backup: /'
+# ---- Retention --------------------------------------------------------------
+find "$BACKUP_DIR/db" -mindepth 1 -maxdepth 1 -name 'doorstep-*' -mtime +"$BACKUP_KEEP_DAYS" -print \
+    -exec rm -rf {} + | sed 's/^/removed old backup: /'
 log "done"

@@ -1,0 +1,133 @@
+"""`doorstep serve` processes for the load and field benchmarks, and the one place that chooses their photo store.
+
+Every instance of a run shares one database and one photo store, as instances behind nginx do in production.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+STORES = ("local", "s3")
+
+
+def store_env(store: str, folder: Path) -> dict[str, str]:
+    """The settings that choose the photo store every instance of a run shares: here and nowhere else.
+
+    local: one folder on this machine for all instances (as on one machine, or NFS across several).
+    s3: a bucket behind an S3 endpoint (SeaweedFS in the test command); the lead wires the settings the S3 store
+    reads (DOORSTEP_PHOTO_STORE=s3, endpoint, bucket, credentials) once that store is merged, here."""
+    if store == "local":
+        return {"DOORSTEP_MEDIA_DIR": str(folder / "media")}
+    if store == "s3":
+        needed = ("DOORSTEP_S3_ENDPOINT", "DOORSTEP_S3_BUCKET")
+        if not all(os.environ.get(name) for name in needed):
+            raise SystemExit(f"--store s3：S3 存储尚未接入本基准（设置 {'、'.join(needed)} 及凭证后再试）")
+        return {"DOORSTEP_PHOTO_STORE": "s3"} | {k: v for k, v in os.environ.items() if k.startswith("DOORSTEP_S3_")}
+    raise SystemExit(f"未知的存储：{store}（{' | '.join(STORES)}）")
+
+
+def server_env(database_url: str, folder: Path, store: str, secret: str) -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("DOORSTEP_")} | {
+        "DOORSTEP_DATABASE_URL": database_url,
+        "DOORSTEP_DATA_DIR": str(folder / "data"),
+        "DOORSTEP_SECRET": secret,
+        "DOORSTEP_LOG_LEVEL": "WARNING",
+        # Several processes share the store's temporary folder: one starting must not remove another's uploads.
+        "DOORSTEP_TEMP_CLEANUP_AFTER_SECONDS": "3600",
+        "PYTHONPATH": str(ROOT),
+    } | store_env(store, folder)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far, its threads included (the image workers are threads)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def database_cpu_seconds(name: str) -> float:
+    """CPU time so far of the PostgreSQL backends serving database `name` (their titles name it)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        try:
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if title.startswith("postgres:") and f" {name} " in title:  # "postgres: 15/main: user database host …"
+            total += cpu_seconds(int(entry.name))
+    return total
+
+
+async def sample_lock_waits(url: str, samples: list[tuple[int, int]], every: float = 0.5) -> None:
+    """Until cancelled, every `every` seconds: (backends of the database waiting for a lock, backends busy), from
+    pg_stat_activity. The sync counter (migrations/0008_sync_changes.py) is one row locked by every write of a
+    household file until its commit: a ratio of instances that will not grow shows up here if that is the cause."""
+    import asyncio
+
+    import asyncpg
+
+    conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1).split("?", 1)[0])
+    try:
+        while True:
+            row = await conn.fetchrow(
+                "SELECT count(*) FILTER (WHERE wait_event_type = 'Lock') AS waiting, "
+                "count(*) FILTER (WHERE state = 'active') AS busy FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            samples.append((row["waiting"], row["busy"]))
+            await asyncio.sleep(every)
+    finally:
+        await conn.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Instance:
+    """One `doorstep serve` on a port of its own; `prefix` runs it inside something (`ip netns exec NAME`)."""
+
+    def __init__(self, env: dict[str, str], host: str = "127.0.0.1", port: int | None = None,
+                 prefix: tuple[str, ...] = ()) -> None:
+        self.env, self.host, self.port, self.prefix = env, host, port or free_port(), prefix
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 30) -> None:
+        self.process = subprocess.Popen(
+            [*self.prefix, sys.executable, "-m", "server.cli", "serve", "--host", self.host, "--port", str(self.port)],
+            env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"doorstep serve 退出了（{self.process.returncode}）")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("doorstep serve 没有按时就绪")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(15)
