@@ -5,11 +5,13 @@ Every instance of a run shares one database and one photo store, as instances be
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -18,23 +20,34 @@ ROOT = Path(__file__).resolve().parent.parent
 STORES = ("local", "s3")
 
 
-def store_env(store: str, folder: Path) -> dict[str, str]:
-    """The settings that choose the photo store every instance of a run shares: here and nowhere else.
+@contextlib.contextmanager
+def shared_store(store: str, folder: Path) -> Iterator[dict[str, str]]:
+    """The settings (as environment) of the photo store every instance of a run shares: chosen here and nowhere else.
 
     local: one folder on this machine for all instances (as on one machine, or NFS across several).
-    s3: a bucket behind an S3 endpoint (SeaweedFS in the test command); the lead wires the settings the S3 store
-    reads (DOORSTEP_PHOTO_STORE=s3, endpoint, bucket, credentials) once that store is merged, here."""
+    s3: the bucket that DOORSTEP_S3_ENDPOINT, DOORSTEP_S3_BUCKET and the keys name; without them a SeaweedFS of the
+    run's own (tests/s3_server.py, as the test command starts it) on a fresh bucket, stopped afterwards."""
     if store == "local":
-        return {"DOORSTEP_MEDIA_DIR": str(folder / "media")}
-    if store == "s3":
-        needed = ("DOORSTEP_S3_ENDPOINT", "DOORSTEP_S3_BUCKET")
-        if not all(os.environ.get(name) for name in needed):
-            raise SystemExit(f"--store s3：S3 存储尚未接入本基准（设置 {'、'.join(needed)} 及凭证后再试）")
-        return {"DOORSTEP_PHOTO_STORE": "s3"} | {k: v for k, v in os.environ.items() if k.startswith("DOORSTEP_S3_")}
-    raise SystemExit(f"未知的存储：{store}（{' | '.join(STORES)}）")
+        yield {"DOORSTEP_MEDIA_DIR": str(folder / "media")}
+    elif store == "s3" and os.environ.get("DOORSTEP_S3_ENDPOINT"):
+        yield {"DOORSTEP_PHOTO_STORE": "s3"} | {k: v for k, v in os.environ.items() if k.startswith("DOORSTEP_S3_")}
+    elif store == "s3":
+        sys.path.insert(0, str(ROOT / "tests"))
+        from s3_server import running_s3_server
+
+        with running_s3_server(folder / "seaweedfs") as s3:
+            yield s3.env(s3.fresh_bucket("bench"))
+    else:
+        raise SystemExit(f"未知的存储：{store}（{' | '.join(STORES)}）")
 
 
-def server_env(database_url: str, folder: Path, store: str, secret: str) -> dict[str, str]:
+def store_settings(store_env: dict[str, str]) -> dict:
+    """The same store as keyword arguments of `load_settings`, for the bench's own look into it."""
+    return {name.removeprefix("DOORSTEP_").lower(): Path(value) if name == "DOORSTEP_MEDIA_DIR" else value
+            for name, value in store_env.items()}
+
+
+def server_env(database_url: str, folder: Path, store_env: dict[str, str], secret: str) -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("DOORSTEP_")} | {
         "DOORSTEP_DATABASE_URL": database_url,
         "DOORSTEP_DATA_DIR": str(folder / "data"),
@@ -43,7 +56,7 @@ def server_env(database_url: str, folder: Path, store: str, secret: str) -> dict
         # Several processes share the store's temporary folder: one starting must not remove another's uploads.
         "DOORSTEP_TEMP_CLEANUP_AFTER_SECONDS": "3600",
         "PYTHONPATH": str(ROOT),
-    } | store_env(store, folder)
+    } | store_env
 
 
 def cpu_seconds(pid: int) -> float:

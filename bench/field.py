@@ -35,7 +35,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 import httpx  # noqa: E402
 
 from _database import throwaway  # noqa: E402
-from _instances import STORES, Instance, server_env  # noqa: E402
+from _instances import STORES, Instance, server_env, shared_store  # noqa: E402
 from _link import Link, make_link  # noqa: E402
 from _photos import base_photo, variant  # noqa: E402
 
@@ -155,8 +155,8 @@ async def main(args) -> None:
         submission = {"form": "home_visit", "version": 1, "household": household, "data": home_visit(shas[0], shas),
                       "started_at": "2025-03-18T09:30:00+08:00", "finished_at": "2025-03-18T10:10:00+08:00"}
         submission_bytes = len(httpx.Request("PUT", "http://x", json=submission).content)
-        env = server_env("", database.folder, args.store, SECRET)
-        with make_link() as link:
+        with shared_store(args.store, database.folder) as store, make_link() as link:
+            env = server_env("", database.folder, store, SECRET)
             server = Instance(env, host=link.server_ip, port=8080, prefix=("ip", "netns", "exec", link.ns))
             try:
                 server.start()

@@ -38,7 +38,7 @@ import httpx  # noqa: E402
 
 from _database import throwaway  # noqa: E402
 from _instances import (STORES, Instance, cpu_seconds, database_cpu_seconds, sample_lock_waits,  # noqa: E402
-                        server_env)
+                        server_env, shared_store, store_settings)
 from _photos import base_photo, variant  # noqa: E402
 
 SECRET = "bench-load-secret-" + "q" * 32
@@ -252,37 +252,43 @@ def report(name: str, stats: Stats) -> None:
     waiting, busy = (statistics.fmean(c) for c in zip(*(stats.locks or [(0, 0)])))
     print(f"  PostgreSQL backends (mean of {len(stats.locks)} samples): {busy:.1f} busy, {waiting:.1f} waiting for a lock")
 
+
 async def main(args) -> None:
+    async with throwaway("postgres", SECRET) as database:
+        with shared_store(args.store, database.folder) as store:
+            await run(args, database, store)
+
+
+async def run(args, database, store: dict[str, str]) -> None:
     from server.settings import load_settings
 
-    async with throwaway("postgres", SECRET) as database:
-        env = server_env(database.url, database.folder, args.store, SECRET)
-        tokens, where = await seed(args.phones)
-        photo = base_photo()
-        print(f"{args.phones} phones, {args.minutes} min per phase, photos {len(photo) / 1e6:.2f} MB, "
-              f"drop {args.drop:.0%} of uploads/registrations/submissions, think {args.think} s, store {args.store}")
-        acked = {"households": set(), "submissions": set(), "photos": set()}
-        instances = [Instance(env), Instance(env)]
-        figures = {}
-        try:
-            for count in (1, 2):
-                instances[count - 1].start()
-                figures[count] = await phase(instances[:count], tokens, where, args.minutes, args.drop, args.think,
-                                             photo, acked, database.url)
-                report(f"{count} instance{'s' if count > 1 else ''}", figures[count])
-        finally:
-            for instance in instances:
-                instance.stop()
-        ratio = (figures[2].visits / figures[2].seconds) / (figures[1].visits / figures[1].seconds)
-        print(f"\nthroughput two/one instances: {ratio:.2f} (goal >= 1.6)")
-        settings = load_settings({}, data_dir=database.folder / "data", database_url=database.url, secret=SECRET,
-                                 media_dir=Path(env["DOORSTEP_MEDIA_DIR"]) if args.store == "local" else None)
-        result = await check(settings, acked)
-        for kind in ("households", "submissions", "photos"):
-            r = result[kind]
-            print(f"{kind}: {r['acknowledged']} acknowledged, {r['duplicates']} duplicates, {r['missing']} missing")
-        print(f"visits without a submission: {result['visits_beyond_submissions']}; "
-              f"photos whose bytes do not match their hash: {result['photos_not_matching_hash']}")
+    env = server_env(database.url, database.folder, store, SECRET)
+    tokens, where = await seed(args.phones)
+    photo = base_photo()
+    print(f"{args.phones} phones, {args.minutes} min per phase, photos {len(photo) / 1e6:.2f} MB, "
+          f"drop {args.drop:.0%} of uploads/registrations/submissions, think {args.think} s, store {args.store}")
+    acked = {"households": set(), "submissions": set(), "photos": set()}
+    instances = [Instance(env), Instance(env)]
+    figures = {}
+    try:
+        for count in (1, 2):
+            instances[count - 1].start()
+            figures[count] = await phase(instances[:count], tokens, where, args.minutes, args.drop, args.think,
+                                         photo, acked, database.url)
+            report(f"{count} instance{'s' if count > 1 else ''}", figures[count])
+    finally:
+        for instance in instances:
+            instance.stop()
+    ratio = (figures[2].visits / figures[2].seconds) / (figures[1].visits / figures[1].seconds)
+    print(f"\nthroughput two/one instances: {ratio:.2f} (goal >= 1.6)")
+    settings = load_settings({}, data_dir=database.folder / "data", database_url=database.url, secret=SECRET,
+                             **store_settings(store))
+    result = await check(settings, acked)
+    for kind in ("households", "submissions", "photos"):
+        r = result[kind]
+        print(f"{kind}: {r['acknowledged']} acknowledged, {r['duplicates']} duplicates, {r['missing']} missing")
+    print(f"visits without a submission: {result['visits_beyond_submissions']}; "
+          f"photos whose bytes do not match their hash: {result['photos_not_matching_hash']}")
 
 
 def parse(argv: list[str]):

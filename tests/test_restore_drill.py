@@ -1,6 +1,6 @@
 """The restore drill of deploy/GUIDE.md §7, performed: data made through the API, `doorstep backup`, then
 `doorstep restore` into a fresh database (on PostgreSQL a second database made by the test) and an empty photo
-folder, and a real server started on the restored copy must answer the same household file with the same photo
+store (a folder, or a new bucket of a real S3 server), and a real server started on the restored copy must answer the same household file with the same photo
 bytes; `doorstep verify-restore` must notice a photo gone missing."""
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import asyncpg
 import httpx
 import pytest
 
+from server.intake.photos import photo_store
+from server.settings import load_settings
 from factories import GPS_PHOTO, headers_for, home_visit, make_district, make_form_version, make_user, sha256_of
 from test_crash import REPO, Server
 
@@ -53,9 +55,18 @@ async def fresh_database_url():
         await conn.close()
 
 
+@pytest.fixture(params=["local", "s3"])
+def fresh_store_env(request) -> dict[str, str]:
+    """An empty photo store to restore into: the data folder's own, or a new bucket."""
+    if request.param == "local":
+        return {}
+    s3 = request.getfixturevalue("s3_server")
+    return s3.env(s3.fresh_bucket("restored"))
+
+
 @pytest.mark.parametrize("backend", ["postgres" if ON_POSTGRES else "sqlite"])
 async def test_a_backup_restored_into_a_fresh_database_and_store_serves_the_same_file_and_photo(
-        client, settings, tmp_path, fresh_database_url, backend):
+        client, settings, tmp_path, fresh_database_url, fresh_store_env, backend):
     # Data through the API: a household registered by its phone, a real camera photo, a home visit using it.
     district = await make_district()
     await make_form_version("home_visit")
@@ -85,11 +96,12 @@ async def test_a_backup_restored_into_a_fresh_database_and_store_serves_the_same
                                                         "manifest.json", "photos"]
 
     # Restore into a fresh database and an empty photo folder; the restore verifies itself.
-    restored = environment(tmp_path / "restored", fresh_database_url)
+    restored = environment(tmp_path / "restored", fresh_database_url) | fresh_store_env
     put_back = doorstep(restored, "restore", str(backup))
     assert put_back.returncode == 0, put_back.stderr
     assert "核对通过" in put_back.stdout
-    assert (tmp_path / "restored" / "media" / "originals" / sha[:2] / sha[2:4] / sha).read_bytes() == photo
+    restored_store = photo_store(load_settings(restored))
+    assert await (await restored_store.open(sha)).read() == photo
     again = doorstep(restored, "restore", str(backup))
     assert again.returncode == 1 and "已有表" in again.stderr  # never over a database that has data
     assert doorstep(restored, "migrate").returncode == 0
@@ -109,6 +121,6 @@ async def test_a_backup_restored_into_a_fresh_database_and_store_serves_the_same
         server.stop()
 
     # The verification is not a formality: a photo lost from the restored store is reported.
-    (tmp_path / "restored" / "media" / "originals" / sha[:2] / sha[2:4] / sha).unlink()
+    assert await restored_store.delete(sha)
     checked = doorstep(restored, "verify-restore", str(backup))
     assert checked.returncode == 1 and sha in checked.stderr
