@@ -31,7 +31,8 @@ from playwright.async_api import async_playwright, expect  # noqa: E402
 
 from factories import PASSWORD  # noqa: E402
 from test_crash import REPO  # noqa: E402
-from test_field_app import ARGS, CHROMIUM, PHOTOS, TIMEOUT, choose, helper, log_in, server  # noqa: E402,F401 (server: a fixture)
+from test_field_app import (ARGS, CHROMIUM, PHOTOS, choose, helper, log_in, open_page,  # noqa: E402
+                            server)  # noqa: F401 (server: a fixture)
 
 SHOTS = REPO / "test-artifacts" / "console"
 
@@ -43,22 +44,6 @@ async def browser():
         launched = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield launched
         await launched.close()
-
-
-async def open_page(browser, width: int, height: int, **options):
-    context = await browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN",
-                                        timezone_id="Asia/Shanghai", **options)
-    context.set_default_timeout(TIMEOUT)
-    page = await context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    page.on("console", lambda m: m.type == "error" and "Failed to load resource" not in m.text
-            and page.errors.append(m.text))
-    # 422s are what the tests provoke, a 404 to HEAD is the phone asking whether a photo is there yet; anything else
-    # at or over 400 is a fault.
-    page.on("response", lambda r: r.status >= 400 and r.status != 422 and r.request.method != "HEAD" and page.errors.append(
-        f"{r.status} {r.request.method} {r.url}"))
-    return context, page
 
 
 async def shot(page, name: str) -> None:

@@ -7,7 +7,6 @@ an admin lifts a worker's login throttle. Screenshots go to test-artifacts/conso
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 import zipfile
 from datetime import datetime, timedelta
@@ -20,7 +19,7 @@ from playwright.async_api import async_playwright, expect
 
 from factories import PASSWORD, economic_survey, id_number, jpeg, sha256_of
 from test_crash import REPO
-from test_field_app import ARGS, CHROMIUM, TIMEOUT, helper, server  # noqa: F401 (server: a fixture)
+from test_field_app import ARGS, CHROMIUM, TIMEOUT, helper, open_page, server  # noqa: F401 (server: a fixture)
 
 SHOTS = REPO / "test-artifacts" / "console"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -59,15 +58,8 @@ async def desk():
     SHOTS.mkdir(parents=True, exist_ok=True)
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = await browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN",
-                                            timezone_id="Asia/Shanghai", accept_downloads=True)
-        context.set_default_timeout(TIMEOUT)
-        page = await context.new_page()
-        page.errors = []
-        page.on("pageerror", lambda e: page.errors.append(str(e)))
-        page.on("console", lambda m: m.type == "error" and "Failed to load resource" not in m.text
-                and page.errors.append(m.text))
-        page.on("response", lambda r: r.status >= 400 and page.errors.append(f"{r.status} {r.request.method} {r.url}"))
+        # The console answers its own screens' requests: any status at or over 400 is a fault here.
+        _, page = await open_page(browser, 1366, 768, tolerate=lambda response: False, accept_downloads=True)
         yield page
         await browser.close()
 

@@ -55,25 +55,35 @@ async def server(tmp_path, clean_database):
     running.stop()
 
 
+def provoked(response) -> bool:
+    """What the tests provoke on purpose: a 422, and the 404 of a HEAD asking whether a photo is there yet."""
+    return response.status == 422 or response.request.method == "HEAD"
+
+
+async def open_page(browser, width: int, height: int, tolerate=provoked, **options):
+    """A zh-CN page on Shanghai's time at the given viewport. `page.errors` collects every script error, every error
+    the page logs (but failed loads: offline fetches are judged by their responses) and every response at or over
+    400 that is not tolerated: any of them is a fault."""
+    context = await browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN",
+                                        timezone_id="Asia/Shanghai", **options)
+    context.set_default_timeout(TIMEOUT)
+    page = await context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.on("console", lambda m: m.type == "error" and "Failed to load resource" not in m.text
+            and page.errors.append(m.text))
+    page.on("response", lambda r: r.status >= 400 and not tolerate(r)
+            and page.errors.append(f"{r.status} {r.request.method} {r.url}"))
+    return context, page
+
+
 @pytest.fixture
 async def phone(server):
     SHOTS.mkdir(parents=True, exist_ok=True)
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = await browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN",
-                                            timezone_id="Asia/Shanghai", permissions=["geolocation"],
-                                            geolocation={"latitude": 28.1941, "longitude": 112.9823, "accuracy": 20})
-        context.set_default_timeout(TIMEOUT)
-        page = await context.new_page()
-        page.on("pageerror", lambda e: page.errors.append(str(e)))
-        # The browser logs every failed load (offline fetches, the 404 of a HEAD asking for a photo the server
-        # has not got yet): those are judged by their responses; anything else logged as an error is a fault.
-        page.on("console", lambda m: m.type == "error" and "Failed to load resource" not in m.text
-                and page.errors.append(m.text))
-        page.on("response", lambda r: r.status >= 400 and r.request.method != "HEAD" and r.status != 422
-                and page.errors.append(f"{r.status} {r.request.method} {r.url}"))
-        page.errors = []
-        yield context, page
+        yield await open_page(browser, 360, 740, permissions=["geolocation"],
+                              geolocation={"latitude": 28.1941, "longitude": 112.9823, "accuracy": 20})
         await browser.close()
 
 

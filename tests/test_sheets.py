@@ -4,7 +4,7 @@ a spreadsheet would run as a formula is marked as text; numbers stay numbers. No
 import csv
 import io
 import tempfile
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
