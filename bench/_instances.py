@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.append(str(ROOT / "tests"))  # tests/s3_server.py: the SeaweedFS that the test command starts, for --store s3
 STORES = ("local", "s3")
 
 
@@ -32,7 +33,6 @@ def shared_store(store: str, folder: Path) -> Iterator[dict[str, str]]:
     elif store == "s3" and os.environ.get("DOORSTEP_S3_ENDPOINT"):
         yield {"DOORSTEP_PHOTO_STORE": "s3"} | {k: v for k, v in os.environ.items() if k.startswith("DOORSTEP_S3_")}
     elif store == "s3":
-        sys.path.insert(0, str(ROOT / "tests"))
         from s3_server import running_s3_server
 
         with running_s3_server(folder / "seaweedfs") as s3:
