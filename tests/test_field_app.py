@@ -318,7 +318,8 @@ async def test_a_household_registered_offline_goes_first_and_a_refusal_is_shown_
         await asyncio.sleep(0.05)
     assert asked == ["还有 1 项未发送，退出将从本机删除它们。确定退出吗？"]
     await expect(page.locator("#pending")).to_have_text("1")
-    await page.get_by_role("button", name="退出登录").click()
+    async with page.expect_event("load"):  # logging out wipes, then reloads: read the page after the reload
+        await page.get_by_role("button", name="退出登录").click()
     await expect(page.locator("input[name=username]")).to_be_visible()
     left = await page.evaluate("""async () => {
       const db = await import("/app/db.js");
