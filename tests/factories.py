@@ -17,6 +17,7 @@ from form_samples import sample
 from server.people.areas import new_area
 from server.people.auth import issue_token
 from server.core.clock import now
+from server.households.lookalikes import address_key
 from server.models import Area, Form, FormVersion, Household, Provider, User, UserArea
 
 PASSWORD = "correct horse battery"
@@ -115,8 +116,10 @@ async def make_form_version(slug: str = "home_visit", version: int = 1, schema: 
 
 async def make_household(community: Area, location: tuple[float, float] | None = (28.1941, 112.9823)) -> Household:
     stamp = now()
+    address = "白竹亭社区 3 组 12 号"
     return await Household.create(
-        id=uuid.uuid4(), community=community, address="白竹亭社区 3 组 12 号", head="张秀英", phone="13807312456",
+        id=uuid.uuid4(), community=community, address=address, address_key=address_key(address, community.name),
+        head="张秀英", phone="13807312456",
         latitude=location[0] if location else None, longitude=location[1] if location else None,
         body_hash="0" * 64, created_at=stamp, updated_at=stamp,
     )
