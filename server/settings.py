@@ -94,27 +94,28 @@ def load_settings(environ: Mapping[str, str] = os.environ, **overrides) -> Setti
         if name in environ:
             try:
                 values[f.name] = _convert(environ[name], f.default)
-            except ValueError as exc:
-                raise SettingsError(f"{name}: {exc}") from exc
+            except ValueError:
+                kind = "整数" if isinstance(f.default, int) else "数字"  # only numbers fail to convert
+                raise SettingsError(f"{name} 应为{kind}，而不是 {environ[name]!r}") from None
     values.update(overrides)
     settings = Settings(**values)
     if settings.env not in {"development", "production"}:
-        raise SettingsError("DOORSTEP_ENV must be development or production")
+        raise SettingsError(f"DOORSTEP_ENV 应为 development 或 production，而不是 {settings.env!r}")
     if settings.log_format not in {"json", "text"}:
-        raise SettingsError("DOORSTEP_LOG_FORMAT must be json or text")
+        raise SettingsError(f"DOORSTEP_LOG_FORMAT 应为 json 或 text，而不是 {settings.log_format!r}")
     if settings.image_memory_mb < 1:
-        raise SettingsError("DOORSTEP_IMAGE_MEMORY_MB must be 1 or more")
+        raise SettingsError("DOORSTEP_IMAGE_MEMORY_MB 至少为 1")
     if settings.export_poll_seconds <= 0 or settings.export_stale_after_seconds < 4:
-        raise SettingsError("DOORSTEP_EXPORT_POLL_SECONDS must be above 0, DOORSTEP_EXPORT_STALE_AFTER_SECONDS 4 or more")
+        raise SettingsError("DOORSTEP_EXPORT_POLL_SECONDS 应大于 0，DOORSTEP_EXPORT_STALE_AFTER_SECONDS 至少为 4")
     if settings.export_retention_hours < 1:
-        raise SettingsError("DOORSTEP_EXPORT_RETENTION_HOURS must be 1 or more")
+        raise SettingsError("DOORSTEP_EXPORT_RETENTION_HOURS 至少为 1")
     try:
         ZoneInfo(settings.station_timezone)
     except (ValueError, ZoneInfoNotFoundError):
-        raise SettingsError(f"DOORSTEP_STATION_TIMEZONE: no time zone {settings.station_timezone!r}") from None
+        raise SettingsError(f"DOORSTEP_STATION_TIMEZONE 不是已知的时区（如 Asia/Shanghai）：{settings.station_timezone!r}") from None
     _check_photo_store(settings)
     if settings.is_production and len(settings.secret) < 32:
-        raise SettingsError("DOORSTEP_SECRET (32+ characters) is required in production")
+        raise SettingsError("生产环境（DOORSTEP_ENV=production）必须设置至少 32 个字符的 DOORSTEP_SECRET")
     return settings
 
 

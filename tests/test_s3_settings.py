@@ -25,11 +25,18 @@ BAD = [
     (S3 | {"DOORSTEP_S3_ENDPOINT": "127.0.0.1:8333"}, "DOORSTEP_S3_ENDPOINT 应为 http:// 或 https://"),
     (S3 | {"DOORSTEP_S3_ENDPOINT": "http://s3.local/bucket"}, "不含路径"),
     (S3 | {"DOORSTEP_S3_ACCESS_KEY_ID": "key"}, "须同时设置"),
+    # The other settings speak Chinese too: an operator at a station reads them.
+    ({"DOORSTEP_IMAGE_MEMORY_MB": "很多"}, "DOORSTEP_IMAGE_MEMORY_MB 应为整数，而不是 '很多'"),
+    ({"DOORSTEP_ENV": "staging"}, "DOORSTEP_ENV 应为 development 或 production"),
+    ({"DOORSTEP_LOG_FORMAT": "xml"}, "DOORSTEP_LOG_FORMAT 应为 json 或 text"),
+    ({"DOORSTEP_EXPORT_RETENTION_HOURS": "0"}, "DOORSTEP_EXPORT_RETENTION_HOURS 至少为 1"),
+    ({"DOORSTEP_STATION_TIMEZONE": "Asia/Beijing"}, "不是已知的时区"),
+    ({"DOORSTEP_ENV": "production", "DOORSTEP_SECRET": "short"}, "至少 32 个字符的 DOORSTEP_SECRET"),
 ]
 
 
 @pytest.mark.parametrize("env, reason", BAD)
-def test_a_bad_photo_store_setting_is_refused_with_its_reason(env, reason):
+def test_a_bad_setting_is_refused_with_its_reason_in_chinese(env, reason):
     with pytest.raises(SettingsError) as raised:
         load_settings(env)
     assert reason in str(raised.value)
