@@ -7,17 +7,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.append(str(ROOT / "tests"))  # tests/s3_server.py: the SeaweedFS that the test command starts, for --store s3
+from server_process import ServerProcess as Instance  # noqa: E402,F401 (the tests' way to start `doorstep serve`)
+
 STORES = ("local", "s3")
 
 
@@ -102,45 +99,3 @@ async def sample_lock_waits(url: str, samples: list[tuple[int, int]], every: flo
         await conn.close()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Instance:
-    """One `doorstep serve` on a port of its own; `prefix` runs it inside something (`ip netns exec NAME`)."""
-
-    def __init__(self, env: dict[str, str], host: str = "127.0.0.1", port: int | None = None,
-                 prefix: tuple[str, ...] = ()) -> None:
-        self.env, self.host, self.port, self.prefix = env, host, port or free_port(), prefix
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self, timeout: float = 30) -> None:
-        self.process = subprocess.Popen(
-            [*self.prefix, sys.executable, "-m", "server.cli", "serve", "--host", self.host, "--port", str(self.port)],
-            env=self.env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"doorstep serve 退出了（{self.process.returncode}）")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("doorstep serve 没有按时就绪")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(15)

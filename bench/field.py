@@ -159,7 +159,7 @@ async def main(args) -> None:
             env = server_env("", database.folder, store, SECRET)
             server = Instance(env, host=link.server_ip, port=8080, prefix=("ip", "netns", "exec", link.ns))
             try:
-                server.start()
+                await server.start()
                 link.shape()
                 phone = Phone(link, server.url, headers, photo_total, args.down)
                 tx, rx = link.counter("tx_bytes"), link.counter("rx_bytes")

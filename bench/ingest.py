@@ -35,6 +35,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import httpx  # noqa: E402
 from PIL import Image  # noqa: E402
+from server_process import free_port  # noqa: E402
 
 SUBMISSIONS = 400
 CONCURRENCY = 8
@@ -73,12 +74,6 @@ def variant(jpeg: bytes, n: int, pad_to: int = 0) -> bytes:
 
 
 # --- servers in processes of their own ---------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def bare_upload_app(folder: str):

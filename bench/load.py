@@ -272,7 +272,7 @@ async def run(args, database, store: dict[str, str]) -> None:
     figures = {}
     try:
         for count in (1, 2):
-            instances[count - 1].start()
+            await instances[count - 1].start()
             figures[count] = await phase(instances[:count], tokens, where, args.minutes, args.drop, args.think,
                                          photo, acked, database.url)
             report(f"{count} instance{'s' if count > 1 else ''}", figures[count])

@@ -10,33 +10,25 @@ import io
 import json
 import os
 import random
-import signal
 import socket
 import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 
 import httpx
 import pytest
 from PIL import Image
 
 from factories import home_visit
+from server_process import REPO, ServerProcess
 
 DATABASE_URL = os.environ.get("DOORSTEP_TEST_DATABASE_URL", "")
 ON_POSTGRES = DATABASE_URL.startswith(("postgres://", "postgresql://"))
 
-REPO = Path(__file__).resolve().parents[1]
 CLIENTS = 24  # phones sending at once
 VISITS_PER_CLIENT = 3
 PHOTOS_PER_VISIT = 2
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def photo(seed: int) -> bytes:
@@ -48,49 +40,12 @@ def photo(seed: int) -> bytes:
     return out.getvalue()
 
 
-class Server:
-    def __init__(self, env: dict):
-        self.env = env
-        self.port = free_port()
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
+class Server(ServerProcess):
     def helper(self, command: str) -> dict | None:
         done = subprocess.run([sys.executable, str(REPO / "tests" / "crash_helper.py"), command], env=self.env,
                               cwd=REPO, capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout) if done.stdout.strip() else None
-
-    async def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=self.env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 20
-        async with httpx.AsyncClient() as client:
-            while time.monotonic() < deadline:
-                try:
-                    if (await client.get(f"{self.url}/healthz")).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
-        raise AssertionError("the server did not start")
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
 
 
 def work_of(client_no: int, community: str) -> list[tuple]:

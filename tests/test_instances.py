@@ -28,7 +28,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from factories import PASSWORD, home_visit, sha256_of
 from server.households.export_runner import DIED
-from test_crash import DATABASE_URL, ON_POSTGRES, REPO, free_port, photo
+from server_process import ServerProcess
+from test_crash import DATABASE_URL, ON_POSTGRES, REPO, photo
 
 MIGRATIONS = sorted(p.stem for p in (REPO / "migrations").glob("[0-9]*.py"))
 MARCH = {"from": "2025-03-01", "to": "2025-03-31"}
@@ -59,35 +60,12 @@ async def database_env(tmp_path_factory):
         await connection.close()
 
 
-class Instance:
+class Instance(ServerProcess):
     """One `doorstep serve` process, its log (JSON lines) in a file."""
 
     def __init__(self, name: str, env: dict, log: Path):
-        self.name, self.env, self.log = name, env, log
-        self.port = free_port()
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                env=self.env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=log)
-
-    async def ready(self) -> None:
-        deadline = time.monotonic() + 60
-        async with httpx.AsyncClient() as client:
-            while time.monotonic() < deadline:
-                assert self.process.poll() is None, self.log.read_text()[-3000:]
-                try:
-                    if (await client.get(f"{self.url}/readyz")).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
-        raise AssertionError(f"instance {self.name} did not start")
+        super().__init__(env, log=log)
+        self.name = name
 
     def log_lines(self) -> list[dict]:
         return [json.loads(line) for line in self.log.read_text().splitlines() if line.startswith("{")]
@@ -96,15 +74,6 @@ class Instance:
         """The errors this instance logged, with their tracebacks: what a failed assertion should show."""
         return "\n".join(f"{self.name}: {line['message']}\n{line.get('traceback', '')}" for line in self.log_lines()
                          if line["level"] in ("ERROR", "CRITICAL"))
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
 
 
 @dataclass
@@ -147,8 +116,8 @@ async def pair(tmp_path_factory, database_env, store_env):
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in (a, b)]
     outputs = [p.communicate(timeout=120) for p in migrating]
     assert [p.returncode for p in migrating] == [0, 0], outputs
-    a.start()
-    b.start()
+    a.spawn()
+    b.spawn()
     try:
         # The users and the form are made while the instances start.
         seeded, *_ = await asyncio.gather(
