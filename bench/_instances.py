@@ -80,8 +80,9 @@ def database_cpu_seconds(name: str) -> float:
 
 async def sample_lock_waits(url: str, samples: list[tuple[int, int]], every: float = 0.5) -> None:
     """Until cancelled, every `every` seconds: (backends of the database waiting for a lock, backends busy), from
-    pg_stat_activity. The sync counter (migrations/0008_sync_changes.py) is one row locked by every write of a
-    household file until its commit: a ratio of instances that will not grow shows up here if that is the cause."""
+    pg_stat_activity. The sync counter (migrations/0008_sync_changes.py) is one row locked by every transaction that
+    writes a household file, from its commit's start (migrations/0019_sync_stamp_at_commit.py) to its end: contention
+    on it, or on a household's row, shows up here."""
     import asyncio
 
     import asyncpg

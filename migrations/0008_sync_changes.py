@@ -5,15 +5,16 @@ retirement with the counter's next value, and record a departure when a househol
 The database does it, not the app, so that no code path can write a file and forget to tell the phones: the
 corrections, moves and merges of files, `doorstep load-demo`, a fix made by hand in psql. The counter is one row,
 taken with a row lock until commit, so the numbers follow the order of the commits (see the module named above).
-On PostgreSQL a transaction holds that lock from its first write of a file: one that then waits for another
-household's row lock could deadlock with one doing the reverse, so lock every household a transaction will write
-before writing any (the submission path locks its one household first; a merge must lock both).
+Lock every household a transaction will write before writing any (the submission path locks its one household
+first; a merge must lock both): two transactions writing two households in opposite orders deadlock.
 
-Needs joined the sequence later (migrations/0013_need_sync.py: the same touch, on the need table).
+Needs joined the sequence later (migrations/0013_need_sync.py: the same touch, on the need table). On PostgreSQL
+the household took its number at its first write, and held the counter's lock from there to the commit, until
+migrations/0019_sync_stamp_at_commit.py moved the household's stamp (and its departure) to the commit.
 
 SQLite note: when a later migration makes Tortoise rebuild one of these tables or the need table (removing or
-altering a column), the rebuilt table has no triggers; run `install(conn)` from 0013_need_sync (it installs this
-module's too) again in that migration (tests/test_sync_sequence.py checks that every trigger is in place).
+altering a column), the rebuilt table has no triggers; run `install(conn)` from 0019_sync_stamp_at_commit (it installs
+this module's and 0013's too) again in that migration (tests/test_sync_sequence.py checks that every trigger is in place).
 """
 
 from tortoise import fields, migrations

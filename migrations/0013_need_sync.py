@@ -6,8 +6,8 @@ a transaction locks the household before it writes a need (`server.needs.lifecyc
 
 The households that already have needs are touched once, so that the phones get their needs at the next sync.
 
-SQLite note: a later migration that rebuilds the need table (or one of 0008's) runs `install(conn)` from this module
-again, which installs 0008's triggers too (tests/test_sync_sequence.py checks that every trigger is in place).
+SQLite note: a later migration that rebuilds the need table (or one of 0008's) runs `install(conn)` from
+0019_sync_stamp_at_commit again, which installs 0008's and this module's triggers too (tests/test_sync_sequence.py checks that every trigger is in place).
 """
 
 import importlib

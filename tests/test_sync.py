@@ -278,28 +278,29 @@ async def test_of_two_concurrent_writers_the_one_that_commits_later_takes_the_la
     run_first, commit_first = await _writer()
     await run_first("UPDATE household SET head = '甲' WHERE id = ?", str(first_written.id))
     if ON_POSTGRES:
+        # A household takes its number at commit (migrations/0019_sync_stamp_at_commit.py): the second writer is
+        # not held up by the first, which is still open, and commits first, with the earlier number.
         run_second, commit_second = await _writer()
-        # The second writer waits for the counter until the first commits, so it cannot commit an earlier number.
-        second = asyncio.create_task(
-            run_second("UPDATE household SET head = '乙' WHERE id = ?", str(second_written.id)))
-        await asyncio.sleep(0.2)
-        assert not second.done()
+        await asyncio.wait_for(run_second("UPDATE household SET head = '乙' WHERE id = ?", str(second_written.id)), 5)
         assert (await sync(client, worker, cursor))["households"] == []
+        await asyncio.wait_for(commit_second(), 5)
+        between = await sync(client, worker, cursor)
+        assert [h["head"] for h in between["households"]] == ["乙"]
         await commit_first()
-        await second
-        await commit_second()
-    else:
-        # SQLite runs one writing transaction at a time: a second cannot even begin before the first commits, so it
-        # cannot take an earlier number either.
-        blocked = sqlite3.connect(sql.connection().filename, timeout=0, isolation_level=None)
-        with pytest.raises(sqlite3.OperationalError, match="locked"):
-            blocked.execute("BEGIN IMMEDIATE")
-        blocked.close()
-        assert (await sync(client, worker, cursor))["households"] == []
-        await commit_first()
-        run_second, commit_second = await _writer()
-        await run_second("UPDATE household SET head = '乙' WHERE id = ?", str(second_written.id))
-        await commit_second()
+        later = await sync(client, worker, between["next_cursor"])
+        assert [h["head"] for h in later["households"]] == ["甲"]
+        return
+    # SQLite runs one writing transaction at a time: a second cannot even begin before the first commits, so it
+    # cannot take an earlier number either.
+    blocked = sqlite3.connect(sql.connection().filename, timeout=0, isolation_level=None)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        blocked.execute("BEGIN IMMEDIATE")
+    blocked.close()
+    assert (await sync(client, worker, cursor))["households"] == []
+    await commit_first()
+    run_second, commit_second = await _writer()
+    await run_second("UPDATE household SET head = '乙' WHERE id = ?", str(second_written.id))
+    await commit_second()
 
     later = await sync(client, worker, cursor)
     assert [h["head"] for h in later["households"]] == ["甲", "乙"]

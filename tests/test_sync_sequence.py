@@ -19,6 +19,7 @@ from server.models import Form, FormVersion, Household, HouseholdConflict, House
 
 MIGRATION = importlib.import_module("migrations.0008_sync_changes")
 NEEDS = importlib.import_module("migrations.0013_need_sync")
+AT_COMMIT = importlib.import_module("migrations.0019_sync_stamp_at_commit")
 ROOT = Path(__file__).resolve().parent.parent
 ON_POSTGRES = os.environ.get("DOORSTEP_TEST_DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
 
@@ -100,7 +101,9 @@ async def test_every_sync_trigger_is_in_place(database):
     """A later migration that makes SQLite rebuild one of these tables drops its triggers: install them again."""
     if ON_POSTGRES:
         rows = await sql.fetch("SELECT tgname AS name FROM pg_trigger WHERE NOT tgisinternal")
-        expected = MIGRATION.POSTGRES_TRIGGERS | NEEDS.POSTGRES_TRIGGERS
+        expected = AT_COMMIT.POSTGRES_TRIGGERS
+        deferred = await sql.fetch("SELECT tgname AS name FROM pg_trigger WHERE tgdeferrable AND tginitdeferred")
+        assert {row["name"] for row in deferred} == AT_COMMIT.DEFERRED  # the household is stamped at commit
     else:
         rows = await sql.fetch("SELECT name FROM sqlite_master WHERE type = 'trigger'")
         expected = set(MIGRATION.SQLITE_TRIGGERS) | set(NEEDS.SQLITE_TRIGGERS)

@@ -11,8 +11,8 @@ The duplicate's row stays, marked `merged_into`: its GET answers 410 with the su
 sends to it later, having been offline, is stored on the survivor; its next sync drops it (`gone`), and the
 survivor is sent again whole. Each row the merge moved is written to `household_merge_move` (the undo trail).
 
-Locks (migrations/0008_sync_changes.py): the first write of a file takes the sync counter's lock, so both households
-are locked, in the order of their ids, before anything is written; every other writer locks one household.
+Locks (migrations/0008_sync_changes.py): every write of a file locks its household row, so both households are
+locked, in the order of their ids, before anything is written; every other writer locks one household.
 """
 
 from __future__ import annotations

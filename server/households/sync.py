@@ -5,10 +5,11 @@ service catalogue — a page at a time, for phones that stay offline for days on
 stamped `updated_at = 10:00:00` but commits at 10:00:02 is invisible to a sync that ran at 10:00:01 and handed out
 "10:00:01". So every write of a household file (the household, a member, a conflict, a need), every published version
 and every retirement of a form takes the next number of one counter, in the database (triggers: migrations/
-0008_sync_changes.py, 0013_need_sync.py), whatever code made the write. The counter is one row that the writing
-transaction holds locked until it commits, so a later number is never committed before an earlier one: once a sync
-has seen number n committed, it has seen everything numbered up to n. (The price: writes of household files commit
-one at a time, which the stations' rate, a few per minute, never feels; SQLite commits one at a time anyway.) The
+0008_sync_changes.py, 0013_need_sync.py, 0019_sync_stamp_at_commit.py), whatever code made the write. The counter
+is one row that the writing transaction holds locked until it commits, so a later number is never committed before
+an earlier one: once a sync has seen number n committed, it has seen everything numbered up to n. (The price: the
+commits of household files go one at a time; on PostgreSQL a household takes its number as its transaction commits,
+so the lock covers the commit alone; SQLite commits one at a time anyway.) The
 changes of a page are read in one statement, one snapshot, with the counter's committed value: the last page's
 cursor is that value, so an idle phone's next sync starts where the whole installation stood.
 

@@ -7,7 +7,7 @@ once both read version n; the first UPDATE moves it to n + 1 and the second chan
 PostgreSQL the second waits on the row lock and then finds the version changed; SQLite, which has no row locks and
 ignores SELECT … FOR UPDATE, runs one writing transaction at a time to the same end.
 
-Lock order (migrations/0008_sync_changes.py): a need's write touches its household and takes the sync counter, and a
+Lock order (migrations/0008_sync_changes.py): a need's write touches (locks) its household, and a
 submission locks its household, then writes it, then its needs (a correction takes over the needs it replaces). So
 an action locks the household first and writes the need after: holding the need while waiting for the household
 would deadlock with such a submission. The UPDATE also names the household it locked: a need a merge moved since it

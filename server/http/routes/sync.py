@@ -58,10 +58,10 @@ def accepts_gzip(header: str) -> bool:
     for part in header.lower().split(","):
         name, *params = (p.strip() for p in part.split(";"))
         quality = 1.0
-        for param in params:
-            if param.startswith("q="):
+        for option in params:
+            if option.startswith("q="):
                 try:
-                    quality = float(param[2:])
+                    quality = float(option[2:])
                 except ValueError:
                     quality = 0.0
         qualities[name] = quality
