@@ -169,6 +169,8 @@ async def test_last_month_is_closed_by_the_township_and_approved_by_the_county_w
     await expect(totals.nth(0)).to_have_text("2提出")
     await expect(totals.nth(3)).to_have_text("1已完成")
     await expect(totals.nth(4)).to_have_text("1逾期")
+    by_provider = page.locator("section.card", has=page.locator("h2", has_text="按服务机构"))
+    await expect(by_provider.locator("tbody td:first-child")).to_have_text(["阳光助老服务中心", "（未指定）"])
     await shot(page, "month-open")
     await closing.locator("button", has_text="乡镇（街道）审核并结账").click()
     await expect(page.locator(".toast")).to_contain_text("已审核结账")
