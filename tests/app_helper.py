@@ -187,6 +187,47 @@ COMMANDS = {"setup": setup, "verify": verify, "needs": needs, "dispatched": disp
             "console_c_conflict": console_c_conflict}
 
 
+# --- The console's dispatch, closing and retiring (tests/test_console_dispatch.py) ---------------------------------
+
+async def console_d_seed(settings) -> dict:
+    """After `setup`, all of `console_b_seed`, and: a second provider of 代买助餐 in 白竹亭社区 and a third serving only
+    楚江圩社区; 李德明's need accepted by 阳光助老服务中心 and past its deadline; last month's needs of 城东街道 (on the
+    stations' calendar): one raised, one done, and one raised half an hour into this month, which is still last month
+    in UTC; and 城东街道's own published form `east_visit`."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from server.models import Area, Form, Provider
+
+    seeded = await console_b_seed(settings)
+    community = await Area.get(name="白竹亭社区")
+    township = await Area.get(name="城东街道")
+    kangle = await make_provider(community, name="康乐家政服务部", offers={"elderly.meal_shopping": 5})
+    await make_provider(await Area.get(name="楚江圩社区"), name="楚江助餐点", offers={"elderly.meal_shopping": 5})
+    sunshine = await Provider.get(id=seeded["provider"])
+    li = await Household.get(head="李德明")
+    overdue = await make_need(li, "accepted", provider=sunshine, overdue=True, description="每天中午送餐")
+
+    zone = ZoneInfo(settings.station_timezone)
+    this_month = datetime.now(zone).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    for status, at in (("raised", last_month + timedelta(days=9, hours=10)),
+                       ("done", last_month + timedelta(days=2, hours=9)),
+                       ("raised", this_month + timedelta(minutes=30))):
+        need = await make_need(li, status, provider=sunshine if status == "done" else None)
+        steps = {f"{k}_at": at + timedelta(days=1) for k in ("dispatched", "accepted", "started", "done")
+                 if getattr(need, f"{k}_at")}
+        await Need.filter(id=need.id).update(raised_at=at, due_at=at + timedelta(days=7), updated_at=at, **steps)
+
+    await make_form_version("home_visit", as_slug="east_visit", area=township)
+    await Form.filter(slug="east_visit").update(draft_title="城东街道入户走访")
+    return seeded | {"overdue": str(overdue.id), "other_provider": str(kangle.id), "township": str(township.id),
+                     "last_month": last_month.strftime("%Y-%m"), "this_month": this_month.strftime("%Y-%m")}
+
+
+COMMANDS["console_d_seed"] = console_d_seed
+
+
 async def main(command: str) -> None:
     settings = load_settings()
     if command == "setup":

@@ -60,7 +60,8 @@ export default async function render(root, ctx) {
   });
 
   const rowsOf = (rows, name, drill) => table([
-    { label: name, value: (r) => (drill && drillable(r) ? h('a', { href: `#/reports?month=${month}&area=${r.key}` }, r.name || '') : r.name || '') },
+    // A row without a key (the needs no provider holds) is named as the XLSX names it.
+    { label: name, value: (r) => (drill && drillable(r) ? h('a', { href: `#/reports?month=${month}&area=${r.key}` }, r.name || '') : r.name || '（未指定）') },
     ...FIGURES.map(([key, label]) => ({ label, value: (r) => String(r[key]) })),
     { label: '接单用时', value: (r) => days(r.median_days_to_accept) },
     { label: '办结用时', value: (r) => days(r.median_days_to_done) },
