@@ -228,6 +228,26 @@ async def console_d_seed(settings) -> dict:
 COMMANDS["console_d_seed"] = console_d_seed
 
 
+# --- The console's review queue (tests/test_console_reviews.py) ----------------------------------------------------
+
+async def console_r_seed(settings) -> dict:
+    """After `setup`: a worker of 凌云社区 (the township's other community) with a household there."""
+    from server.models import Area
+
+    community = await Area.get(name="凌云社区")
+    worker = await make_user("worker", community, username="lingyunworker")
+    await type(worker).filter(id=worker.id).update(display_name="凌云社工")
+    household = await make_household(community)
+    household.head = "王桂芝"
+    search.index(household, [])
+    await household.save()
+    zhang = await Household.get(head="张秀英")
+    return {"household": str(household.id), "worker": str(worker.id), "zhang": str(zhang.id)}
+
+
+COMMANDS["console_r_seed"] = console_r_seed
+
+
 async def main(command: str) -> None:
     settings = load_settings()
     if command == "setup":
