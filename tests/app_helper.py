@@ -248,6 +248,43 @@ async def console_r_seed(settings) -> dict:
 COMMANDS["console_r_seed"] = console_r_seed
 
 
+# --- The console's 一户一档 screen (tests/test_console_households.py) ------------------------------------------------
+
+async def console_h_seed(settings) -> dict:
+    """After `setup`: 张秀英 (born 1946-05-02, her ID number given) as the head member of her household, and a second
+    file of that household which another worker registered another day, at 白竹亭社区3组12号 (the same address once
+    written alike), she again, and a grandson 张小军. The supervisor is named 王芳."""
+    import uuid
+    from datetime import datetime, timezone
+
+    from factories import id_number
+    from server.households.lookalikes import address_key, key_member
+    from server.models import User
+
+    await User.filter(username="fieldsupervisor").update(display_name="王芳")
+    household = await Household.get(head="张秀英")
+    community = await household.community
+    duplicate = await make_household(community)
+    duplicate.address = "白竹亭社区3组12号"
+    for home in (household, duplicate):  # keyed as registration keys them
+        home.address_key = address_key(home.address, community.name)
+        search.index(home, [])
+        await home.save()
+    stamp = datetime.now(timezone.utc)
+    head = {"name": "张秀英", "relation": "self", "gender": "female", "birth_date": "1946-05-02",
+            "id_number": id_number("19460502", "128")}
+    grandson = {"name": "张小军", "relation": "grandchild", "gender": "male", "birth_date": "2012-09-01"}
+    for home, people in ((household, [head]), (duplicate, [head, grandson])):
+        for data in people:
+            member = Member(id=uuid.uuid4(), household_id=home.id, data=data, meta={}, created_at=stamp, updated_at=stamp)
+            key_member(settings, member)
+            await member.save()
+    return {"household": str(household.id), "duplicate": str(duplicate.id)}
+
+
+COMMANDS["console_h_seed"] = console_h_seed
+
+
 async def main(command: str) -> None:
     settings = load_settings()
     if command == "setup":

@@ -8,12 +8,13 @@ import {
 } from './_common.js';
 import { zipEntry } from './_zip.js';
 import mergePanel from './_household_merge.js';
-import { SITUATION_FIELDS, formTitles, situationLabels } from './_labels.js';
+import historyCard from './_household_history.js';
+import { MEMBER_FIELDS, SITUATION_FIELDS, formTitles, situationLabels } from './_labels.js';
 
 const show = (value) => (value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value));
 
 export default async function renderFile(root, ctx, id) {
-  const file = await api(`/api/v1/households/${id}`);
+  const [file, changes] = await Promise.all([api(`/api/v1/households/${id}`), api(`/api/v1/households/${id}/history`)]);
   const [labels, titles, names, mayReveal, mayCorrect, mayResolve, mayMerge, mayArchive] = await Promise.all([
     situationLabels(file), formTitles(file), areaNames(), allows(ctx.me, 'household.reveal_id'),
     allows(ctx.me, 'household.correct'), allows(ctx.me, 'conflict.resolve'), allows(ctx.me, 'household.merge'),
@@ -37,6 +38,7 @@ export default async function renderFile(root, ctx, id) {
     file.conflicts.length ? conflictsCard(ctx, file, labels, mayResolve) : null,
     needsCard(file),
     visitsCard(file, titles),
+    historyCard(file, changes),
     mayCorrect ? correctionCard(ctx, file) : null,
     mayMerge ? mergePanel(ctx, file) : null,
   ].filter(Boolean));
@@ -105,9 +107,6 @@ function visitsCard(file, titles) {
     file.visits.next_cursor ? h('p', { class: 'muted' }, '只显示最近 20 次走访；全部走访在档案包里。') : null);
 }
 
-// A member's fields as the file shows them, for a conflict on one of them.
-const MEMBER_FIELDS = { name: '姓名', relation: '关系', gender: '性别', birth_date: '出生日期', id_number: '身份证号', tags: '标签' };
-
 function conflictsCard(ctx, file, labels, mayResolve) {
   const card = h('section', { class: 'card warn conflicts' }, h('h2', {}, `待处理的冲突（${file.conflicts.length}）`),
     h('p', { class: 'muted' }, '两次走访在离线时互不知情，记下的值不同：现值是走访时间较晚的一次。核实后保留现值，或改用另一值。'));
@@ -149,7 +148,7 @@ function correctionCard(ctx, file) {
     phone: h('input', { name: 'phone', value: file.phone || '', dataset: { pointer: '/phone' } }),
     reason: h('input', { name: 'reason', placeholder: '必填：为什么更正', dataset: { pointer: '/reason' } }),
   };
-  const form = h('form', { class: 'card', onsubmit: async (event) => {
+  const form = h('form', { class: 'card correction', onsubmit: async (event) => {
     event.preventDefault();
     const body = { reason: inputs.reason.value };
     for (const key of ['address', 'head', 'phone']) {

@@ -8,7 +8,7 @@ const MOVED = { visits: '走访', submissions: '提交', photos: '照片', membe
   conflicts: '冲突', needs: '需求', changes: '变更记录' };
 
 export default function mergePanel(ctx, file) {
-  const card = h('section', { class: 'card' }, h('h2', {}, '重复档案'));
+  const card = h('section', { class: 'card duplicates' }, h('h2', {}, '重复档案'));
   const reason = h('input', { name: 'reason', placeholder: '必填：合并或撤销的原因', dataset: { pointer: '/reason' } });
   const found = h('div');
   const result = h('div');

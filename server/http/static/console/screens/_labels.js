@@ -8,6 +8,8 @@ export const SITUATION_FIELDS = {
   address: '住址', phone: '联系电话', head_name: '户主姓名', housing: '住房情况', household_size: '家庭人口数',
   monthly_income: '家庭月收入', guardianship: '监护情况', disability: '残疾情况', risk_level: '风险等级', eligibility: '低保标准核对',
 };
+// A member's fields as the file shows them, for a conflict or a change of one of them.
+export const MEMBER_FIELDS = { name: '姓名', relation: '关系', gender: '性别', birth_date: '出生日期', id_number: '身份证号', tags: '标签' };
 
 const versions = new Map();
 
