@@ -40,8 +40,7 @@ async def setup(settings) -> dict:
     await make_user("worker", district.east_a, username="fieldworker")
     await make_user("supervisor", district.east, username="fieldsupervisor")
     for head, address in (("张秀英", "白竹亭社区 3 组 12 号"), ("李德明", "白竹亭社区 5 组 2 号")):
-        household = await make_household(district.east_a)
-        household.head, household.address = head, address
+        household = await make_household(district.east_a, head=head, address=address)
         search.index(household, [])
         await household.save()
     return {"community": str(district.east_a.id)}
@@ -99,8 +98,7 @@ async def long_file(settings) -> dict:
     version = await FormVersion.filter(form__slug="home_visit").order_by("-version").first()
     made = {}
     for head, visits in (("赵长档", 300), ("钱一访", 1)):
-        household = await make_household(community)
-        household.head, household.address = head, f"白竹亭社区 9 组 {visits} 号"
+        household = await make_household(community, head=head, address=f"白竹亭社区 9 组 {visits} 号")
         search.index(household, [])
         await household.save()
         await seed_big_file(household, worker.id, version, visits, 2, random.Random(visits), salt=head)
@@ -237,8 +235,7 @@ async def console_r_seed(settings) -> dict:
     community = await Area.get(name="凌云社区")
     worker = await make_user("worker", community, username="lingyunworker")
     await type(worker).filter(id=worker.id).update(display_name="凌云社工")
-    household = await make_household(community)
-    household.head = "王桂芝"
+    household = await make_household(community, head="王桂芝", address="凌云社区 2 组 7 号")
     search.index(household, [])
     await household.save()
     zhang = await Household.get(head="张秀英")
@@ -258,18 +255,15 @@ async def console_h_seed(settings) -> dict:
     from datetime import datetime, timezone
 
     from factories import id_number
-    from server.households.lookalikes import address_key, key_member
+    from server.households.lookalikes import key_member
     from server.models import User
 
     await User.filter(username="fieldsupervisor").update(display_name="王芳")
     household = await Household.get(head="张秀英")
     community = await household.community
-    duplicate = await make_household(community)
-    duplicate.address = "白竹亭社区3组12号"
-    for home in (household, duplicate):  # keyed as registration keys them
-        home.address_key = address_key(home.address, community.name)
-        search.index(home, [])
-        await home.save()
+    duplicate = await make_household(community, address="白竹亭社区3组12号")  # the same address, written alike
+    search.index(duplicate, [])
+    await duplicate.save()
     stamp = datetime.now(timezone.utc)
     head = {"name": "张秀英", "relation": "self", "gender": "female", "birth_date": "1946-05-02",
             "id_number": id_number("19460502", "128")}

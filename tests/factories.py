@@ -114,12 +114,14 @@ async def make_form_version(slug: str = "home_visit", version: int = 1, schema: 
                                     ui=builtin["ui"], etag=f"{slug}-{version}", published_at=now())
 
 
-async def make_household(community: Area, location: tuple[float, float] | None = (28.1941, 112.9823)) -> Household:
+async def make_household(community: Area, location: tuple[float, float] | None = (28.1941, 112.9823), *,
+                         head: str = "张秀英", address: str = "白竹亭社区 3 组 12 号") -> Household:
+    """A household as registration makes it, its address keyed for lookalikes (`search.index` is left to callers
+    that search)."""
     stamp = now()
-    address = "白竹亭社区 3 组 12 号"
     return await Household.create(
         id=uuid.uuid4(), community=community, address=address, address_key=address_key(address, community.name),
-        head="张秀英", phone="13807312456",
+        head=head, phone="13807312456",
         latitude=location[0] if location else None, longitude=location[1] if location else None,
         body_hash="0" * 64, created_at=stamp, updated_at=stamp,
     )

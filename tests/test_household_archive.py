@@ -115,10 +115,7 @@ async def test_the_archive_holds_the_summary_the_file_every_photo_and_their_sums
 
 async def test_a_household_with_no_visits_archives_and_its_markup_like_names_print_as_written(client, settings):
     district = await make_district()
-    household = await make_household(district.east_a)
-    household.head = "珺#堃 *a* _b_ [c] $d$ @e `f` \\g <h>"
-    household.address = "三组 #12 //号"
-    await household.save()
+    household = await make_household(district.east_a, head="珺#堃 *a* _b_ [c] $d$ @e `f` \\g <h>", address="三组 #12 //号")
     bureau = await headers_for(settings, await make_user("bureau", district.county))
 
     archive, _ = await fetch_archive(client, household, bureau)
