@@ -4,6 +4,8 @@ then fills, and reviews what comes back. Screenshots go to test-artifacts/consol
 
 from __future__ import annotations
 
+import re
+
 from server.http.routes import console
 
 
@@ -23,16 +25,31 @@ async def test_the_console_is_served_with_its_type_a_csp_and_revalidation(client
     assert (await client.get("/console/../pyproject.toml")).status_code == 404
 
 
-# The browser tests: a real server process seeded by tests/app_helper.py, Debian's Chromium at a desktop's size.
-import re  # noqa: E402
+def test_the_fields_the_console_names_are_the_servers():
+    """The designer's binding targets and the file's field names (screens/_labels.js) are one copy in forms/model.js,
+    which must say what forms/bindings.py says."""
+    from forms.bindings import MEMBER_FIELDS, MEMBER_TAGS, SITUATION_TARGETS
 
+    model = (console.CONSOLE / "forms" / "model.js").read_text()
+
+    def declared(name: str) -> dict:
+        body = re.search(rf"export const {name} = \{{(.*?)\}};", model, re.S).group(1)
+        return dict(re.findall(r'(\w+): "([^"]+)"', body))
+    assert declared("SITUATION") == SITUATION_TARGETS
+    assert declared("MEMBER_FIELDS") == MEMBER_FIELDS
+    assert declared("MEMBER_TAGS") == MEMBER_TAGS
+
+
+# The browser tests: a real server process seeded by tests/app_helper.py, Debian's Chromium at a desktop's size.
 import pytest  # noqa: E402
 from playwright.async_api import async_playwright, expect  # noqa: E402
 
 from factories import PASSWORD  # noqa: E402
 from test_crash import REPO  # noqa: E402
-from test_field_app import (ARGS, CHROMIUM, PHOTOS, choose, helper, log_in, open_page,  # noqa: E402
-                            server)  # noqa: F401 (server: a fixture)
+import test_field_app  # noqa: E402
+from test_field_app import ARGS, CHROMIUM, PHOTOS, choose, helper, log_in, open_page  # noqa: E402
+
+server = test_field_app.server  # the fixture: a real server process
 
 SHOTS = REPO / "test-artifacts" / "console"
 

@@ -19,7 +19,10 @@ from playwright.async_api import async_playwright, expect
 
 from factories import PASSWORD, economic_survey, id_number, jpeg, sha256_of
 from test_crash import REPO
-from test_field_app import ARGS, CHROMIUM, TIMEOUT, helper, open_page, server  # noqa: F401 (server: a fixture)
+import test_field_app
+from test_field_app import ARGS, CHROMIUM, TIMEOUT, helper, open_page
+
+server = test_field_app.server  # the fixture: a real server process
 
 SHOTS = REPO / "test-artifacts" / "console"
 SHANGHAI = ZoneInfo("Asia/Shanghai")

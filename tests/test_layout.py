@@ -59,7 +59,7 @@ def test_imports_run_downhill(module, path):
         return
     # "from server.intake import photos" names a module of the package; judge the module, not the package.
     uphill = sorted(name for name in _imports(path) if not _within(name, ALLOWED[layer])
-                    and not (name in ("server", *PROJECT)))
+                    and name not in ("server", *PROJECT))
     assert not uphill, f"{module} imports {uphill}"
 
 

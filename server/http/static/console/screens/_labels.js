@@ -3,13 +3,9 @@
 // form version, and the version's `ui.questions[pointer].choices` hold the labels of the question bound to it.
 import { api } from '../api.js';
 
-export const SITUATION_FIELDS = {
-  income_source: '经济来源', family_structure: '家庭结构', health: '健康状况', care: '照料情况', assistance_type: '救助类型',
-  address: '住址', phone: '联系电话', head_name: '户主姓名', housing: '住房情况', household_size: '家庭人口数',
-  monthly_income: '家庭月收入', guardianship: '监护情况', disability: '残疾情况', risk_level: '风险等级', eligibility: '低保标准核对',
-};
-// A member's fields as the file shows them, for a conflict or a change of one of them.
-export const MEMBER_FIELDS = { name: '姓名', relation: '关系', gender: '性别', birth_date: '出生日期', id_number: '身份证号', tags: '标签' };
+// The fields of the file as the form designer offers them for bindings (one copy, held to forms/bindings.py by
+// tests/test_console_forms.py), for a conflict or a change of one of them.
+export { SITUATION as SITUATION_FIELDS, MEMBER_FIELDS } from '../forms/model.js';
 
 const versions = new Map();
 
