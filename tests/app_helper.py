@@ -245,6 +245,31 @@ async def console_r_seed(settings) -> dict:
 COMMANDS["console_r_seed"] = console_r_seed
 
 
+async def console_m_conflict(settings) -> dict:
+    """After the economic survey of tests/test_console_records.py `station`: a conflict on a member's field, as two
+    phones offline leave one. The survey saw 李桂兰's health 慢性病 (chronic); a colleague's visit two hours earlier saw
+    it 健康 (healthy) and reaches the server only now."""
+    import uuid
+    from datetime import datetime, timedelta, timezone
+
+    from server.models import HouseholdConflict
+
+    member = next(m for m in await Member.filter(removed_at__isnull=True) if m.data.get("name") == "李桂兰")
+    colleague = await make_user("worker", await (await member.household).community, username="memberworker")
+    kept = member.meta["health"]
+    stamp = datetime.now(timezone.utc)
+    lost = {"at": (datetime.fromisoformat(kept["at"]) - timedelta(hours=2)).isoformat(), "received": stamp.isoformat(),
+            "submission": str(uuid.uuid4()), "author": str(colleague.id)}
+    conflict = await HouseholdConflict.create(
+        household_id=member.household_id, member_id=member.id, field="health", kept_value={"value": member.data["health"]},
+        kept_meta=kept, lost_value={"value": "healthy"}, lost_meta=lost, submission_id=uuid.UUID(lost["submission"]),
+        created_at=stamp)
+    return {"conflict": str(conflict.id), "member": str(member.id)}
+
+
+COMMANDS["console_m_conflict"] = console_m_conflict
+
+
 # --- The console's 一户一档 screen (tests/test_console_households.py) ------------------------------------------------
 
 async def console_h_seed(settings) -> dict:

@@ -1,7 +1,8 @@
 """The console's 一户一档 screen in a real browser (Debian's Chromium driven by Playwright at a 1366×768 desktop)
 against a real server process: a supervisor corrects a household file (refused without a reason, at the reason's
 field), finds the second file another worker registered for the same household, merges it and undoes the merge;
-prints the file's PDF summary, which the console takes out of the archive in the browser, and downloads the archive.
+prints the file's PDF summary, which the console takes out of the archive in the browser, downloads the archive and
+resolves a conflict on a member's field.
 Each step is checked again through the API or the files. Screenshots go to test-artifacts/console/."""
 
 from __future__ import annotations
@@ -103,6 +104,7 @@ async def test_a_file_corrected_with_a_reason_and_a_lookalike_merged_into_it_and
 
 async def test_the_pdf_summary_printed_from_a_file_and_its_archive_downloaded(station, desk, tmp_path):  # noqa: F811
     page, url, household = desk, station.url, station.seed["household"]
+    conflict = helper(station.env, "console_m_conflict")
     # The console's CSP lets the page fetch nothing but its own origin, not even its blobs: the page keeps each
     # blob it makes an address for, and the test reads the summary's bytes from there.
     await page.add_init_script(KEEP_BLOBS)
@@ -143,4 +145,15 @@ async def test_the_pdf_summary_printed_from_a_file_and_its_archive_downloaded(st
             assert hashlib.sha256(archive.read(name)).hexdigest() == sha, name
         assert archive.read("户档案摘要.pdf").startswith(b"%PDF-")
         assert json.loads(archive.read("household.json"))["head"] == "张秀英"
+
+    # A conflict on a member's field, in the words of the form that bound it, resolved: the other value put back.
+    pending = page.locator(f".conflict[data-conflict='{conflict['conflict']}']")
+    await expect(pending).to_contain_text("李桂兰的健康状况：现值「慢性病」")
+    await expect(pending).to_contain_text("另一次走访为「健康」")
+    await pending.locator("button:text('改用另一值')").click()
+    await expect(page.locator(".toast")).to_contain_text("李桂兰的健康状况已改用另一值")
+    await expect(page.locator(".conflicts")).to_have_count(0)
+    async with httpx.AsyncClient(base_url=url) as client:
+        file = (await client.get(f"/api/v1/households/{household}", headers=await bearer(client, "fieldsupervisor"))).json()
+        assert next(m for m in file["members"] if m["id"] == conflict["member"])["health"] == "healthy"
     assert page.errors == []

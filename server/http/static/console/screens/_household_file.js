@@ -117,7 +117,7 @@ function conflictsCard(ctx, file, labels, mayResolve) {
       if (c.member && c.field === 'relation') return RELATIONS[value] || show(value);
       if (c.member && c.field === 'gender') return GENDERS[value] || show(value);
       if (c.member && c.field === 'tags' && Array.isArray(value)) return value.map((t) => TAGS[t] || t).join('、');
-      return (labels[c.field] || {})[value] ?? show(value);
+      return (labels[c.member ? `member:${c.field}` : c.field] || {})[value] ?? show(value);
     };
     const box = h('div', { class: 'conflict', dataset: { conflict: c.id } });
     const comment = h('input', { name: 'comment', placeholder: '核实情况（可不填）', dataset: { pointer: '/comment' } });

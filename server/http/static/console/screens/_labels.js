@@ -29,12 +29,17 @@ export async function formTitles(file) {
   return titles;
 }
 
+// target → {code: label} of the questions a version binds: `health` for the situation, `member:health` for a
+// member's field (a question of the members' group, `/members/*/health`).
 function boundChoices(version) {
   const found = {};
   const walk = (node, pointer) => {
     if (!node || typeof node !== 'object') return;
-    if (node['x-situation']) found[node['x-situation']] = ((version.ui.questions || {})[pointer] || {}).choices || {};
+    const choices = () => ((version.ui.questions || {})[pointer] || {}).choices || {};
+    if (node['x-situation']) found[node['x-situation']] = choices();
+    if (node['x-member']) found[`member:${node['x-member']}`] = choices();
     for (const [name, child] of Object.entries(node.properties || {})) walk(child, `${pointer}/${name}`);
+    if (node.items) walk(node.items, `${pointer}/*`);
   };
   walk(version.schema, '');
   return found;
@@ -50,6 +55,15 @@ export async function situationLabels(file) {
     if (!s) continue;
     const version = await versionOf(s);
     labels[target] = version ? boundChoices(version)[target] || {} : {};
+  }
+  // A member's fields as the latest visit that binds each labels them (visits come newest first).
+  for (const visit of file.visits.items) {
+    for (const s of visit.submissions) {
+      const version = await versionOf(s);
+      for (const [key, choices] of Object.entries(version ? boundChoices(version) : {})) {
+        if (key.startsWith('member:') && !(key in labels)) labels[key] = choices;
+      }
+    }
   }
   return labels;
 }
