@@ -161,22 +161,28 @@ async def console_c_conflict(settings) -> dict:
     张秀英's household file, as two phones offline leave one. The survey saw its housing 自有住房 (own); a colleague's
     visit two hours earlier, which saw it 租房 (rented), reaches the server only now: the later visit's value stays,
     the other waits for the supervisor."""
+    household = await Household.get(head="张秀英")
+    conflict = await offline_conflict(household, None, "housing", household.situation["housing"],
+                                      household.situation_meta["housing"], "rented", "otherworker")
+    return {"conflict": str(conflict.id), "household": str(household.id)}
+
+
+async def offline_conflict(household: Household, member: Member | None, field: str, kept_value, kept_meta: dict,
+                           lost_value, colleague_name: str):
+    """The conflict a colleague's visit two hours before the one that set `field` leaves, reaching the server now."""
     import uuid
     from datetime import datetime, timedelta, timezone
 
     from server.models import HouseholdConflict
 
-    household = await Household.get(head="张秀英")
-    colleague = await make_user("worker", await household.community, username="otherworker")
-    kept = household.situation_meta["housing"]
+    colleague = await make_user("worker", await household.community, username=colleague_name)
     stamp = datetime.now(timezone.utc)
-    lost = {"at": (datetime.fromisoformat(kept["at"]) - timedelta(hours=2)).isoformat(), "received": stamp.isoformat(),
-            "submission": str(uuid.uuid4()), "author": str(colleague.id)}
-    conflict = await HouseholdConflict.create(
-        household_id=household.id, field="housing", kept_value={"value": household.situation["housing"]},
-        kept_meta=kept, lost_value={"value": "rented"}, lost_meta=lost, submission_id=uuid.UUID(lost["submission"]),
-        created_at=stamp)
-    return {"conflict": str(conflict.id), "household": str(household.id)}
+    lost = {"at": (datetime.fromisoformat(kept_meta["at"]) - timedelta(hours=2)).isoformat(),
+            "received": stamp.isoformat(), "submission": str(uuid.uuid4()), "author": str(colleague.id)}
+    return await HouseholdConflict.create(
+        household_id=household.id, member_id=member.id if member else None, field=field,
+        kept_value={"value": kept_value}, kept_meta=kept_meta, lost_value={"value": lost_value}, lost_meta=lost,
+        submission_id=uuid.UUID(lost["submission"]), created_at=stamp)
 
 
 COMMANDS = {"setup": setup, "verify": verify, "needs": needs, "dispatched": dispatched, "needs_state": needs_state,
@@ -249,21 +255,9 @@ async def console_m_conflict(settings) -> dict:
     """After the economic survey of tests/test_console_records.py `station`: a conflict on a member's field, as two
     phones offline leave one. The survey saw 李桂兰's health 慢性病 (chronic); a colleague's visit two hours earlier saw
     it 健康 (healthy) and reaches the server only now."""
-    import uuid
-    from datetime import datetime, timedelta, timezone
-
-    from server.models import HouseholdConflict
-
     member = next(m for m in await Member.filter(removed_at__isnull=True) if m.data.get("name") == "李桂兰")
-    colleague = await make_user("worker", await (await member.household).community, username="memberworker")
-    kept = member.meta["health"]
-    stamp = datetime.now(timezone.utc)
-    lost = {"at": (datetime.fromisoformat(kept["at"]) - timedelta(hours=2)).isoformat(), "received": stamp.isoformat(),
-            "submission": str(uuid.uuid4()), "author": str(colleague.id)}
-    conflict = await HouseholdConflict.create(
-        household_id=member.household_id, member_id=member.id, field="health", kept_value={"value": member.data["health"]},
-        kept_meta=kept, lost_value={"value": "healthy"}, lost_meta=lost, submission_id=uuid.UUID(lost["submission"]),
-        created_at=stamp)
+    conflict = await offline_conflict(await member.household, member, "health", member.data["health"],
+                                      member.meta["health"], "healthy", "memberworker")
     return {"conflict": str(conflict.id), "member": str(member.id)}
 
 
