@@ -44,10 +44,9 @@ POSTGRES = [
     """CREATE CONSTRAINT TRIGGER household_deleted AFTER DELETE ON household
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION doorstep_household_departed()""",
 ]
-# The triggers on PostgreSQL once this has run: 0008's and 0013's, the household's own replaced by these.
-POSTGRES_TRIGGERS = (NEEDS.SYNC.POSTGRES_TRIGGERS - {"household_sync_seq"}) | NEEDS.POSTGRES_TRIGGERS | {
-    "household_sync_seq_insert", "household_sync_seq_update", "household_moved", "household_deleted"}
 DEFERRED = {"household_sync_seq_insert", "household_sync_seq_update", "household_moved", "household_deleted"}
+# The triggers on PostgreSQL once this has run: 0008's and 0013's, the household's own replaced by these.
+POSTGRES_TRIGGERS = (NEEDS.SYNC.POSTGRES_TRIGGERS - {"household_sync_seq"}) | NEEDS.POSTGRES_TRIGGERS | DEFERRED
 
 
 async def install(conn) -> None:
