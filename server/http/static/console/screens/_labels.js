@@ -30,8 +30,11 @@ export async function formTitles(file) {
 }
 
 // target → {code: label} of the questions a version binds: `health` for the situation, `member:health` for a
-// member's field (a question of the members' group, `/members/*/health`).
+// member's field (a question of the members' group, `/members/*/health`). Walked once per version.
+const bound = new WeakMap();
+
 function boundChoices(version) {
+  if (bound.has(version)) return bound.get(version);
   const found = {};
   const walk = (node, pointer) => {
     if (!node || typeof node !== 'object') return;
@@ -42,6 +45,7 @@ function boundChoices(version) {
     if (node.items) walk(node.items, `${pointer}/*`);
   };
   walk(version.schema, '');
+  bound.set(version, found);
   return found;
 }
 
