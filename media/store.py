@@ -9,7 +9,7 @@ import re
 import tempfile
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -49,12 +49,16 @@ class PhotoStream:
 
     size: int
     chunks: Callable[[], AsyncIterator[bytes]]
+    whole: Callable[[], Awaitable[bytes]] | None = None  # the content at once, when the store has a faster way
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self.chunks()
 
     async def read(self) -> bytes:
-        """The whole content; for thumbnails and tests, not for originals in a request."""
+        """The whole content; for thumbnails, an export's photos one by one, and tests; not for originals in a
+        request."""
+        if self.whole is not None:
+            return await self.whole()
         return b"".join([chunk async for chunk in self])
 
 
@@ -340,7 +344,15 @@ async def _open_file(path: Path) -> PhotoStream:
             # Shielded: when a phone goes away mid-download the whole request is cancelled, this await too.
             await asyncio.shield(f.close())
 
-    return PhotoStream(size=size, chunks=chunks)
+    # Open, read and close in one hop to a thread, not one per call (an export reads thousands of photos whole).
+    return PhotoStream(size=size, chunks=chunks, whole=lambda: asyncio.to_thread(_read_file, path))
+
+
+def _read_file(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise PhotoNotFound() from None
 
 
 def _unlink_all(paths: list[Path]) -> bool:
