@@ -129,9 +129,7 @@ async def export_in_child(settings, job_id: uuid.UUID) -> dict:
     """Run the job in a fresh process (nothing else in its memory); its seconds, size and RSS figures."""
     env = os.environ | {"DOORSTEP_DATABASE_URL": settings.database_url, "DOORSTEP_DATA_DIR": str(settings.data_dir),
                         "DOORSTEP_SECRET": settings.secret, "DOORSTEP_EXPORT_RUNNER": "false"}
-    spy = os.environ.get("BENCH_SPY")
-    prefix = [str(ROOT / ".venv/bin/py-spy"), "record", "-r", "200", "-s", "-t", "-f", "raw", "-o", spy, "--"] if spy else []
-    done = await asyncio.create_subprocess_exec(*prefix, sys.executable, __file__, "--child", str(job_id), env=env,
+    done = await asyncio.create_subprocess_exec(sys.executable, __file__, "--child", str(job_id), env=env,
                                                 stdout=asyncio.subprocess.PIPE)
     out, _ = await done.communicate()
     assert done.returncode == 0, "the export's process failed"
