@@ -151,7 +151,8 @@ async def render(data: dict, thumbnails: Thumbnails, renderer: SummaryRenderer, 
     images: dict[str, bytes] = {}
     shas = list(dict.fromkeys(thumb["sha256"] for visit in data["visits"] for thumb in visit["thumbs"]))
     # Read at once, not one after another: each is a few hops to the store's threads (or a request to S3).
-    written = dict(zip(shas, await asyncio.gather(*(_thumbnail(thumbnails, sha, images) for sha in shas))))
+    written = dict(zip(shas, await asyncio.gather(*(_thumbnail(thumbnails, sha, f"thumb-{n}.jpg", images)
+                                                    for n, sha in enumerate(shas, 1)))))
     for visit in data["visits"]:
         for thumb in visit["thumbs"]:
             thumb["file"] = written[thumb["sha256"]]
@@ -159,13 +160,12 @@ async def render(data: dict, thumbnails: Thumbnails, renderer: SummaryRenderer, 
     return await renderer.render(payload, images, int(archived_at.timestamp()))
 
 
-async def _thumbnail(thumbnails: Thumbnails, sha: str, images: dict[str, bytes]) -> str | None:
+async def _thumbnail(thumbnails: Thumbnails, sha: str, name: str, images: dict[str, bytes]) -> str | None:
     try:
         stream = await thumbnails.open(sha, "thumb")
         image = await stream.read()  # 320 px, a few dozen KB
     except MediaError as e:  # undecodable pixels (kept as evidence) or gone from the store
         log.info("no thumbnail of %s for a household summary: %s", sha, e.detail)
         return None
-    name = f"{sha}.jpg"
     images[name] = image
     return name
