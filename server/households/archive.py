@@ -134,14 +134,16 @@ async def _entries(pdf: bytes, document: bytes, photos: list[Photo], store: Phot
     missing = []
     async with aclosing(_read_ahead(photos, store)) as fetched:
         async for photo, stream, data in fetched:
-            if stream is None:
+            if stream is None and data is None:
                 # Recorded but gone from the store (a restore that missed it): say so in the log and in the archive.
                 log.warning("photo %s of a household archive is missing from the store", photo.sha256)
                 missing.append(photo)
                 continue
-            chunks = _checked(stream, photo.sha256) if data is None else zips.one_chunk(data)
-            yield zips.Entry(folder + photo.name, stream.size if data is None else len(data), chunks)
-            del data, chunks
+            if data is None:
+                yield zips.Entry(folder + photo.name, stream.size, _checked(stream, photo.sha256))
+            else:
+                yield zips.Entry(folder + photo.name, len(data), zips.one_chunk(data))
+            del data
             sums.append((photo.sha256, photo.name))
     if missing:
         note = ("\ufeff以下照片已登记，但在照片存储中找不到，未能放入本档案包：\r\n"
@@ -154,8 +156,8 @@ async def _entries(pdf: bytes, document: bytes, photos: list[Photo], store: Phot
 
 async def _read_ahead(photos: list[Photo], store: PhotoStore) -> AsyncIterator[tuple[Photo, PhotoStream | None,
                                                                                      bytes | None]]:
-    """The photos in order, each with its stream (None if it is gone from the store) and, up to `WHOLE_LIMIT`, its
-    bytes: read in worker threads while the ones before it are written, never more than `AHEAD_BYTES`
+    """The photos in order, each with its bytes if it is recorded as up to `WHOLE_LIMIT` (read in one go), else its
+    stream (both None if it is gone from the store): read in worker threads while the ones before it are written, never more than `AHEAD_BYTES`
     ahead (a household of large photos is held one photo at a time)."""
     ahead: deque[tuple[Photo, asyncio.Future]] = deque()
     queued = taken = 0
@@ -179,16 +181,15 @@ async def _read_ahead(photos: list[Photo], store: PhotoStore) -> AsyncIterator[t
         await asyncio.gather(*(fetching for _, fetching in ahead), return_exceptions=True)
 
 
-async def _fetch(photo: Photo, store: PhotoStore) -> tuple[PhotoStream, bytes | None]:
-    stream = await store.open(photo.sha256)
-    if stream.size > WHOLE_LIMIT:
-        return stream, None  # streamed a chunk at a time as it is written, hashed on the way (`_checked`)
+async def _fetch(photo: Photo, store: PhotoStore) -> tuple[PhotoStream | None, bytes | None]:
+    if photo.size > WHOLE_LIMIT:  # as recorded: streamed a chunk at a time as it is written, hashed on the way
+        return await store.open(photo.sha256), None
     # Not hashed again here: the manifest names the photo by the hash it was received with (its name in the store),
     # so the station's `sha256sum -c` checks the bytes written against what the phone sent, and a photo the store
     # damaged fails there; `doorstep check-store` finds it on the server. Hashing every photo again would cost the
     # export a third of its CPU (SHA-256 runs at about 1.3 GB/s here, the whole export at about 0.3) to add only a
     # log line. A photo too large to read whole is still hashed on the way (`_checked`): it is streamed anyway.
-    return stream, await stream.read()
+    return None, await store.read(photo.sha256)
 
 
 async def _checked(stream: PhotoStream, sha256: str) -> AsyncIterator[bytes]:
