@@ -133,7 +133,7 @@ async def export_in_child(settings, job_id: uuid.UUID) -> dict:
                                                 stdout=asyncio.subprocess.PIPE)
     out, _ = await done.communicate()
     assert done.returncode == 0, "the export's process failed"
-    return json.loads(out.decode().strip().splitlines()[-1])
+    return json.loads([line for line in out.decode().splitlines() if line.startswith("{")][-1])
 
 
 def child(job_id: str) -> None:
@@ -148,6 +148,7 @@ def child(job_id: str) -> None:
         await db.connect(settings)
         app = create_app(settings, manage_database=False)
         before = _rss()
+        cpu_before = _cpu(resource.RUSAGE_SELF)
         started = time.perf_counter()
         lag = {"worst": 0.0}
 
@@ -164,7 +165,8 @@ def child(job_id: str) -> None:
         assert job is not None and str(job.id) == job_id and job.state == "done", job and job.error
         app.state.archives.renderer.close(wait=True)  # its processes' peak is then known (RUSAGE_CHILDREN)
         figures = {"seconds": seconds, "size": job.size, "households": job.households_done,
-                   "rss_before": before, "lag": lag["worst"],
+                   "rss_before": before, "lag": lag["worst"], "cpu": _cpu(resource.RUSAGE_SELF) - cpu_before,
+                   "renderer_cpu": _cpu(resource.RUSAGE_CHILDREN),
                    "rss_peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
                    "renderer_peak": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024}
         await app.state.exports.context.store.delete_blob(job.blob)
@@ -172,7 +174,19 @@ def child(job_id: str) -> None:
         await db.disconnect()
         return figures
 
-    print(json.dumps(asyncio.run(main())))
+    if os.environ.get("BENCH_PROFILE"):
+        import cProfile
+        with cProfile.Profile() as profile:
+            figures = asyncio.run(main())
+        profile.dump_stats(os.environ["BENCH_PROFILE"])
+    else:
+        figures = asyncio.run(main())
+    print(json.dumps(figures))
+
+
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _rss() -> int:
@@ -254,6 +268,8 @@ def report(figures: dict) -> None:
           f"or query): {rate:.0f} MB/s, ratio {rate / floor:.2f}; the rest is {large['households']} households' "
           f"queries, household.json and typst PDF, "
           f"{(large['seconds'] - stream['seconds']) / large['households'] * 1000:.0f} ms each")
+    print(f"    CPU seconds: the export's process {large['cpu']:.1f} s, the PDF-rendering processes "
+          f"{large['renderer_cpu']:.1f} s (wall {large['seconds']:.1f} s)")
     growth = large["rss_peak"] / small["rss_peak"] - 1
     print(f"(b) peak RSS of the export's process: {small['rss_peak'] / 2**20:.0f} MB at {small['photos']} photos "
           f"(from {small['rss_before'] / 2**20:.0f} MB before the job), {large['rss_peak'] / 2**20:.0f} MB at "

@@ -8,6 +8,7 @@ font comes from).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from datetime import datetime
@@ -148,24 +149,23 @@ async def render(data: dict, thumbnails: Thumbnails, renderer: SummaryRenderer, 
     """The PDF of `summary_data`, with the thumbnails it names (a photo without one shows a frame saying so),
     rendered in the renderer's worker processes."""
     images: dict[str, bytes] = {}
-    written: dict[str, str | None] = {}
+    shas = list(dict.fromkeys(thumb["sha256"] for visit in data["visits"] for thumb in visit["thumbs"]))
+    # Read at once, not one after another: each is a few hops to the store's threads (or a request to S3).
+    written = dict(zip(shas, await asyncio.gather(*(_thumbnail(thumbnails, sha, f"thumb-{n}.jpg", images)
+                                                    for n, sha in enumerate(shas, 1)))))
     for visit in data["visits"]:
         for thumb in visit["thumbs"]:
-            sha = thumb["sha256"]
-            if sha not in written:
-                written[sha] = await _thumbnail(thumbnails, sha, images)
-            thumb["file"] = written[sha]
+            thumb["file"] = written[thumb["sha256"]]
     payload = json.dumps(data, ensure_ascii=False).encode()
     return await renderer.render(payload, images, int(archived_at.timestamp()))
 
 
-async def _thumbnail(thumbnails: Thumbnails, sha: str, images: dict[str, bytes]) -> str | None:
+async def _thumbnail(thumbnails: Thumbnails, sha: str, name: str, images: dict[str, bytes]) -> str | None:
     try:
         stream = await thumbnails.open(sha, "thumb")
         image = await stream.read()  # 320 px, a few dozen KB
     except MediaError as e:  # undecodable pixels (kept as evidence) or gone from the store
         log.info("no thumbnail of %s for a household summary: %s", sha, e.detail)
         return None
-    name = f"{sha}.jpg"
     images[name] = image
     return name

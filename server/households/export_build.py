@@ -112,7 +112,7 @@ async def _prepared(context: Context, caller: Caller, query, snapshot: datetime)
 
 def ahead(workers: int) -> int:
     """Households prepared at once: enough to keep every renderer busy while one is written."""
-    return 2 * workers + 1
+    return 4 * workers + 4
 
 
 async def _household(context: Context, prepared: archive.Prepared, communities: dict, folders: set[str],

@@ -20,6 +20,7 @@ import asyncio
 import logging
 import os
 import socket
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -41,6 +42,7 @@ log = logging.getLogger("doorstep.exports")
 DIED = "导出中断：运行它的服务器实例已停止响应（可能已重启或崩溃）。可以重新开始导出。"
 FAILED = "导出失败：服务器出现意外错误，详情见服务器日志。可以重新开始导出。"
 TRIM_EVERY = 20  # households
+REPORT_SECONDS = 1.0  # progress written at most this often while households are packed
 REQUESTER_GONE = "导出未进行：申请人的账号已停用，或已不再管辖该区域。"
 
 
@@ -171,12 +173,18 @@ class Runner:
         if await self._mine(job).update(households_total=total) != 1:
             raise Lost()
 
+        reported = {"at": 0.0}
+
         async def done(count: int) -> None:
             progress["households"] = count
             if count % TRIM_EVERY == 0:
                 hand_back_free_memory()  # what worker threads freed; the export's memory stays flat
-            if not await self._report(job, progress):
-                raise Lost()
+            # Reported at most once a second, not after each household (a write each, a third of the export's
+            # queries): the progress bar moves as smoothly, and a run taken away stops within the second.
+            if time.monotonic() - reported["at"] >= REPORT_SECONDS:
+                reported["at"] = time.monotonic()
+                if not await self._report(job, progress):
+                    raise Lost()
 
         async def counted():
             async for chunk in zips.stream_zip(export_build.entries(self.context, caller, job, area, total, snapshot,
