@@ -213,7 +213,7 @@ async def stream_only(store, paths: list[Path]) -> dict:
 
 
 def zip_baseline(paths: list[Path], folder: Path) -> tuple[float, int]:
-    """Seconds and bytes of `zip -0` of the same photo files."""
+    """Seconds and bytes of `zip -0` of the same photo files, written through the page cache."""
     out = folder / "baseline.zip"
     started = time.perf_counter()
     subprocess.run(["zip", "-0", "-q", str(out), "-@"], input="\n".join(map(str, paths)).encode(), check=True)
@@ -248,7 +248,9 @@ async def bench_export(settings, households: int = HOUSEHOLDS, photos: int = PHO
         job = await ExportJob.create(area=area, created_at=datetime.now(timezone.utc), **period)
         figures[name] = await export_in_child(settings, job.id)
     figures["small"]["photos"], figures["large"]["photos"] = len(small), len(large)
-    figures["zip0"] = dict(zip(("seconds", "size"), zip_baseline(large, folder)))
+    # The better of two runs: the second writes into the memory the first freed, which on a virtual machine is much
+    # cheaper than memory the kernel has not touched yet; the export writes past the page cache (media/blob_file.py).
+    figures["zip0"] = dict(zip(("seconds", "size"), min(zip_baseline(large, folder) for _ in range(2))))
     figures["stream"] = await stream_only(store, large)
     shutil.rmtree(folder, ignore_errors=True)
     return figures
@@ -260,7 +262,7 @@ def report(figures: dict) -> None:
     ratio = ours / floor
     print(f"(a) export of {large['households']} households, {large['photos']} photos of "
           f"{figures['photo_bytes'] / 1024:.0f} KB: {large['size'] / 1e9:.2f} GB in {large['seconds']:.1f} s, "
-          f"{ours:.0f} MB/s; zip -0 of the same photos: {zip0['size'] / 1e9:.2f} GB in {zip0['seconds']:.1f} s, "
+          f"{ours:.0f} MB/s; zip -0 of the same photos (better of two runs): {zip0['size'] / 1e9:.2f} GB in {zip0['seconds']:.1f} s, "
           f"{floor:.0f} MB/s; ratio {ratio:.2f} (goal >= 0.7: {'meets' if ratio >= 0.7 else 'MISSES'})")
     stream = figures["stream"]
     rate = stream["size"] / stream["seconds"] / 1e6

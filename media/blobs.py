@@ -3,14 +3,13 @@ photos under a name of their own: the blob half of the `PhotoStore` interface, a
 
 A blob is written from its bytes as they are made (an async iterable), never held whole: the local store writes
 them to a temporary file in batches of about a megabyte, each batch written and hashed in a worker thread while the
-event loop makes the next, then syncs it and renames it into place, so a blob appears whole or not at all. A cloud
-store would send the same batches as the parts of a multipart upload. Reading takes a byte range, for HTTP Range.
+event loop makes the next (`blob_file`: past the page cache where it can), then syncs it and renames it into place,
+so a blob appears whole or not at all. A cloud store would send the same batches as the parts of a multipart upload. Reading takes a byte range, for HTTP Range.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Callable
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import aiofiles
 
+from media.blob_file import BlobFile
 from media.errors import BlobNotFound, InvalidBlobKey
 
 BATCH_BYTES = 1024 * 1024
@@ -42,8 +42,11 @@ def check_key(key: str) -> str:
 async def write_local(path: Path, temp: tuple[int, str], chunks: AsyncIterable[bytes]) -> BlobInfo:
     """Write `chunks` to the open temporary file `temp` (descriptor, path), then move it to `path`."""
     fd, temp_path = temp
-    digest = hashlib.sha256()
-    size = 0
+    try:
+        file = await asyncio.to_thread(BlobFile, fd, temp_path)
+    except BaseException:
+        await asyncio.shield(asyncio.to_thread(_discard_temp, fd, temp_path))
+        raise
     writing: asyncio.Future | None = None
     batch: list[bytes] = []
     batched = 0
@@ -54,33 +57,23 @@ async def write_local(path: Path, temp: tuple[int, str], chunks: AsyncIterable[b
             if batched >= BATCH_BYTES:
                 if writing is not None:
                     await writing  # one batch in the thread while the next is made: two in memory at most
-                writing = asyncio.ensure_future(asyncio.to_thread(_write_batch, fd, batch, digest))
-                size += batched
+                writing = asyncio.ensure_future(asyncio.to_thread(file.write, batch))
                 batch, batched = [], 0
         if writing is not None:
             await writing
-        size += batched
-        await asyncio.to_thread(_finish, fd, batch, digest, Path(temp_path), path)
+        await asyncio.to_thread(_finish, file, batch, Path(temp_path), path)
     except BaseException:
         if writing is not None and not writing.done():
-            await asyncio.shield(asyncio.wait([writing]))  # the thread still holds the descriptor
-        await asyncio.shield(asyncio.to_thread(_discard, fd, temp_path))
+            await asyncio.shield(asyncio.wait([writing]))  # the thread still holds the file
+        await asyncio.shield(asyncio.to_thread(_discard, file, temp_path))
         raise
-    return BlobInfo(size, digest.hexdigest())
+    return BlobInfo(file.size, file.digest.hexdigest())
 
 
-def _write_batch(fd: int, batch: list[bytes], digest) -> None:
-    for chunk in batch:
-        digest.update(chunk)  # hashlib lets go of Python's lock for large buffers: this runs beside the loop
-        view = memoryview(chunk)
-        while view:
-            view = view[os.write(fd, view):]
-
-
-def _finish(fd: int, batch: list[bytes], digest, temp: Path, dest: Path) -> None:
-    _write_batch(fd, batch, digest)
-    os.fsync(fd)
-    os.close(fd)
+def _finish(file: BlobFile, batch: list[bytes], temp: Path, dest: Path) -> None:
+    file.write(batch)
+    file.finish()
+    file.close()
     dest.parent.mkdir(parents=True, exist_ok=True)
     os.replace(temp, dest)
     folder = os.open(dest.parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
@@ -90,11 +83,13 @@ def _finish(fd: int, batch: list[bytes], digest, temp: Path, dest: Path) -> None
         os.close(folder)
 
 
-def _discard(fd: int, temp: str) -> None:
-    try:
-        os.close(fd)
-    except OSError:
-        pass  # closed by _finish before its rename failed
+def _discard(file: BlobFile, temp: str) -> None:
+    file.close()  # closed already by _finish if its rename failed
+    Path(temp).unlink(missing_ok=True)
+
+
+def _discard_temp(fd: int, temp: str) -> None:
+    os.close(fd)
     Path(temp).unlink(missing_ok=True)
 
 

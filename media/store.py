@@ -121,6 +121,10 @@ class PhotoStore(ABC):
     @abstractmethod
     async def open_derived(self, sha256: str, variant: str) -> PhotoStream: ...
 
+    async def read_derived(self, sha256: str, variant: str) -> bytes:
+        """A derived image's bytes at once (a thumbnail, a few dozen KB); raises PhotoNotFound."""
+        return await (await self.open_derived(sha256, variant)).read()
+
     @abstractmethod
     async def exists_derived(self, sha256: str, variant: str) -> bool: ...
 
@@ -223,6 +227,9 @@ class LocalPhotoStore(PhotoStore):
 
     async def open_derived(self, sha256: str, variant: str) -> PhotoStream:
         return await _open_file(self.derived_path(sha256, variant))
+
+    async def read_derived(self, sha256: str, variant: str) -> bytes:
+        return await asyncio.to_thread(_read_file, self.derived_path(sha256, variant))  # one hop, as `read`
 
     async def exists_derived(self, sha256: str, variant: str) -> bool:
         return await aiofiles.os.path.isfile(self.derived_path(sha256, variant))

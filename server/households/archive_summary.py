@@ -162,8 +162,7 @@ async def render(data: dict, thumbnails: Thumbnails, renderer: SummaryRenderer, 
 
 async def _thumbnail(thumbnails: Thumbnails, sha: str, name: str, images: dict[str, bytes]) -> str | None:
     try:
-        stream = await thumbnails.open(sha, "thumb")
-        image = await stream.read()  # 320 px, a few dozen KB
+        image = await thumbnails.read(sha, "thumb")  # 320 px, a few dozen KB
     except MediaError as e:  # undecodable pixels (kept as evidence) or gone from the store
         log.info("no thumbnail of %s for a household summary: %s", sha, e.detail)
         return None

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from media.errors import PhotoNotFound
 from media.ingest import store_photo
 from media.store import VARIANTS, PhotoStore
 from media.thumbnails import QUIET, Thumbnails
@@ -58,6 +59,19 @@ async def test_a_thumbnail_asked_for_is_made_at_once_even_while_photos_arrive(
         thumb = await asyncio.wait_for(thumbnails.open(sha, "thumb"), timeout=QUIET * 10)
         assert (await thumb.read())[:3] == b"\xff\xd8\xff"
         assert await made(store, sha) == [True, True]  # both from the one decoding
+
+
+async def test_a_thumbnail_read_whole_is_made_on_first_read_and_the_same_after(
+    store: PhotoStore, thumbnails: Thumbnails
+) -> None:
+    sha = await stored(store, thumbnails)
+
+    first = await thumbnails.read(sha, "thumb")
+
+    assert first[:3] == b"\xff\xd8\xff" and await made(store, sha) == [True, True]
+    assert await thumbnails.read(sha, "thumb") == first == await (await thumbnails.open(sha, "thumb")).read()
+    with pytest.raises(PhotoNotFound):
+        await thumbnails.read("ab" * 32, "thumb")  # no such photo: nothing to make it from
 
 
 async def test_closing_drops_what_waits_and_finishes_what_is_being_made(
