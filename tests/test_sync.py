@@ -167,6 +167,23 @@ async def test_id_numbers_reach_the_phone_masked(client, settings):
     assert sorted(m["id_number"] for m in file["members"]) == sorted(mask_id_number(n) for n in numbers)
 
 
+async def test_a_synced_member_carries_its_fields_not_the_time_each_was_observed(client, settings):
+    field = await make_field(client, settings)
+    await make_form_version("economic_survey")
+    data = economic_survey(HEAD) | {"house_photos": [field.photos[0]]}
+    await submit(client, field.headers, submission_body(field.household, data, form="economic_survey"))
+
+    [file] = (await client.get(SYNC, headers=field.headers)).json()["households"]
+    online = (await client.get(f"/api/v1/households/{field.household.id}", headers=field.headers)).json()
+
+    assert file["situation_observed_at"] == online["situation_observed_at"]
+    by_id = {m["id"]: m for m in online["members"]}
+    assert len(file["members"]) == len(by_id) == len(data["members"])
+    for member in file["members"]:
+        assert member == {k: v for k, v in by_id[member["id"]].items() if k != "observed_at"}
+        assert by_id[member["id"]]["observed_at"]  # the file online has them
+
+
 async def test_a_household_that_leaves_a_community_is_gone_from_its_phones_and_reaches_the_new_ones(
         client, settings):
     district = await make_district()
