@@ -298,6 +298,38 @@ async def console_h_seed(settings) -> dict:
 COMMANDS["console_h_seed"] = console_h_seed
 
 
+# --- A follow-up visit prefilled on the phone (tests/test_field_app.py) ----------------------------------------------
+
+async def follow_up_seed(settings) -> dict:
+    """After `setup`: 张秀英's file knows her and her grandson 张小军, her health as 较差 (poor) and her care as family;
+    and the 儿童一人一档 (whose 父亲情况 is a $ref to a definition) is published."""
+    import uuid
+    from datetime import datetime, timedelta, timezone
+
+    from factories import id_number
+
+    await make_form_version("child_file")
+    household = await Household.get(head="张秀英")
+    stamp = datetime.now(timezone.utc)
+    seen = {"at": stamp.isoformat()}
+    household.situation = {"health": "poor", "care": "family"}
+    household.situation_meta = {"health": seen, "care": seen}
+    await household.save()
+    people = [{"name": "张秀英", "relation": "self", "gender": "female", "birth_date": "1946-05-02",
+               "id_number": id_number("19460502", "128"), "tags": ["elderly"]},
+              {"name": "张小军", "relation": "grandchild", "gender": "male", "birth_date": "2012-09-01",
+               "tags": ["left_behind"]}]
+    ids = []
+    for n, data in enumerate(people):  # registered in this order, as the file lists them
+        member = await Member.create(id=uuid.uuid4(), household_id=household.id, data=data, meta={k: seen for k in data},
+                                     created_at=stamp + timedelta(seconds=n), updated_at=stamp)
+        ids.append(str(member.id))
+    return {"household": str(household.id), "members": ids}
+
+
+COMMANDS["follow_up_seed"] = follow_up_seed
+
+
 async def main(command: str) -> None:
     settings = load_settings()
     if command == "setup":

@@ -20,6 +20,7 @@ from PIL import Image
 from playwright.async_api import async_playwright, expect
 
 from factories import PASSWORD, economic_survey, id_number
+from forms.library import builtin_forms
 from test_crash import DATABASE_URL, ON_POSTGRES, REPO, Server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -28,6 +29,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 PHOTOS = REPO.parent / "shared" / "photos" / "gps"
 SHOTS = REPO / "test-artifacts" / "field-app"
 TIMEOUT = 20_000
+HOME_VISIT_PAGES = next(f for f in builtin_forms() if f["slug"] == "home_visit")["ui"]["pages"]
 expect.set_options(timeout=TIMEOUT)
 
 
@@ -349,6 +351,26 @@ async def test_the_expression_vectors_hold_in_this_browser(server, phone):
     assert len(table["vectors"]) > 50 and failed == []
 
 
+async def test_the_prefill_vectors_hold_in_this_browser(server, phone):
+    _, page = phone
+    await page.goto(f"{server.url}/app/")
+    table = json.loads((REPO / "tests" / "forms" / "prefill_vectors.json").read_text())
+    builtin = {form["slug"]: form for form in builtin_forms()}
+    failed = await page.evaluate("""async ([table, builtin]) => {
+      const { prefill } = await import("/app/form/prefill.js");
+      const { jsonEqual } = await import("/app/logic.js");
+      const failed = [];
+      for (const v of table.vectors) {
+        const form = v.form ? builtin[v.form] : { schema: v.schema, ui: v.ui };
+        let got;
+        try { got = prefill(form, table.households[v.household]); } catch (e) { got = `error: ${e.message}`; }
+        if (!jsonEqual(got, v.result)) failed.push([v.name, v.result, got]);
+      }
+      return failed;
+    }""", [table, builtin])
+    assert len(table["vectors"]) >= 30 and failed == []
+
+
 async def test_a_shrunk_photo_is_upright_and_says_so_in_its_exif(server, phone):
     _, page = phone
     await page.goto(f"{server.url}/app/")
@@ -367,6 +389,57 @@ async def test_a_shrunk_photo_is_upright_and_says_so_in_its_exif(server, phone):
         # It looks as the upright original does.
         pixels = zip(image.convert("L").resize((60, 45)).tobytes(), upright)
         assert sum(abs(a - b) for a, b in pixels) / (60 * 45) < 12, turned
+
+
+async def open_draft_page(page, number: int) -> None:
+    """The draft being filled, shown at its page `number` (the pages before it are not filled here)."""
+    await page.evaluate("""async (number) => {
+      const db = await import("/app/db.js");
+      const draft = (await db.all("drafts")).sort((a, b) => a.started_at.localeCompare(b.started_at)).at(-1);
+      await db.put("drafts", { ...draft, page: number });
+      location.hash = "#/";
+      location.hash = `#/fill/${draft.id}`;
+    }""", number)
+
+
+async def test_a_follow_up_visit_offline_starts_from_the_file_on_the_phone(server, phone):
+    context, page = phone
+    seeded = helper(server.env, "follow_up_seed")
+    await log_in(page, server.url)
+    await context.set_offline(True)
+    await page.click("text=张秀英")
+    await page.click("text=家计调查")
+    await expect(page.locator("h1")).to_have_text("家计调查")
+
+    # The household's own address, phone and head, where the file's situation has none of them yet.
+    await expect(page.locator("input[name='/address']")).to_have_value("白竹亭社区 3 组 12 号")
+    await expect(page.locator("input[name='/head_name']")).to_have_value("张秀英")
+    await expect(page.locator("input[name='/phone']")).to_have_value("13807312456")
+    # Each member a row with its id, so that the survey updates the same member; the ID number is left to type
+    # (the phone holds it masked).
+    draft = await page.evaluate("""async () => (await (await import("/app/db.js")).all("drafts"))[0].data""")
+    assert [(m["id"], m["name"], m.get("id_number")) for m in draft["members"]] == [
+        (seeded["members"][0], "张秀英", None), (seeded["members"][1], "张小军", None)]
+    await open_draft_page(page, 1)
+    await expect(page.locator("input[name='/members/1/name']")).to_have_value("张小军")
+    await expect(page.locator("input[name='/members/0/id_number']")).to_have_value("")
+    await shot(page, "28-members-prefilled")
+
+    # The home visit starts from the situation as last seen: 健康状况 较差, 照料情况 as the file has it.
+    await page.goto(f"{server.url}/app/#/household/{seeded['household']}")
+    await page.click("text=入户走访")
+    await open_draft_page(page, next(i for i, p in enumerate(HOME_VISIT_PAGES) if "/health" in p["questions"]))
+    await expect(page.locator("[data-pointer='/health']").get_by_label("较差", exact=True)).to_be_checked()
+
+    # 儿童一人一档: 父亲情况 is written as a $ref to a definition of the form; its choices are offered all the same.
+    await page.goto(f"{server.url}/app/#/household/{seeded['household']}")
+    await page.click("text=儿童一人一档")
+    await open_draft_page(page, 1)
+    options = page.locator("select[name='/father_status'] option")
+    await expect(options).to_have_count(8)  # 请选择 and the seven of the definition
+    await page.select_option("select[name='/father_status']", label="外出务工")
+    await expect(page.locator("[data-pointer='/father_work_place']")).to_be_visible()  # its show condition holds
+    assert page.errors == []
 
 
 async def test_the_economic_survey_computes_on_the_phone_checks_across_questions_and_the_server_agrees(server, phone):

@@ -5,13 +5,25 @@ import { evaluate, truthy } from "../logic.js";
 
 export const split = (pointer) => pointer.split("/").slice(1).map((s) => s.replaceAll("~1", "/").replaceAll("~0", "~"));
 
+// A schema node with its leading local $refs ("#/$defs/…") followed, the keywords written beside a $ref kept over
+// its target's (a title, an x- binding), as forms/walk.py reads a question.
+export function deref(root, node) {
+  for (let hops = 0; typeof node?.$ref === "string" && node.$ref.startsWith("#") && hops < 32; hops++) {
+    const { $ref, ...beside } = node;
+    let target = root;
+    for (const s of split($ref.slice(1))) target = target?.[s];
+    node = { ...(target && typeof target === "object" ? target : {}), ...beside };
+  }
+  return node || {};
+}
+
 // The schema of a question template, and whether its parent requires it.
 export function schemaAt(schema, template) {
   let node = schema, required = false;
   for (const segment of split(template)) {
-    if (segment === "*") { node = node.items || {}; required = false; continue; }
+    if (segment === "*") { node = deref(schema, node.items); required = false; continue; }
     required = (node.required || []).includes(segment);
-    node = node.properties?.[segment] || {};
+    node = deref(schema, node.properties?.[segment]);
   }
   return { node, required };
 }
@@ -78,21 +90,22 @@ export function shown(ui, template, rows, data) {
 }
 
 // Every answered question of the data, by template and rows, depth first.
-export function* answers(schema, data, template = "", rows = []) {
+export function* answers(schema, data, template = "", rows = [], root = schema) {
   if (data === null || typeof data !== "object") return;
   if (Array.isArray(data)) {
-    if (schema.items?.type === "object") {
-      for (const [i, row] of data.entries()) yield* answers(schema.items, row, `${template}/*`, [...rows, i]);
+    const items = deref(root, schema.items);
+    if (items.type === "object") {
+      for (const [i, row] of data.entries()) yield* answers(items, row, `${template}/*`, [...rows, i], root);
     }
     return;
   }
   for (const [name, value] of Object.entries(data)) {
-    const child = schema.properties?.[name];
-    if (!child) continue;
+    if (!schema.properties?.[name]) continue;
+    const child = deref(root, schema.properties[name]);
     const t = `${template}/${name.replaceAll("~", "~0").replaceAll("/", "~1")}`;
     yield { template: t, rows, value, schema: child };
-    if (child.type === "object" && !isLeafObject(child)) yield* answers(child, value, t, rows);
-    if (child.type === "array") yield* answers(child, value, t, rows);
+    if (child.type === "object" && !isLeafObject(child)) yield* answers(child, value, t, rows, root);
+    if (child.type === "array") yield* answers(child, value, t, rows, root);
   }
 }
 

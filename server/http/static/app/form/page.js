@@ -2,7 +2,7 @@
 // read and written in `data`, show conditions, calculations and choice filters kept live as answers change.
 // The field app's fill screen and the console's preview of a draft both render with it.
 import { h } from "../ui.js";
-import { concrete, getAt, schemaAt, setAt, shown, split } from "./model.js";
+import { concrete, deref, getAt, schemaAt, setAt, shown, split } from "./model.js";
 import { allowed, compute } from "./rules.js";
 import { render, widgetOf } from "./widgets.js";
 
@@ -101,7 +101,7 @@ export function templateOf(schema, pointer) {
   let node = schema;
   const out = [];
   for (const s of split(pointer)) {
-    if (node?.type === "array") { out.push("*"); node = node.items; } else { out.push(s); node = node?.properties?.[s]; }
+    if (node?.type === "array") { out.push("*"); node = deref(schema, node.items); } else { out.push(s); node = deref(schema, node?.properties?.[s]); }
   }
   return `/${out.join("/")}`;
 }

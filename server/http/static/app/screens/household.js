@@ -3,6 +3,7 @@
 import { Offline } from "../api.js";
 import { all, get, put } from "../db.js";
 import { fetchFile } from "../files.js";
+import { prefill } from "../form/prefill.js";
 import { needCard } from "../needs.js";
 import { fmtTime, h, mount, uuid } from "../ui.js";
 
@@ -97,8 +98,11 @@ function visitCard(v, titles) {
 
 export async function start(form, household, extra = {}) {
   const id = uuid();
-  await put("drafts", { id, form: form.slug, version: form.version, household, data: {}, page: 0,
-    started_at: new Date().toISOString(), ...extra });
+  // A follow-up visit starts from what the file on the phone knows (its members, the situation as last seen): the
+  // worker updates it instead of typing it again, and each member row keeps its id, so the changes reach that member.
+  const file = await get("households", household);
+  await put("drafts", { id, form: form.slug, version: form.version, household, data: file ? prefill(form, file) : {},
+    page: 0, started_at: new Date().toISOString(), ...extra });
   location.hash = `#/fill/${id}`;
 }
 
