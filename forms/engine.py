@@ -18,6 +18,7 @@ from forms.bindings import Changes, binding_changes_for, read_bindings
 from forms.computing import Computed, Rules
 from forms.conditions import atoms, choices_of, evaluate, nest, to_schema
 from forms.errors import FieldError
+from forms.logic import compile_logic
 from forms.formats import FAST_FORMATS
 from forms.ui import IMAGE_WIDGETS, choice_key
 from forms.pointers import escape, join, resolve, split
@@ -81,6 +82,9 @@ class CompiledForm:
         self.rules = Rules(hints, ui.get("checks", []) if isinstance(ui, dict) else [], self.conditions,
                            self._titles, self._labels)
         self.prefilled = [t for t, hint in hints.items() if hint.get("prefill") is True and t in self.questions]
+        members_hint = hints.get(self.bindings.members or "", {})
+        self._member_filter = (compile_logic(members_hint["prefill_members"])
+                               if "prefill_members" in members_hint else None)
 
     # --- compiling ----------------------------------------------------------------------------
 
@@ -252,9 +256,9 @@ class CompiledForm:
         """The answers with the server's own value for every calculated question (forms/computing.py)."""
         return self.rules.compute(data)
 
-    def prefill(self, household: dict) -> dict:
-        """Answers of the prefilled questions from the household file (forms/prefill.py)."""
-        return prefill(self.questions, self.bindings, self.prefilled, household)
+    def prefill(self, household: dict, today: str | None = None) -> dict:
+        """Answers of the prefilled questions from the household file (forms/prefill.py), `today` a YYYY-MM-DD."""
+        return prefill(self.questions, self.bindings, self.prefilled, household, self._member_filter, today)
 
     def changes(self, data: dict) -> Changes:
         return binding_changes_for(self.bindings, data)

@@ -7,6 +7,11 @@ situation has none), the `x-members` rows from the members, one row each with it
 bindings carry every change back to the same member. Only values the question can hold are given: a code another
 form stored that is not a choice here, or a value of another type, is left for the worker to answer. ID numbers are
 never prefilled: the file shows them masked, and an unanswered ID number leaves the file's as it is.
+
+A ledger lists some of a household's people: `"prefill_members"` on the rows' hints is an expression (forms/logic.py)
+that a member must make true to get a row, reading the member's fields and `today` by name (`{"var": "birth_date"}`),
+as the elderly ledger leaves out those known to be under 60. A member left out is still in the file: a submission's
+rows add and update members, they never remove one.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 
 from forms.bindings import Bindings
 from forms.conditions import choices_of, json_equal
+from forms.logic import Evaluator, truthy
 from forms.pointers import split
 from forms.ui import types_of
 from forms.walk import Question
@@ -40,9 +46,11 @@ def fits(schema: dict, value: Any) -> bool:
         kind == "number" and "integer" in types and float(value).is_integer())
 
 
-def prefill(questions: dict[str, Question], bindings: Bindings, templates: list[str], household: dict) -> dict:
+def prefill(questions: dict[str, Question], bindings: Bindings, templates: list[str], household: dict,
+            member_filter: Evaluator | None = None, today: str | None = None) -> dict:
     """Answers for the prefilled `templates` from `household` = {"address", "phone", "head", "situation",
-    "members": [{"id", field…, "tags"}]}."""
+    "members": [{"id", field…, "tags"}]}; member rows only for the members `member_filter` holds for, given
+    `today` (YYYY-MM-DD on the station's clock)."""
     answers: dict = {}
     for template in templates:
         q = questions[template]
@@ -54,7 +62,8 @@ def prefill(questions: dict[str, Question], bindings: Bindings, templates: list[
             if fits(q.schema, value):
                 _put(answers, split(template), value)
         elif template == bindings.members:
-            rows = [_member_row(questions, template, bindings, member) for member in household.get("members", [])]
+            rows = [_member_row(questions, template, bindings, member) for member in household.get("members", [])
+                    if member_filter is None or truthy(member_filter({}, (), {**member, "today": today}))]
             _put(answers, split(template), rows)
     return answers
 

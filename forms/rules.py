@@ -47,6 +47,8 @@ def check_rules(ui: dict, questions: dict[str, Question]) -> Iterator[FieldError
                         yield FieldError(f"{at}/filter{where}", f"「{value}」不是「{title}」的选项")
         if hint.get("prefill") is True and not _bound(q, questions):
             yield FieldError(f"{at}/prefill", f"「{title}」没有绑定到一户一档（x-situation、x-members 或 x-member），不能从档案预填")
+        if "prefill_members" in hint:
+            yield from _member_filter(hint, f"{at}/prefill_members", q, title)
     for i, rule in enumerate(ui.get("checks", [])):
         at = f"/ui/checks/{i}"
         if rule["pointer"] not in questions:
@@ -128,6 +130,20 @@ def _results(expression: Any, at: str) -> Iterator[tuple[Any, str]]:
         for i, branch in enumerate(branches):
             if i % 2 == 1 or i == len(branches) - 1:
                 yield from _results(branch, f"{at}/if/{i}")
+
+
+def _member_filter(hint: dict, at: str, q: Question, title: str) -> Iterator[FieldError]:
+    """Which members get a prefilled row: an expression over the member's fields and `today`, not the answers."""
+    if q.keyword("x-members") is not True or hint.get("prefill") is not True:
+        yield FieldError(at, f"「{title}」不是从档案预填的成员列表（x-members 且 prefill），不能筛选成员")
+        return
+    try:
+        compile_logic(hint["prefill_members"])
+    except LogicError as e:
+        yield FieldError(at, f"表达式写法不正确：{e}")
+        return
+    for ref, where in references(hint["prefill_members"]):
+        yield FieldError(f"{at}{where}", f"成员筛选只读成员的字段（如 birth_date、tags）和 today，不读题目「{ref}」")
 
 
 def _bound(q: Question, questions: dict[str, Question]) -> bool:

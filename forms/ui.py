@@ -1,7 +1,8 @@
 """UI hints: their own JSON Schema, and how they must agree with the form's questions.
 
 Format (see forms/README.md): {"pages": [{"title", "help"?, "questions": [template…]}],
-"order": [template…], "questions": {template: {"widget", "help", "placeholder", "choices", "show", "calculate", "filter", "prefill"}},
+"order": [template…], "questions": {template: {"widget", "help", "placeholder", "choices", "show", "calculate", "filter",
+"prefill", "prefill_members"}},
 "checks": [{"rule", "pointer", "message"}]}. Expressions (calculate, filter, rule) are forms/logic.py's.
 """
 
@@ -74,6 +75,7 @@ UI_SCHEMA: dict = {
                     "calculate": {"type": ["object", "number", "string", "boolean"]},
                     "filter": {"type": ["object", "array"]},
                     "prefill": {"const": True},
+                    "prefill_members": {"type": ["object", "boolean"]},
                 },
             },
         },

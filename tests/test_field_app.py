@@ -363,7 +363,7 @@ async def test_the_prefill_vectors_hold_in_this_browser(server, phone):
       for (const v of table.vectors) {
         const form = v.form ? builtin[v.form] : { schema: v.schema, ui: v.ui };
         let got;
-        try { got = prefill(form, table.households[v.household]); } catch (e) { got = `error: ${e.message}`; }
+        try { got = prefill(form, table.households[v.household], table.today); } catch (e) { got = `error: ${e.message}`; }
         if (!jsonEqual(got, v.result)) failed.push([v.name, v.result, got]);
       }
       return failed;
@@ -434,6 +434,8 @@ async def test_a_follow_up_visit_offline_starts_from_the_file_on_the_phone(serve
     # 儿童一人一档: 父亲情况 is written as a $ref to a definition of the form; its choices are offered all the same.
     await page.goto(f"{server.url}/app/#/household/{seeded['household']}")
     await page.click("text=儿童一人一档")
+    await expect(page.locator("input[name='/children/0/name']")).to_have_value("张小军")  # she is 80: not a child
+    await expect(page.locator("input[name='/children/1/name']")).to_have_count(0)
     await open_draft_page(page, 1)
     options = page.locator("select[name='/father_status'] option")
     await expect(options).to_have_count(8)  # 请选择 and the seven of the definition

@@ -7,15 +7,19 @@ one the caller may see and fill.
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from server.core import audit
+from server.core.clock import now
 from server.core.caller import Caller
 from server.core.sensitive import mask_member
 from server.households import registry
 from server.models import Member
+from server.settings import Settings
 from server.surveys import versions
 
 
-async def prefill(caller: Caller, household_id: str, slug: str, number: int) -> dict:
+async def prefill(caller: Caller, settings: Settings, household_id: str, slug: str, number: int) -> dict:
     household = await registry.get_household(caller, household_id)
     version = await versions.get_version(caller, slug, number)
     members = await Member.filter(household_id=household.id, removed_at__isnull=True).order_by("created_at", "id")
@@ -26,5 +30,6 @@ async def prefill(caller: Caller, household_id: str, slug: str, number: int) -> 
     }
     await audit.record(caller, "household.read", "household", household.id, household_id=household.id,
                        part="prefill", form=slug, version=number)
+    today = now().astimezone(ZoneInfo(settings.station_timezone)).date().isoformat()  # for ages (prefill_members)
     return {"household": str(household.id), "form": slug, "version": number,
-            "data": versions.compiled(version).prefill(file)}
+            "data": versions.compiled(version).prefill(file, today)}

@@ -174,6 +174,14 @@ REFUSALS = [
      "「5」不是「残疾等级」的选项"),
     ("a prefill of an unbound question", lambda u: u["questions"].update({"/note": {"prefill": True}}),
      f"{Q}/~1note/prefill", "「备注」没有绑定到一户一档（x-situation、x-members 或 x-member），不能从档案预填"),
+    ("a member filter on what is not a prefilled member list", lambda u: u["questions"]["/address"].update(
+        prefill_members=True), f"{Q}/~1address/prefill_members",
+     "「住址」不是从档案预填的成员列表（x-members 且 prefill），不能筛选成员"),
+    ("a member filter reading an answer", lambda u: u["questions"]["/members"].update(
+        prefill_members={"<": [{"var": "birth_date"}, {"var": "/visit_date"}]}), f"{Q}/~1members/prefill_members/</1/var",
+     "成员筛选只读成员的字段（如 birth_date、tags）和 today，不读题目「/visit_date」"),
+    ("a member filter that is no expression of ours", lambda u: u["questions"]["/members"].update(
+        prefill_members={"older_than": 60}), f"{Q}/~1members/prefill_members", "表达式写法不正确：未知的运算符「older_than」"),
     ("a calculated group", lambda u: u["questions"]["/members"].update(calculate=1),
      f"{Q}/~1members/calculate", "「家庭成员」是一组题目，不能计算"),
 ]

@@ -25,13 +25,15 @@ def form_of(vector: dict) -> tuple[dict, dict]:
 def test_the_server_prefills_as_the_table_says(vector: dict) -> None:
     schema, ui = form_of(vector)
     assert check_definition(schema, ui) == []  # every form of the table publishes
-    assert compile_form(schema, ui).prefill(TABLE["households"][vector["household"]]) == vector["result"]
+    household = TABLE["households"][vector["household"]]
+    assert compile_form(schema, ui).prefill(household, TABLE["today"]) == vector["result"]
 
 
 def test_the_table_covers_every_built_in_form_and_something_of_every_kind() -> None:
     assert {v["form"] for v in TABLE["vectors"] if "form" in v} == set(BUILTIN)
     results = [json.dumps(v["result"], ensure_ascii=False) for v in TABLE["vectors"]]
     for shown in ('"members": [{"id"', '"alone": true', '"kinds": ["child"]', '"health": "poor"',
-                  '"address": "新址 1 号"', '"head_name": "王建国"', '"guardianship": "grandparents"'):
+                  '"address": "新址 1 号"', '"head_name": "王建国"', '"guardianship": "grandparents"',
+                  '"children": [{"id": "6c1d6b75', '"elders": [{"id": "5b0c5a64'):
         assert any(shown in r for r in results), shown
     assert not any("********" in r for r in results)  # ID numbers are never prefilled

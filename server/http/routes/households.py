@@ -203,6 +203,6 @@ async def archive_household(request: Request) -> Response:
 ))
 async def prefill_household(request: Request) -> Response:
     """按表单的预填设置，从户档案生成该户的初始回答（成员带编号；身份证号不预填）"""
-    reply = await prefill.prefill(request.user, request.path_params["id"], request.query_params["form"],
-                                  int(request.query_params["version"]))
+    reply = await prefill.prefill(request.user, request.app.state.settings, request.path_params["id"],
+                                  request.query_params["form"], int(request.query_params["version"]))
     return ApiResponse(reply)

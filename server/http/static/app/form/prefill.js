@@ -3,14 +3,18 @@
 // A question marked `prefill: true` starts from the file through its binding: an `x-situation` question from the
 // situation as last seen (address, phone and head's name from the household when the situation has none), the
 // `x-members` rows from the members, one row each with its `id`, so that the bindings carry every change back to the
-// same member. Only values the question can hold are given; ID numbers never (the phone holds them masked).
-import { jsonEqual } from "../logic.js";
+// same member. Only values the question can hold are given; ID numbers never (the phone holds them masked). A ledger's
+// rows are for the members its `prefill_members` expression holds for (the member's fields and `today` by name).
+import { evaluate, jsonEqual, truthy } from "../logic.js";
 import { deref, split } from "./model.js";
 
 const FROM_HOUSEHOLD = { address: "address", phone: "phone", head_name: "head" };
 const NOT_PREFILLED = new Set(["id_number"]);
 
-export function prefill(version, household) {
+const pad = (n) => String(n).padStart(2, "0");
+const localDay = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+
+export function prefill(version, household, today = localDay(new Date())) {
   const { schema, ui } = version;
   const answers = {};
   const members = membersTemplate(schema);
@@ -24,7 +28,10 @@ export function prefill(version, household) {
       if ((value === undefined || value === null) && target in FROM_HOUSEHOLD) value = household[FROM_HOUSEHOLD[target]];
       if (fits(q.node, value)) put(answers, template, value);
     } else if (template === members) {
-      put(answers, template, (household.members || []).map((member) => memberRow(schema, q, member)));
+      const keep = hint.prefill_members;
+      const chosen = (household.members || []).filter((member) => keep === undefined
+        || truthy(evaluate(keep, {}, [], { ...member, today }, "")));
+      put(answers, template, chosen.map((member) => memberRow(schema, q, member)));
     }
   }
   return answers;
