@@ -47,7 +47,7 @@ class Household(Model):
 
     class Meta:
         table = "household"
-        indexes = (("community_id", "sync_seq"), ("community_id", "address_key"))
+        indexes = (("community_id", "sync_seq"), ("community_id", "address_key"), ("created_at", "id"))
 
 
 class Member(Model):
