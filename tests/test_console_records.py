@@ -193,6 +193,11 @@ async def test_a_ledger_an_export_cut_and_resumed_and_a_revealed_id_number_the_a
     await pending.locator("button:text('改用另一值')").click()
     await expect(page.locator(".toast")).to_contain_text("住房情况已改用另一值")
     await expect(page.locator(".conflicts")).to_have_count(0)
+    # The history says it in the form's words too, not in the stored codes (own → rented).
+    put_back = page.locator(".history tr[data-kind=resolved][data-field='/situation/housing'] td")
+    await expect(put_back.nth(1)).to_have_text("住房情况")
+    await expect(put_back.nth(3)).to_have_text("自有住房")
+    await expect(put_back.nth(4)).to_have_text("租房")
     async with httpx.AsyncClient(base_url=station.url) as client:
         supervisor = await bearer(client, "fieldsupervisor")
         household = f"/api/v1/households/{conflict['household']}"

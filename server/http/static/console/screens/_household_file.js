@@ -9,14 +9,14 @@ import {
 import { zipEntry } from './_zip.js';
 import mergePanel from './_household_merge.js';
 import historyCard from './_household_history.js';
-import { MEMBER_FIELDS, SITUATION_FIELDS, formTitles, situationLabels } from './_labels.js';
+import { MEMBER_FIELDS, SITUATION_FIELDS, everyLabel, formTitles, situationLabels } from './_labels.js';
 
 const show = (value) => (value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value));
 
 export default async function renderFile(root, ctx, id) {
   const [file, changes] = await Promise.all([api(`/api/v1/households/${id}`), api(`/api/v1/households/${id}/history`)]);
-  const [labels, titles, names, mayReveal, mayCorrect, mayResolve, mayMerge, mayArchive] = await Promise.all([
-    situationLabels(file), formTitles(file), areaNames(), allows(ctx.me, 'household.reveal_id'),
+  const [labels, words, titles, names, mayReveal, mayCorrect, mayResolve, mayMerge, mayArchive] = await Promise.all([
+    situationLabels(file), everyLabel(file), formTitles(file), areaNames(), allows(ctx.me, 'household.reveal_id'),
     allows(ctx.me, 'household.correct'), allows(ctx.me, 'conflict.resolve'), allows(ctx.me, 'household.merge'),
     allows(ctx.me, 'household.archive'),
   ]);
@@ -38,7 +38,7 @@ export default async function renderFile(root, ctx, id) {
     file.conflicts.length ? conflictsCard(ctx, file, labels, mayResolve) : null,
     needsCard(file),
     visitsCard(file, titles),
-    historyCard(file, changes),
+    historyCard(file, changes, words),
     mayCorrect ? correctionCard(ctx, file) : null,
     mayMerge ? mergePanel(ctx, file) : null,
   ].filter(Boolean));

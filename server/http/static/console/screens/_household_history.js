@@ -14,6 +14,15 @@ const PLACES = { '/address': '住址', '/head': '户主', '/phone': '电话', '/
 const shown = (value) => (value === null || value === undefined ? '' : typeof value !== 'object' ? String(value)
   : value.name || JSON.stringify(value));
 
+// A value in the words of the forms that bound it (租房, not rented); a list of codes (tags) word by word.
+function worded(change, value, labels) {
+  const field = change.pointer.startsWith('/situation/') ? change.pointer.slice(11)
+    : change.member && change.pointer.split('/')[3] ? `member:${change.pointer.split('/')[3]}` : null;
+  const words = (field && labels[field]) || {};
+  if (Array.isArray(value) && value.every((v) => typeof v !== 'object')) return value.map((v) => words[v] ?? String(v)).join('、');
+  return typeof value !== 'object' && words[value] !== undefined ? words[value] : shown(value);
+}
+
 function place(change, file) {
   if (PLACES[change.pointer]) return PLACES[change.pointer];
   if (change.pointer.startsWith('/situation/')) return SITUATION_FIELDS[change.pointer.slice(11)] || change.pointer.slice(11);
@@ -23,14 +32,14 @@ function place(change, file) {
   return field ? `${name}的${MEMBER_FIELDS[field] || field}` : name;
 }
 
-export default function historyCard(file, page) {
+export default function historyCard(file, page, labels = {}) {
   return h('section', { class: 'card history' }, h('h2', {}, '变更记录'),
     table([
       { label: '时间', value: (c) => formatTime(c.at) },
       { label: '项目', value: (c) => place(c, file) },
       { label: '变更', value: (c) => KINDS[c.kind] || c.kind },
-      { label: '原值', value: (c) => shown(c.old_value) },
-      { label: '新值', value: (c) => shown(c.new_value) },
+      { label: '原值', value: (c) => worded(c, c.old_value, labels) },
+      { label: '新值', value: (c) => worded(c, c.new_value, labels) },
       { label: '由谁', value: (c) => c.actor_name || '' },
       { label: '原因', value: (c) => c.reason || '' },
     ], page.items, { empty: '还没有变更。', rowAttrs: (c) => ({ dataset: { kind: c.kind, field: c.pointer } }) }),

@@ -71,3 +71,18 @@ export async function situationLabels(file) {
   }
   return labels;
 }
+
+// target → {code: label} over every form version the file's loaded visits used, the newest first: the words of old
+// values in the history (变更记录), which a later form may label, or code, otherwise.
+export async function everyLabel(file) {
+  const labels = {};
+  for (const visit of file.visits.items) {
+    for (const s of visit.submissions) {
+      const version = await versionOf(s);
+      for (const [key, choices] of Object.entries(version ? boundChoices(version) : {})) {
+        labels[key] = { ...choices, ...labels[key] };
+      }
+    }
+  }
+  return labels;
+}
