@@ -423,6 +423,11 @@ async def test_a_follow_up_visit_offline_starts_from_the_file_on_the_phone(serve
     await open_draft_page(page, 1)
     await expect(page.locator("input[name='/members/1/name']")).to_have_value("张小军")
     await expect(page.locator("input[name='/members/0/id_number']")).to_have_value("")
+    await expect(page.locator("[data-template='/members/*/id']")).to_have_count(0)  # the link, not a question
+    await page.fill("input[name='/members/1/name']", "张小俊")  # a name corrected on the doorstep
+    draft = await page.evaluate("""async () => (await (await import("/app/db.js")).all("drafts"))[0].data""")
+    assert [(m["id"], m["name"]) for m in draft["members"]] == [
+        (seeded["members"][0], "张秀英"), (seeded["members"][1], "张小俊")]
     await shot(page, "28-members-prefilled")
 
     # The home visit starts from the situation as last seen: 健康状况 较差, 照料情况 as the file has it.

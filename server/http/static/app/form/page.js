@@ -66,7 +66,8 @@ export function paintQuestions(version, questions, data, { errors = {}, changed 
       h("div.row", h("b.grow", `${node.items.title || "第"} ${i + 1}`), h("button.ghost", { type: "button", onclick: () => {
         items.splice(i, 1); setAt(data, pointer, items); repaint();
       } }, "删除")),
-      Object.keys(node.items.properties || {}).map((k) => field(`${template}/*/${k}`, [...rows, i])))),
+      Object.keys(node.items.properties || {}).filter((k) => !linkOnly(version.schema, node.items.properties[k]))
+        .map((k) => field(`${template}/*/${k}`, [...rows, i])))),
     h("button.ghost", { type: "button", onclick: () => {
       setAt(data, pointer, [...items, {}]); repaint();
     } }, `添加${node.items.title || "一项"}`));
@@ -75,6 +76,9 @@ export function paintQuestions(version, questions, data, { errors = {}, changed 
   refresh();
   return { body, placed };
 }
+
+// A member row's id (`x-member: "id"`) links the row to the file's member: kept in the answers, never shown or typed.
+const linkOnly = (root, declared) => deref(root, declared)["x-member"] === "id";
 
 // A calculated answer as shown (read only): computed as the worker types, sent with the rest, recomputed by the server.
 const calculated = (v) => (v === undefined || v === null ? "（待计算）" : String(v));
