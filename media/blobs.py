@@ -4,7 +4,8 @@ photos under a name of their own: the blob half of the `PhotoStore` interface, a
 A blob is written from its bytes as they are made (an async iterable), never held whole: the local store writes
 them to a temporary file in batches of about a megabyte, each batch written and hashed in a worker thread while the
 event loop makes the next (`blob_file`: past the page cache where it can), then syncs it and renames it into place,
-so a blob appears whole or not at all. A cloud store would send the same batches as the parts of a multipart upload. Reading takes a byte range, for HTTP Range.
+so a blob appears whole or not at all. A cloud store would send the same batches as the parts of a multipart upload.
+Reading takes a byte range, for HTTP Range.
 """
 
 from __future__ import annotations

@@ -16,13 +16,16 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TypeVar
 
 from media.errors import ImageRejected, PhotoNotFound
 from media.images import DEFAULT_MAX_PIXELS
 from media.ingest import make_derived
 from media.store import PhotoStore, PhotoStream, check_variant
 from media.workers import ImageWorkers
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -62,21 +65,21 @@ class Thumbnails:
 
     async def open(self, sha256: str, variant: str) -> PhotoStream:
         """A thumbnail, made now if it was not made yet. Raises ImageRejected if the photo cannot be decoded."""
-        check_variant(variant)
-        if not await self.store.exists_derived(sha256, variant):
-            async with self._asked.slot() as slot:
-                await make_derived(self.store, sha256, slot, max_pixels=self.max_pixels)
-        return await self.store.open_derived(sha256, variant)
+        return await self._made(self.store.open_derived, sha256, variant)
 
     async def read(self, sha256: str, variant: str) -> bytes:
         """`open`'s bytes at once: one hop to the store for a thumbnail made already (a summary PDF reads dozens)."""
+        return await self._made(self.store.read_derived, sha256, variant)
+
+    async def _made(self, fetch: Callable[[str, str], Awaitable[T]], sha256: str, variant: str) -> T:
+        """`fetch` of the thumbnail, made first if the store has none yet (asked for, not looked for: one hop less)."""
         check_variant(variant)
         try:
-            return await self.store.read_derived(sha256, variant)
+            return await fetch(sha256, variant)
         except PhotoNotFound:
             async with self._asked.slot() as slot:
                 await make_derived(self.store, sha256, slot, max_pixels=self.max_pixels)
-        return await self.store.read_derived(sha256, variant)
+        return await fetch(sha256, variant)
 
     @property
     def being_made(self) -> int:

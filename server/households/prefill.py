@@ -7,13 +7,11 @@ one the caller may see and fill.
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from server.core import audit
-from server.core.clock import now
 from server.core.caller import Caller
 from server.core.sensitive import mask_member
 from server.households import registry
+from server.households.ledgers import station_today
 from server.models import Member
 from server.settings import Settings
 from server.surveys import versions
@@ -30,6 +28,6 @@ async def prefill(caller: Caller, settings: Settings, household_id: str, slug: s
     }
     await audit.record(caller, "household.read", "household", household.id, household_id=household.id,
                        part="prefill", form=slug, version=number)
-    today = now().astimezone(ZoneInfo(settings.station_timezone)).date().isoformat()  # for ages (prefill_members)
+    today = station_today(settings).isoformat()  # for ages (prefill_members)
     return {"household": str(household.id), "form": slug, "version": number,
             "data": versions.compiled(version).prefill(file, today)}

@@ -7,14 +7,12 @@
 // rows are for the members its `prefill_members` expression holds for (the member's fields and `today` by name).
 import { evaluate, jsonEqual, truthy } from "../logic.js";
 import { deref, split } from "./model.js";
+import { rfc3339 } from "./widgets.js";
 
 const FROM_HOUSEHOLD = { address: "address", phone: "phone", head_name: "head" };
 const NOT_PREFILLED = new Set(["id_number"]);
 
-const pad = (n) => String(n).padStart(2, "0");
-const localDay = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-
-export function prefill(version, household, today = localDay(new Date())) {
+export function prefill(version, household, today = rfc3339(new Date()).slice(0, 10)) {
   const { schema, ui } = version;
   const answers = {};
   const members = membersTemplate(schema);

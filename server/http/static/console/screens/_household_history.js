@@ -14,10 +14,13 @@ const PLACES = { '/address': '住址', '/head': '户主', '/phone': '电话', '/
 const shown = (value) => (value === null || value === undefined ? '' : typeof value !== 'object' ? String(value)
   : value.name || JSON.stringify(value));
 
+// The situation field a change is of, or the member field (`/members/{id}/{field}`), or none.
+const situationField = (change) => (change.pointer.startsWith('/situation/') ? change.pointer.slice(11) : null);
+const memberField = (change) => change.pointer.split('/')[3];
+
 // A value in the words of the forms that bound it (租房, not rented); a list of codes (tags) word by word.
 function worded(change, value, labels) {
-  const field = change.pointer.startsWith('/situation/') ? change.pointer.slice(11)
-    : change.member && change.pointer.split('/')[3] ? `member:${change.pointer.split('/')[3]}` : null;
+  const field = situationField(change) ?? (change.member && memberField(change) ? `member:${memberField(change)}` : null);
   const words = (field && labels[field]) || {};
   if (Array.isArray(value) && value.every((v) => typeof v !== 'object')) return value.map((v) => words[v] ?? String(v)).join('、');
   return typeof value !== 'object' && words[value] !== undefined ? words[value] : shown(value);
@@ -25,10 +28,11 @@ function worded(change, value, labels) {
 
 function place(change, file) {
   if (PLACES[change.pointer]) return PLACES[change.pointer];
-  if (change.pointer.startsWith('/situation/')) return SITUATION_FIELDS[change.pointer.slice(11)] || change.pointer.slice(11);
+  const situation = situationField(change);
+  if (situation) return SITUATION_FIELDS[situation] || situation;
   const member = file.members.find((m) => m.id === change.member);
   const name = member ? member.name : '成员';
-  const field = change.pointer.split('/')[3];
+  const field = memberField(change);
   return field ? `${name}的${MEMBER_FIELDS[field] || field}` : name;
 }
 

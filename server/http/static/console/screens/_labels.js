@@ -61,13 +61,8 @@ export async function situationLabels(file) {
     labels[target] = version ? boundChoices(version)[target] || {} : {};
   }
   // A member's fields as the latest visit that binds each labels them (visits come newest first).
-  for (const visit of file.visits.items) {
-    for (const s of visit.submissions) {
-      const version = await versionOf(s);
-      for (const [key, choices] of Object.entries(version ? boundChoices(version) : {})) {
-        if (key.startsWith('member:') && !(key in labels)) labels[key] = choices;
-      }
-    }
+  for (const [key, choices] of await visitsChoices(file)) {
+    if (key.startsWith('member:') && !(key in labels)) labels[key] = choices;
   }
   return labels;
 }
@@ -76,13 +71,18 @@ export async function situationLabels(file) {
 // values in the history (变更记录), which a later form may label, or code, otherwise.
 export async function everyLabel(file) {
   const labels = {};
+  for (const [key, choices] of await visitsChoices(file)) labels[key] = { ...choices, ...labels[key] };
+  return labels;
+}
+
+// [target, {code: label}] of every question bound by the form versions of the file's loaded visits, newest first.
+async function visitsChoices(file) {
+  const found = [];
   for (const visit of file.visits.items) {
     for (const s of visit.submissions) {
       const version = await versionOf(s);
-      for (const [key, choices] of Object.entries(version ? boundChoices(version) : {})) {
-        labels[key] = { ...choices, ...labels[key] };
-      }
+      found.push(...Object.entries(version ? boundChoices(version) : {}));
     }
   }
-  return labels;
+  return found;
 }
