@@ -1,10 +1,11 @@
 """GET /api/v1/households/{id}/prefill: a form's prefilled questions answered from one household's file."""
 
 import uuid
+from datetime import datetime, timedelta, timezone
 
 from factories import (assert_problem, economic_survey, headers_for, make_district, make_field, make_form_version,
                        make_household, make_user, submission_body)
-from server.models import AuditEvent
+from server.models import AuditEvent, Member
 
 MEMBER = "5b0c5a64-1f7e-4c53-9a51-0d3c8f1a2b10"
 
@@ -51,3 +52,24 @@ async def test_prefill_is_scoped_and_names_what_is_wrong(client, settings):
                                     headers=worker), 404)
     assert_problem(await client.get(f"/api/v1/households/{ours.id}/prefill?form=economic_survey",
                                     headers=worker), 422, "/version")
+
+
+async def test_a_ledger_starts_with_the_members_it_is_for(client, settings):
+    district = await make_district()
+    await make_form_version("elderly_ledger")
+    await make_form_version("child_file")
+    household = await make_household(district.east_a)
+    worker = await headers_for(settings, await make_user("worker", district.east_a))
+    stamp = datetime.now(timezone.utc)
+    people = {"张秀英": "1946-05-02", "张小军": "2012-09-01", "张某": None}  # the last of no known age
+    for n, (name, born) in enumerate(people.items()):
+        await Member.create(id=uuid.uuid4(), household=household, data={"name": name, "birth_date": born}, meta={},
+                            created_at=stamp + timedelta(seconds=n), updated_at=stamp)
+
+    async def rows(form: str, template: str) -> list[str]:
+        reply = await client.get(f"/api/v1/households/{household.id}/prefill?form={form}&version=1", headers=worker)
+        assert reply.status_code == 200, reply.text
+        return [row["name"] for row in reply.json()["data"][template]]
+
+    assert await rows("elderly_ledger", "elders") == ["张秀英", "张某"]  # not the boy of 14
+    assert await rows("child_file", "children") == ["张小军", "张某"]  # not his grandmother
