@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from factories import assert_problem, headers_for, make_district, make_household, make_user, submission_body
-from server.models import Household, Submission
+from server.models import FormVersion, Household, Submission
 
 SCHEMA = {
     "type": "object",
@@ -137,6 +137,11 @@ async def test_checks_and_choice_filters_are_refused_with_their_pointer(client, 
     (lambda u: u["questions"]["/members/*/age"].update(calculate={"age": [{"var": "/household_size"}, "2025-01-01"]}),
      "/ui/questions/~1members~1*~1age/calculate/age/0/var"),
     (lambda u: u["checks"].append({"rule": True, "pointer": "/nowhere", "message": "不对"}), "/ui/checks/2/pointer"),
+    (lambda u: u["questions"].update({"/members": {"prefill": True, "prefill_members": {
+        ">=": [{"age": [{"var": "birth_date"}, {"var": "/visit_date"}]}, 60]}}}),
+     "/ui/questions/~1members/prefill_members/>=/0/age/1/var"),
+    (lambda u: u["questions"].update({"/per_person": {"prefill": True, "prefill_members": True}}),
+     "/ui/questions/~1per_person/prefill_members"),
 ])
 async def test_publishing_refuses_bad_expressions_with_their_pointer(client, settings, station, ui_change, pointer):
     household, worker, boss = station
@@ -144,4 +149,6 @@ async def test_publishing_refuses_bad_expressions_with_their_pointer(client, set
     ui_change(ui)
     assert (await client.put("/api/v1/forms/means_east/draft", headers=boss,
                              json={"title": "城东家计", "schema": SCHEMA, "ui": ui})).status_code == 200
+    published = await FormVersion.filter(form__slug="means_east").count()
     assert_problem(await client.post("/api/v1/forms/means_east/publish", headers=boss), 422, pointer)
+    assert await FormVersion.filter(form__slug="means_east").count() == published  # nothing published
