@@ -36,12 +36,20 @@ def compile_form(schema: dict, ui: dict) -> CompiledForm:
 
 def check(form: CompiledForm, data: Any) -> list[FieldError]:
     """Every error in `data`, pointers relative to the data root; [] when it may be accepted."""
-    if (at := too_deep(data)) is not None:  # before the validator or any walk meets it
+    # Depth is checked before the validator or any walk meets it; when the form itself bounds it, only data the
+    # validator refuses can be too deep, and valid data is spared the walk.
+    walked = form.depth_bound is None
+    if walked and (at := too_deep(data)) is not None:
         return [FieldError(at, TOO_DEEP)]
     try:
-        if form.is_valid(data):
-            return [] if form.rules.empty else form.rules.errors(data)
+        valid = form.is_valid(data)
     except (ValueError, TypeError):
+        valid = None  # not JSON, unless it is too deep
+    if valid:
+        return [] if form.rules.empty else form.rules.errors(data)
+    if not walked and (at := too_deep(data)) is not None:
+        return [FieldError(at, TOO_DEEP)]
+    if valid is None:
         return [FieldError("", "提交内容不是有效的 JSON")]
     errors = form.report(data)
     return errors if form.rules.empty else list(dict.fromkeys(errors + form.rules.errors(data)))

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from forms.pointers import join
+from forms.references import LOOKUP_ERRORS, Document
 
 MAX_DEPTH = 64
 BODY_DEPTH = MAX_DEPTH + 1
@@ -52,3 +53,105 @@ def _first_too_deep(value: Any, limit: int) -> list:
         stack += [(child, path + [key]) for key, child in reversed(list(children))
                   if isinstance(child, (dict, list)) or len(path) == limit]
     raise AssertionError("no value is too deep")
+
+
+def depth_bound(schema: Any) -> int | None:
+    """The deepest any value valid against `schema` can be, or None when the schema leaves depth open (an object
+    open to any property, a list of anything, a recursive reference). It may say more than the truth, never less,
+    so an answer the validator accepts under a bound of at most MAX_DEPTH needs no walk of its own."""
+    try:
+        document = Document(schema)
+    except LOOKUP_ERRORS:
+        return None
+    return _Bounds(document).of(schema, document.resolver, frozenset())
+
+
+_SCALAR_TYPES = {"string", "number", "integer", "boolean", "null"}
+# Keywords whose subschemas judge the same value: with any of them, what `unevaluated*` leaves is theirs to say.
+_IN_PLACE = ("allOf", "anyOf", "oneOf", "not", "if", "then", "else", "$ref", "$dynamicRef", "dependentSchemas")
+
+
+def _tightest(bounds: list[int | None]) -> int | None:
+    """A value meeting every constraint is bounded by the tightest of them."""
+    known = [b for b in bounds if b is not None]
+    return min(known) if known else None
+
+
+def _widest(bounds: list[int | None]) -> int | None:
+    """A value meeting one of several constraints, by the widest (open if any is)."""
+    return None if not bounds or None in bounds else max(bounds)
+
+
+def _value_depth(value: Any) -> int:
+    depth, level = 0, [value]
+    while level := [c for n in level if type(n) in (dict, list) for c in (n.values() if type(n) is dict else n)]:
+        depth += 1
+    return depth
+
+
+class _Bounds:
+    """Walks a schema (itself at most MAX_DEPTH deep, so recursion is safe) following `$ref`s until one repeats."""
+
+    def __init__(self, document: Document):
+        self.document = document
+
+    def of(self, node: Any, resolver: Any, seen: frozenset[str]) -> int | None:
+        if isinstance(node, bool):
+            return None if node else 0
+        if not isinstance(node, dict):
+            return None
+        resolver = Document.enter(resolver, node)
+        bounds = [self._shape(node, resolver, seen)]
+        if "const" in node:
+            bounds.append(_value_depth(node["const"]))
+        if isinstance(node.get("enum"), list):
+            bounds.append(max((_value_depth(v) for v in node["enum"]), default=0))
+        if isinstance(node.get("$ref"), str):
+            bounds.append(self._reference(node["$ref"], resolver, seen))
+        if isinstance(node.get("allOf"), list):
+            bounds += [self.of(sub, resolver, seen) for sub in node["allOf"]]
+        for key in ("anyOf", "oneOf"):
+            if isinstance(node.get(key), list):
+                bounds.append(_widest([self.of(sub, resolver, seen) for sub in node[key]]))
+        if "then" in node and "else" in node:
+            bounds.append(_widest([self.of(node[k], resolver, seen) for k in ("then", "else")]))
+        return _tightest(bounds)
+
+    def _reference(self, ref: str, resolver: Any, seen: frozenset[str]) -> int | None:
+        try:
+            target, at, inner = self.document.lookup(resolver, ref)
+        except LOOKUP_ERRORS:
+            return None
+        if isinstance(target, bool):
+            return self.of(target, inner, seen)
+        if at is None or at in seen:  # outside the document, or recursive: no bound from here
+            return None
+        return self.of(target, inner, seen | {at})
+
+    def _shape(self, node: dict, resolver: Any, seen: frozenset[str]) -> int | None:
+        """The bound from `type` and what objects and arrays may hold."""
+        declared = node.get("type")
+        kinds = {declared} if isinstance(declared, str) else set(declared) if isinstance(declared, list) else None
+        if kinds is not None and kinds <= _SCALAR_TYPES:
+            return 0
+        closed = not any(k in node for k in _IN_PLACE)
+        children: list[Any] = []
+        if kinds is None or "object" in kinds:
+            rest = node.get("additionalProperties", node.get("unevaluatedProperties") if closed else None)
+            if rest is None:
+                return None
+            children += [rest, *_values(node.get("properties")), *_values(node.get("patternProperties"))]
+        if kinds is None or "array" in kinds:
+            rest = node.get("items", node.get("unevaluatedItems") if closed else None)
+            if rest is None:
+                return None
+            children += [rest, *(node["prefixItems"] if isinstance(node.get("prefixItems"), list) else [])]
+        below = [self.of(child, resolver, seen) for child in children if child is not False]
+        if not below:
+            return 0  # no property or item may be there
+        deepest = _widest(below)
+        return None if deepest is None else 1 + deepest
+
+
+def _values(mapping: Any) -> list:
+    return list(mapping.values()) if isinstance(mapping, dict) else []

@@ -17,6 +17,7 @@ from forms import messages
 from forms.bindings import Changes, binding_changes_for, read_bindings
 from forms.computing import Computed, Rules
 from forms.conditions import atoms, choices_of, evaluate, nest, to_schema
+from forms.depth import MAX_DEPTH, depth_bound
 from forms.errors import FieldError
 from forms.logic import compile_logic
 from forms.formats import FAST_FORMATS
@@ -77,6 +78,9 @@ class CompiledForm:
             # change what unevaluatedProperties/unevaluatedItems see in the author's schema.
             fast_schema["allOf"] = [*schema.get("allOf", []), {"not": {"not": {"allOf": injections}}}]
         self._fast = compile_validator(fast_schema)
+        # Answers this validator accepts are at most this deep (forms/depth.py), or None: the walk must check them.
+        bound = depth_bound(self._stripped)
+        self.depth_bound = bound if bound is not None and bound <= MAX_DEPTH else None
         self.is_valid = self._fast.is_valid  # the hot path: one call straight into Rust
         self._base: Any = None
         self.rules = Rules(hints, ui.get("checks", []) if isinstance(ui, dict) else [], self.conditions,

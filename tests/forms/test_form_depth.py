@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from forms import FieldError, FormDefinitionError, check, check_definition, compile_form
-from forms.depth import MAX_DEPTH, TOO_DEEP, too_deep
+from forms import FieldError, FormDefinitionError, builtin_forms, check, check_definition, compile_form
+from forms.depth import MAX_DEPTH, TOO_DEEP, depth_bound, too_deep
 
 
 def lists(levels: int, leaf=None):
@@ -68,6 +68,69 @@ ANSWERS = [
 @pytest.mark.parametrize("case, data, errors", ANSWERS, ids=[c[0] for c in ANSWERS])
 def test_answers_are_checked_for_depth_before_anything_walks_them(case, data, errors):
     assert check(TREE, data) == errors
+
+
+CLOSED = {"type": "object", "additionalProperties": False, "properties": {
+    "name": {"type": "string", "title": "姓名"},
+    "members": {"type": "array", "items": {"type": "object", "additionalProperties": False,
+                                           "properties": {"name": {"type": "string"}}}},
+}}
+
+BOUNDS = [
+    # (case, schema, the deepest a valid value can be, or None when the schema leaves it open)
+    ("anything", {}, None),
+    ("true", True, None),
+    ("nothing", False, 0),
+    ("a string", {"type": "string"}, 0),
+    ("an object open to any property", {"type": "object", "properties": {"a": {"type": "string"}}}, None),
+    ("a closed object", CLOSED, 3),
+    ("closed by unevaluatedProperties", {"type": "object", "unevaluatedProperties": False,
+                                         "properties": {"a": {"type": "array", "items": {"type": "integer"}}}}, 2),
+    ("unevaluatedProperties beside allOf", {"type": "object", "unevaluatedProperties": False,
+                                            "allOf": [{"properties": {"a": {}}}]}, None),
+    ("a list of anything", {"type": "array"}, None),
+    ("prefixItems, then nothing", {"type": "array", "prefixItems": [{"type": "string"}, {"const": [[1]]}],
+                                   "items": False}, 3),
+    ("a const", {"const": {"a": [1]}}, 2),
+    ("an enum", {"enum": [1, [[2]], {"a": 1}]}, 2),
+    ("allOf takes the tightest", {"allOf": [{}, {"type": "string"}]}, 0),
+    ("anyOf takes the widest", {"anyOf": [{"const": 1}, {"const": [[1]]}]}, 2),
+    ("oneOf with an open branch", {"oneOf": [{"const": 1}, {"type": "object"}]}, None),
+    ("then and else", {"if": {"type": "string"}, "then": {"type": "string"}, "else": {"const": [1]}}, 1),
+    ("then alone bounds nothing", {"if": {"type": "string"}, "then": {"type": "string"}}, None),
+    ("a reference", {"$ref": "#/$defs/row", "$defs": {"row": CLOSED}}, 3),
+    ("a recursive reference", {
+        "type": "object", "additionalProperties": False,
+        "properties": {"child": {"$ref": "#"}, "name": {"type": "string"}}}, None),
+    ("a reference that cannot be resolved", {"$ref": "#/$defs/none"}, None),
+]
+
+
+@pytest.mark.parametrize("case, schema, bound", BOUNDS, ids=[c[0] for c in BOUNDS])
+def test_the_depth_a_schema_allows_is_never_understated(case, schema, bound):
+    assert depth_bound(schema) == bound
+
+
+@pytest.mark.parametrize("form_def", [f for f in builtin_forms()], ids=lambda f: f["slug"])
+def test_every_built_in_form_bounds_the_depth_of_its_answers(form_def):
+    assert compile_form(form_def["schema"], form_def["ui"]).depth_bound <= 4
+
+
+BOUNDED = compile_form(CLOSED, {})
+
+
+@pytest.mark.parametrize("case, data, errors", [
+    ("valid", {"name": "王", "members": [{"name": "李"}]}, []),
+    ("ten thousand deep where no property may be", {"x": lists(10_000)},
+     [FieldError("/x" + "/0" * MAX_DEPTH, TOO_DEEP)]),
+    ("too deep in a question", {"members": [{"name": nested("x", 100, 1)}]},
+     [FieldError("/members/0/name" + "/x" * (MAX_DEPTH - 2), TOO_DEEP)]),
+    ("deep but within the bound", {"members": [{"name": nested("x", 10, 1)}]},
+     [FieldError("/members/0/name", "「name」应为文本")]),
+])
+def test_a_form_that_bounds_depth_still_refuses_what_is_too_deep_by_its_pointer(case, data, errors):
+    assert BOUNDED.depth_bound == 3
+    assert check(BOUNDED, data) == errors
 
 
 def form(question: dict) -> dict:
