@@ -59,7 +59,7 @@ def compute(form: CompiledForm, data: Any) -> Computed:
     """`data` with the server's own value for each calculated question, and where the sent values differed.
 
     Run before check(): the checks then judge the server's values. Never raises on any JSON."""
-    return form.compute(data)  # walks only where calculated answers go, and checks depth before copying
+    return form.rules.compute(data)  # walks only where calculated answers go, and checks depth before copying
 
 
 def binding_changes(form: CompiledForm, data: dict) -> Changes:

@@ -11,14 +11,17 @@ The server computes every calculated answer itself: a phone's differing value is
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from forms import messages
 from forms.depth import too_deep
-from forms.conditions import ABSENT, evaluate as shown, json_equal
+from forms.conditions import ABSENT, json_equal
 from forms.errors import FieldError
-from forms.logic import compile_logic, truthy, var_template
+from forms.codegen import Source
+from forms.logic import compile_logic, var_template, write
+from forms.operators import parents
 from forms.pointers import join, split
 from forms.ui import choice_key
 
@@ -84,23 +87,6 @@ def dependency_order(calculations: dict[str, Any]) -> list[str]:
     return order
 
 
-def parents(data: Any, segments: list[str]) -> list[tuple[dict, tuple]]:
-    """The objects in `data` that hold a template's last segment (answered or not), with the rows of their `*`s."""
-    if len(segments) == 1:
-        return [(data, ())] if type(data) is dict else []
-    level: list[tuple[Any, tuple]] = [(data, ())]
-    for segment in segments[:-1]:
-        below: list[tuple[Any, tuple]] = []
-        for node, rows in level:
-            if segment == "*":
-                if type(node) is list:
-                    below += [(item, rows + (i,)) for i, item in enumerate(node)]
-            elif type(node) is dict and segment in node:
-                below.append((node[segment], rows))
-        level = below
-    return [entry for entry in level if type(entry[0]) is dict]
-
-
 def bind(segments: list[str], rows: tuple) -> list:
     """The concrete path of a template's segments with its `*`s taking `rows`."""
     stars = iter(rows)
@@ -108,7 +94,6 @@ def bind(segments: list[str], rows: tuple) -> list:
 
 
 _NO_CONTEXT: dict = {}
-_SCALARS = (str, int, float)
 
 
 def _parent(data: Any, path: list) -> Any:
@@ -117,61 +102,84 @@ def _parent(data: Any, path: list) -> Any:
     return data
 
 
+class _TooDeep(Exception):
+    pass
+
+
+class _Differs(Exception):
+    pass
+
+
+def _stop(*_: Any) -> Any:
+    raise _Differs
+
+
 class Rules:
-    """The compiled calculations, checks and filters of one form version."""
+    """The compiled calculations, checks and filters of one form version.
+
+    All calculations are one function, and all checks another (forms/codegen.py), each walking the rows of one
+    question after the other: the first hands over every answer sent that is not the computed one, the second lists
+    the (check, rows) that fail."""
 
     def __init__(self, hints: dict, checks: list, conditions: dict[str, dict], titles: dict[str, str],
                  labels: dict[str, dict[str, str]]):
-        calculations = {t: h["calculate"] for t, h in hints.items() if "calculate" in h}
-        self.calculations = [(t, split(t), compile_logic(calculations[t], t), conditions.get(t))
-                             for t in dependency_order(calculations)]
+        formulas = {t: h["calculate"] for t, h in hints.items() if "calculate" in h}
+        order = dependency_order(formulas)
+        source = Source()
+        self.calculations = [split(t) for t in order]
+        self._calculate = _calculations(source, [(t, formulas[t], conditions.get(t)) for t in order])
+        self.checks = [(split(c["pointer"]), c["message"]) for c in checks]
+        self._failing = _checks(source, checks)
         self.filters = [(t, split(t), compile_logic(h["filter"], t)) for t, h in hints.items() if "filter" in h]
-        self.checks = [(split(c["pointer"]), compile_logic(c["rule"], c["pointer"]), c["message"]) for c in checks]
         self._titles, self._labels = titles, labels
         self.empty = not (self.calculations or self.filters or self.checks)
 
     def compute(self, data: Any) -> Computed:
         """The answers with every calculated value the server's own; copied only when one differs."""
+        if not self.calculations:
+            return Computed(data)
+        try:  # most often every value sent is the one computed: nothing to keep track of
+            self._calculate(data, _stop)
+            return Computed(data)
+        except _Differs:
+            pass
         result = Computed(data)
         depth_checked = False
-        for template, segments, calculate, condition in self.calculations:
-            name = segments[-1]
-            for parent, rows in parents(result.data, segments):
-                value = calculate(result.data, rows, _NO_CONTEXT)
-                if value is None or (condition is not None and not shown(condition, result.data, rows)):
-                    value = ABSENT
-                sent = parent.get(name, ABSENT)
-                if sent is value or type(sent) is type(value) and type(sent) in _SCALARS and sent == value:
-                    continue
-                if not depth_checked:  # before comparing or copying what may nest deeper than anything may
-                    if too_deep(data) is not None:
-                        return Computed(data)  # check() refuses it
-                    depth_checked = True
-                if sent is not ABSENT and value is not ABSENT and json_equal(sent, value):
-                    continue
-                if result.data is data:
-                    result.data = copy.deepcopy(data)
-                if result.data is not data:  # the rows were found in what was sent: write into the copy
-                    parent = _parent(result.data, bind(segments, rows))
-                if value is ABSENT:
-                    del parent[name]
-                else:
-                    parent[name] = value
-                if sent is not ABSENT:
-                    result.differences.append(Difference(join(bind(segments, rows)), sent, value))
+
+        def settle(index: int, parent: dict, rows: tuple, sent: Any, value: Any) -> Any:
+            """Keep the computed value of calculation `index` in these rows; the answers from now on."""
+            nonlocal depth_checked
+            if not depth_checked:  # before comparing or copying what may nest deeper than anything may
+                if too_deep(data) is not None:
+                    raise _TooDeep  # check() refuses it
+                depth_checked = True
+            if sent is not ABSENT and value is not ABSENT and json_equal(sent, value):
+                return result.data
+            segments = self.calculations[index]
+            if result.data is data:
+                result.data = copy.deepcopy(data)
+            parent = _parent(result.data, bind(segments, rows))  # where the copy holds what was found
+            if value is ABSENT:
+                del parent[segments[-1]]
+            else:
+                parent[segments[-1]] = value
+            if sent is not ABSENT:
+                result.differences.append(Difference(join(bind(segments, rows)), sent, value))
+            return result.data
+
+        try:
+            self._calculate(data, settle)
+        except _TooDeep:
+            return Computed(data)
         return result
 
     def errors(self, data: Any) -> list[FieldError]:
         """The checks that come out false and the choices their filter leaves out."""
         found: list[FieldError] = []
-        for segments, rule, message in self.checks:
-            name = segments[-1]
-            for parent, rows in parents(data, segments):
-                if name not in parent:
-                    continue  # a check belongs to its question, and applies once it is answered
-                value = rule(data, rows, _NO_CONTEXT)
-                if value is not None and not truthy(value):
-                    found.append(FieldError(join(bind(segments, rows)), message))
+        if self.checks:
+            for index, rows in self._failing(data):
+                segments, message = self.checks[index]
+                found.append(FieldError(join(bind(segments, rows)), message))
         for template, segments, allowed in self.filters:
             name = segments[-1]
             for parent, rows in parents(data, segments):
@@ -190,3 +198,41 @@ class Rules:
                         found.append(FieldError(pointer, messages.filtered(self._titles.get(template, path[-1]),
                                                                            label)))
         return found
+
+
+def _calculations(source: Source, calculations: list[tuple[str, Any, dict | None]]) -> Callable:
+    """One function of (answers, settle) computing each calculated question in every row, in order, and calling
+    settle(index, parent, rows, sent, computed) where the answer sent is not the one computed; settle answers with
+    the answers to read from then on (a copy once one is written)."""
+    lines = ["def _f(d, settle):", "    c = _NO_CONTEXT"]
+    for index, (template, expression, condition) in enumerate(calculations):
+        body = functools.partial(_calculation, source, index, template, expression, condition)
+        lines += ["    " + line for line in source.over_rows(split(template), body)]
+    return source.compile(lines)
+
+
+def _calculation(source: Source, index: int, template: str, expression: Any, condition: dict | None,
+                 parent: str, rows: str) -> list[str]:
+    shown_when = "" if condition is None else f" or not _shown({source.constant(condition)}, d, {rows})"
+    return [f"v = {write(source, expression, template)}",
+            f"if v is None{shown_when}:", "    v = _ABSENT",
+            f"s = {parent}.get({source.constant(split(template)[-1])}, _ABSENT)",
+            "if not (s is v or type(s) is type(v) and type(s) in _SCALARS and s == v):",
+            f"    d = settle({index}, {parent}, {rows}, s, v)"]
+
+
+def _checks(source: Source, checks: list[dict]) -> Callable:
+    """One function of the answers listing (index, rows) of each check that is false where its question is
+    answered."""
+    lines = ["def _f(d):", "    c, failed = _NO_CONTEXT, []"]
+    for index, check in enumerate(checks):
+        body = functools.partial(_check, source, index, check["pointer"], check["rule"])
+        lines += ["    " + line for line in source.over_rows(split(check["pointer"]), body)]
+    return source.compile([*lines, "    return failed"])
+
+
+def _check(source: Source, index: int, pointer: str, rule: Any, parent: str, rows: str) -> list[str]:
+    return [f"if {source.constant(split(pointer)[-1])} in {parent}:",
+            f"    v = {write(source, rule, pointer)}",
+            "    if v is not None and v is not True and not _truthy(v):",  # a rule mostly holds: ask truthy() last
+            f"        failed.append(({index}, {rows}))"]

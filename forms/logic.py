@@ -17,7 +17,10 @@ vectors (tests/forms/logic_vectors.json). Unlike JSON Logic's JavaScript referen
   the birth is later.
 - `in` [x, list or string].
 
-Results are JSON values; a whole-number float becomes an int (as JavaScript prints it), a non-finite one null.
+Results are JSON values; a whole-number float becomes an int (as JavaScript prints it), a non-finite one null. In
+arithmetic an integer too large for a double is infinite, as JavaScript's JSON.parse reads it.
+
+Compiled to Python source (forms/codegen.py), with the operators of forms/operators.py.
 """
 
 from __future__ import annotations
@@ -25,11 +28,12 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from forms.operators import BUILDERS, MAX_DIGITS, Evaluator, parse_date, truthy
+from forms.codegen import CHAIN, NESTING, Source
+from forms.operators import MAX_DIGITS, Evaluator, parse_date, truthy
 from forms.pointers import split
 
 Data = Any
-__all__ = ["Evaluator", "LogicError", "compile_logic", "evaluate", "parse_date", "truthy", "var_template"]
+__all__ = ["Evaluator", "LogicError", "compile_logic", "evaluate", "parse_date", "truthy", "var_template", "write"]
 
 OPERATORS = ("var", "==", "!=", "<", "<=", ">", ">=", "and", "or", "!", "!!", "if", "+", "-", "*", "/", "round",
              "sum", "count", "min", "max", "age", "in")
@@ -46,24 +50,37 @@ def evaluate(expression: Any, data: Data, rows: tuple = (), context: dict | None
 def compile_logic(expression: Any, owner: str = "") -> Evaluator:
     """A function of (answers, rows, context) computing `expression` for the question `owner` (a template), whose
     `*`s the rows fill; raises LogicError for what is not ours."""
+    source = Source()
+    return source.function(write(source, expression, owner))
+
+
+def write(source: Source, expression: Any, owner: str, level: int = 0) -> str:
+    """The Python source of `expression` over (d: answers, r: rows, c: context), its values bound in `source`."""
     if isinstance(expression, list):
-        parts = [compile_logic(e, owner) for e in expression]
-        return lambda d, r, c: [p(d, r, c) for p in parts]
+        return "[" + "".join(write(source, e, owner, level + 1) + ", " for e in expression) + "]"
     if not isinstance(expression, dict):
-        return lambda d, r, c: expression
+        return source.constant(expression)
     if len(expression) != 1:
         raise LogicError("表达式的每个对象只能有一个运算符")
     op, args = next(iter(expression.items()))
     if op not in OPERATORS:
         raise LogicError(f"未知的运算符「{op}」")
     if op == "var":
-        return _var(args, owner)
+        name, default = var_template(args)
+        if not name.startswith("/"):
+            return f"c.get({source.constant(name)}, {source.constant(default)})"
+        return source.read(split(name), bound_stars(name, owner), default)
     raw = args if isinstance(args, list) else [args]
     if op in ("round",) and len(raw) == 2 and not (isinstance(raw[1], int) and 0 <= raw[1] <= MAX_DIGITS):
         raise LogicError(f"round 的位数应为 0 到 {MAX_DIGITS} 的整数")
     _arity(op, len(raw))
-    parts = [compile_logic(a, owner) for a in raw]
-    return BUILDERS[op](parts)
+    if level >= NESTING:  # a function of its own, called here
+        return source.call_of_own(lambda: write(source, expression, owner))
+    if op in ("and", "or") and len(raw) > CHAIN:  # the same as the first ones, then the rest as one operand
+        raw = raw[:CHAIN - 1] + [{op: raw[CHAIN - 1:]}]
+    elif op == "if" and len(raw) > CHAIN + 1:
+        raw = raw[:CHAIN] + [{"if": raw[CHAIN:]}]
+    return source.operator(op, [write(source, a, owner, level + 1) for a in raw])
 
 
 def _arity(op: str, n: int) -> None:
@@ -86,58 +103,3 @@ def bound_stars(template: str, owner: str) -> int:
     segments, own = split(template), split(owner)
     stars = [k for k, s in enumerate(segments) if s == "*"]
     return sum(1 for _ in itertools.takewhile(lambda k: segments[:k + 1] == own[:k + 1], stars))
-
-
-def _var(args: Any, owner: str) -> Evaluator:
-    name, default = var_template(args)
-    if not name.startswith("/"):
-        return lambda d, r, c: c.get(name, default)
-    segments, bound = split(name), bound_stars(name, owner)
-    if segments.count("*") == bound:  # one answer, not a list: the hot path, by lookups that fail fast
-        steps = tuple(segments)
-
-        def one(data: Data, rows: tuple, context: dict) -> Any:
-            k = 0
-            try:
-                for step in steps:
-                    if step == "*":
-                        if type(data) is not list:
-                            return default
-                        data, k = data[rows[k]], k + 1
-                    elif type(data) is dict:
-                        data = data[step]
-                    else:
-                        return default
-            except (KeyError, IndexError):
-                return default
-            return data
-        return one
-
-    def read(data: Data, rows: tuple, context: dict) -> Any:
-        found = _read(data, segments, 0, rows[:bound], 0)
-        return default if found is _NOTHING else found
-    return read
-
-
-_NOTHING = object()
-
-
-def _read(data: Any, segments: list[str], i: int, rows: tuple, bound: int) -> Any:
-    while i < len(segments):
-        segment = segments[i]
-        if segment == "*":
-            if not isinstance(data, list):
-                return _NOTHING
-            if bound < len(rows):
-                if rows[bound] >= len(data):
-                    return _NOTHING
-                data, bound = data[rows[bound]], bound + 1
-            else:  # fan out: the answers of every row, unanswered ones left out
-                found = [_read(item, segments, i + 1, rows, bound + 1) for item in data]
-                return [v for v in found if v is not _NOTHING and v is not None]
-        elif isinstance(data, dict) and segment in data:
-            data = data[segment]
-        else:
-            return _NOTHING
-        i += 1
-    return data

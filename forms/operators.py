@@ -1,13 +1,13 @@
-"""The operators of forms/logic.py's expressions, each built once into a function of (answers, rows, context).
+"""The operators of forms/logic.py's expressions, as functions of values: forms/codegen.py writes calls to them.
 
-Hot ones are specialised (two operands, one list): a submission evaluates them for every row of every calculation
-and check. Their meaning is in forms/logic.py's docstring and tests/forms/logic_vectors.json.
+Their meaning is in forms/logic.py's docstring and tests/forms/logic_vectors.json.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import operator
 import re
 from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any, Callable
@@ -18,6 +18,7 @@ Evaluator = Callable[[Any, tuple, dict], Any]
 MAX_DIGITS = 6
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _SAFE = 2 ** 53
+MISSING = object()  # no answer on the way down a path
 
 
 def truthy(value: Any) -> bool:
@@ -31,17 +32,25 @@ def _is_number(value: Any) -> bool:
 
 def _number(value: Any) -> Any:
     """A result as JavaScript would print it: 3.0 → 3; inf and nan → null."""
-    if isinstance(value, float):
-        if not math.isfinite(value):
+    if type(value) is float:
+        if value - value != 0:  # inf or nan
             return None
-        if value.is_integer() and abs(value) < _SAFE:
+        if value.is_integer() and -_SAFE < value < _SAFE:
             return int(value)
-    elif isinstance(value, int) and abs(value) >= _SAFE:
-        return float(value)
+    elif type(value) is int and not -_SAFE < value < _SAFE:
+        return _number(_double(value))
     return value
 
 
-def _flat(values: list) -> list:
+def _double(value: int | float) -> float:
+    """A number as JavaScript holds it: an integer too large for a double is Infinity, as JSON.parse reads it."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+def _flat(values: tuple) -> list:
     out: list = []
     for v in values:
         if isinstance(v, list):
@@ -51,116 +60,210 @@ def _flat(values: list) -> list:
     return out
 
 
+# --- reading answers ---------------------------------------------------------------------------
+
+def read_one(data: Any, rows: tuple, steps: tuple, default: Any) -> Any:
+    """The answer at a path whose `*`s all take rows (paths too long to be written inline)."""
+    k = 0
+    for step in steps:
+        if step == "*":
+            if type(data) is not list or rows[k] >= len(data):
+                return default
+            data, k = data[rows[k]], k + 1
+        elif type(data) is dict and step in data:
+            data = data[step]
+        else:
+            return default
+    return data
+
+
+def fan_out(data: Any, segments: tuple, rows: tuple, default: Any) -> Any:
+    """The answer at a path whose `*`s beyond `rows` fan out over every row: the list of those answered."""
+    found = _read(data, segments, 0, rows, 0)
+    return default if found is MISSING else found
+
+
+def _read(data: Any, segments: tuple, i: int, rows: tuple, bound: int) -> Any:
+    while i < len(segments):
+        segment = segments[i]
+        if segment == "*":
+            if not isinstance(data, list):
+                return MISSING
+            if bound < len(rows):
+                if rows[bound] >= len(data):
+                    return MISSING
+                data, bound = data[rows[bound]], bound + 1
+            else:  # fan out: the answers of every row, unanswered ones left out
+                found = [_read(item, segments, i + 1, rows, bound + 1) for item in data]
+                return [v for v in found if v is not MISSING and v is not None]
+        elif isinstance(data, dict) and segment in data:
+            data = data[segment]
+        else:
+            return MISSING
+        i += 1
+    return data
+
+
+def parents(data: Any, segments: list[str]) -> list[tuple[dict, tuple]]:
+    """The objects in `data` that hold a template's last segment (answered or not), with the rows of their `*`s."""
+    if len(segments) == 1:
+        return [(data, ())] if type(data) is dict else []
+    level: list[tuple[Any, tuple]] = [(data, ())]
+    for segment in segments[:-1]:
+        below: list[tuple[Any, tuple]] = []
+        for node, rows in level:
+            if segment == "*":
+                if type(node) is list:
+                    below += [(item, rows + (i,)) for i, item in enumerate(node)]
+            elif type(node) is dict and segment in node:
+                below.append((node[segment], rows))
+        level = below
+    return [entry for entry in level if type(entry[0]) is dict]
+
+
+# --- comparing ---------------------------------------------------------------------------------
+
 def _order_key(value: Any) -> Any:
     # JavaScript orders strings by UTF-16 code units; so does this.
     return value.encode("utf-16-be", "surrogatepass") if isinstance(value, str) else value
 
 
-def _comparable(values: list) -> bool:
-    return all(_is_number(v) for v in values) or all(isinstance(v, str) for v in values)
+def _compare(test: Callable[[Any, Any], bool]) -> Callable[[Any, Any], Any]:
+    def two(a: Any, b: Any) -> Any:
+        if type(a) is str and type(b) is str:
+            return test(a, b) if a.isascii() and b.isascii() else test(_order_key(a), _order_key(b))
+        if _is_number(a) and _is_number(b):
+            return test(a, b)
+        return None
+    return two
 
 
-def _compare(test: Callable[[Any, Any], bool]) -> Callable[[list], Evaluator]:
-    def build(parts: list) -> Evaluator:
-        if len(parts) == 2:
-            left, right = parts
-
-            def two(d, r, c):
-                a, b = left(d, r, c), right(d, r, c)
-                if type(a) is str and type(b) is str:
-                    return test(a, b) if a.isascii() and b.isascii() else test(_order_key(a), _order_key(b))
-                if _is_number(a) and _is_number(b):
-                    return test(a, b)
-                return None
-            return two
-
-        def run(d, r, c):
-            values = [p(d, r, c) for p in parts]
-            if not _comparable(values):
-                return None
-            keys = [_order_key(v) for v in values]
-            return all(test(a, b) for a, b in zip(keys, keys[1:]))
-        return run
-    return build
+less, at_most, more, at_least = (_compare(t) for t in (operator.lt, operator.le, operator.gt, operator.ge))
 
 
-def _numbers(parts: list, combine: Callable[[list], Any]) -> Evaluator:
-    def run(d, r, c):
-        values = []
-        for p in parts:
-            v = p(d, r, c)
-            if type(v) is float:
-                values.append(v)
-            elif type(v) is int:
-                values.append(float(v))  # as JavaScript computes: in doubles
-            else:
-                return None
-        return _number(combine(values))
-    return run
+def between(test: Callable[[Any, Any], Any], *values: Any) -> Any:
+    """`<` or `<=` of three operands: both pairs hold (null unless all are numbers or all strings)."""
+    if not (all(_is_number(v) for v in values) or all(isinstance(v, str) for v in values)):
+        return None
+    return test(values[0], values[1]) and test(values[1], values[2])
 
 
-def _total(values: list) -> Any:
-    result: Any = 0
-    for v in values:  # left to right as JavaScript adds; Python's sum() compensates float rounding
-        result += v
-    return result
+def equal(a: Any, b: Any) -> bool:
+    return json_equal(a, b)
 
 
-def _product(values: list) -> Any:
-    result: Any = 1
-    for v in values:
-        result *= v
-    return result
+def within(x: Any, container: Any) -> bool:
+    if isinstance(container, list):
+        return any(json_equal(x, v) for v in container)
+    return isinstance(x, str) and isinstance(container, str) and x in container
 
 
-def _divide(values: list) -> Any:
-    return None if values[1] == 0 else values[0] / values[1]
+# --- arithmetic --------------------------------------------------------------------------------
+
+_DOUBLES = {int: float, float: float}  # JSON's numbers (not bool) to doubles, as JavaScript computes with them
+
+
+def _doubles(values: tuple) -> tuple:
+    """The numbers among `values` as doubles, even integers too large for one; the rest as they are."""
+    return tuple(_double(v) if type(v) in _DOUBLES else v for v in values)
+
+
+def add(*values: Any) -> Any:
+    result = 0.0
+    try:
+        for v in values:  # left to right as JavaScript adds; Python's sum() compensates float rounding
+            result += _DOUBLES[type(v)](v)
+    except KeyError:  # not a number
+        return None
+    except OverflowError:  # an integer too large for a double
+        return add(*_doubles(values))
+    return _number(result)
+
+
+def multiply(*values: Any) -> Any:
+    result = 1.0
+    try:
+        for v in values:
+            result *= _DOUBLES[type(v)](v)
+    except KeyError:
+        return None
+    except OverflowError:
+        return multiply(*_doubles(values))
+    return _number(result)
+
+
+def subtract(a: Any, *b: Any) -> Any:
+    """a - b, or -a alone."""
+    try:
+        x = _DOUBLES[type(a)](a)
+        return _number(x - _DOUBLES[type(b[0])](b[0])) if b else _number(-x)
+    except KeyError:
+        return None
+    except OverflowError:
+        return subtract(*_doubles((a, *b)))
+
+
+def divide(a: Any, b: Any) -> Any:
+    try:
+        x, y = _DOUBLES[type(a)](a), _DOUBLES[type(b)](b)
+    except KeyError:
+        return None
+    except OverflowError:
+        return divide(*_doubles((a, b)))
+    return None if y == 0 else _number(x / y)
 
 
 _EXACT = Context(prec=400, rounding=ROUND_HALF_UP)  # enough digits for any double: the exact binary value
 _PLACES = [Decimal(1).scaleb(-n) for n in range(MAX_DIGITS + 1)]
+_SCALES = [10.0 ** n for n in range(MAX_DIGITS + 1)]
 
 
-def _round(parts: list) -> Evaluator:
-    def run(d, r, c):
-        x = parts[0](d, r, c)
-        digits = parts[1](d, r, c) if len(parts) > 1 else 0
-        if not _is_number(x) or not math.isfinite(x):
-            return None
-        if type(x) is int or x.is_integer():
-            return _number(x)
-        return _number(float(_EXACT.quantize(Decimal(x), _PLACES[digits])))
-    return run
+def round_to(x: Any, digits: Any = 0) -> Any:
+    """Half away from zero on the exact value of x."""
+    if type(x) is int:
+        return _number(x)
+    if type(x) is not float or x - x != 0:  # not a number, inf or nan
+        return None
+    if x.is_integer():
+        return _number(x)
+    scaled = x * _SCALES[digits]  # off from x·10ⁿ by far less than 1e-6 below 2³⁰, and exactly split there
+    if abs(scaled) < 2 ** 30 and abs(scaled - math.floor(scaled) - 0.5) > 1e-6:
+        return _number(round(x, digits))  # not a tie: the nearest either way, and round() finds it exactly
+    return _number(float(_EXACT.quantize(Decimal(x), _PLACES[digits])))
 
 
-def _aggregate(kind: str) -> Callable[[list], Evaluator]:
-    def build(parts: list) -> Evaluator:
-        if kind == "count" and len(parts) == 1:
-            only = parts[0]
+# --- over lists --------------------------------------------------------------------------------
 
-            def count(d, r, c):
-                value = only(d, r, c)
-                if type(value) is list:
-                    return len(value) - value.count(None)
-                return 0 if value is None else 1
-            return count
+def count_one(value: Any) -> int:
+    if type(value) is list:
+        return len(value) - value.count(None)
+    return 0 if value is None else 1
 
-        def run(d, r, c):
-            values = _flat([p(d, r, c) for p in parts])
-            if kind == "count":
-                return len(values)
-            numbers = [v for v in values if _is_number(v)]
-            if len(numbers) != len(values):
-                return None
-            numbers = [float(v) for v in numbers]
-            if kind == "sum":
-                return _number(_total(numbers))
-            if not numbers:
-                return None
-            return _number(min(numbers) if kind == "min" else max(numbers))
-        return run
-    return build
 
+def count(*values: Any) -> int:
+    return len(_flat(values))
+
+
+def _aggregate(values: tuple, combine: Callable[[list], Any]) -> Any:
+    found = _flat(values)
+    if any(type(v) not in _DOUBLES for v in found):
+        return None
+    return combine([_double(v) for v in found])
+
+
+def total(*values: Any) -> Any:
+    return _aggregate(values, lambda numbers: add(*numbers))
+
+
+def least(*values: Any) -> Any:
+    return _aggregate(values, lambda numbers: _number(min(numbers)) if numbers else None)
+
+
+def greatest(*values: Any) -> Any:
+    return _aggregate(values, lambda numbers: _number(max(numbers)) if numbers else None)
+
+
+# --- dates -------------------------------------------------------------------------------------
 
 def parse_date(value: Any) -> tuple[int, int, int] | None:
     if type(value) is not str or len(value) != 10:
@@ -178,60 +281,16 @@ def _parse_date(value: str) -> tuple[int, int, int] | None:
     return (y, mo, d) if 1 <= mo <= 12 and 1 <= d <= days[mo - 1] else None
 
 
-def _age(parts: list) -> Evaluator:
-    def run(d, r, c):
-        born, at = parse_date(parts[0](d, r, c)), parse_date(parts[1](d, r, c))
-        if born is None or at is None or at < born:
-            return None
-        return at[0] - born[0] - ((at[1], at[2]) < (born[1], born[2]))
-    return run
+@functools.lru_cache(maxsize=4096)
+def _day_number(value: str) -> int | None:
+    """A date as the number yyyymmdd: a difference of two, floor-divided by 10000, is whole years."""
+    date = _parse_date(value)
+    return None if date is None else date[0] * 10000 + date[1] * 100 + date[2]
 
 
-def _if(parts: list) -> Evaluator:
-    def run(d, r, c):
-        i = 0
-        while i + 1 < len(parts):
-            if truthy(parts[i](d, r, c)):
-                return parts[i + 1](d, r, c)
-            i += 2
-        return parts[i](d, r, c) if i < len(parts) else None
-    return run
-
-
-def _connective(stop_when: bool) -> Callable[[list], Evaluator]:
-    """`and` (stops at a false value) and `or` (at a true one): the value it stopped at, or the last."""
-    def build(parts: list) -> Evaluator:
-        def run(d, r, c):
-            value = None
-            for p in parts:
-                value = p(d, r, c)
-                if truthy(value) is stop_when:
-                    return value
-            return value
-        return run
-    return build
-
-
-def _in(parts: list) -> Evaluator:
-    def run(d, r, c):
-        x, within = parts[0](d, r, c), parts[1](d, r, c)
-        if isinstance(within, list):
-            return any(json_equal(x, v) for v in within)
-        return isinstance(x, str) and isinstance(within, str) and x in within
-    return run
-
-
-BUILDERS: dict[str, Callable[[list], Evaluator]] = {
-    "==": lambda p: lambda d, r, c: json_equal(p[0](d, r, c), p[1](d, r, c)),
-    "!=": lambda p: lambda d, r, c: not json_equal(p[0](d, r, c), p[1](d, r, c)),
-    "<": _compare(lambda a, b: a < b), "<=": _compare(lambda a, b: a <= b),
-    ">": _compare(lambda a, b: a > b), ">=": _compare(lambda a, b: a >= b),
-    "and": _connective(False), "or": _connective(True), "if": _if,
-    "!": lambda p: lambda d, r, c: not truthy(p[0](d, r, c)),
-    "!!": lambda p: lambda d, r, c: truthy(p[0](d, r, c)),
-    "+": lambda p: _numbers(p, _total), "*": lambda p: _numbers(p, _product),
-    "-": lambda p: _numbers(p, lambda v: -v[0] if len(v) == 1 else v[0] - v[1]),
-    "/": lambda p: _numbers(p, _divide), "round": _round,
-    "sum": _aggregate("sum"), "count": _aggregate("count"), "min": _aggregate("min"), "max": _aggregate("max"),
-    "age": _age, "in": _in,
-}
+def age(born: Any, at: Any) -> Any:
+    if type(born) is str and type(at) is str and len(born) == 10 == len(at):
+        b, a = _day_number(born), _day_number(at)
+        if b is not None and a is not None and a >= b:
+            return (a - b) // 10000
+    return None

@@ -152,3 +152,16 @@ async def test_publishing_refuses_bad_expressions_with_their_pointer(client, set
     published = await FormVersion.filter(form__slug="means_east").count()
     assert_problem(await client.post("/api/v1/forms/means_east/publish", headers=boss), 422, pointer)
     assert await FormVersion.filter(form__slug="means_east").count() == published  # nothing published
+
+
+async def test_an_income_too_large_for_a_double_is_no_server_error(client, station):
+    """JSON allows any integer, JavaScript reads one beyond a double as Infinity: the per-person income of such a
+    household has no value (as on the phone), and the submission is judged like any other."""
+    household, worker, boss = station
+    data = copy.deepcopy(DATA)
+    data["members"][0]["income"] = 10 ** 400
+    sid, response = await send(client, household, worker, data)
+    assert response.status_code == 201, response.text
+    stored = await Submission.get(id=sid)
+    assert stored.data["members"][0]["income"] == 10 ** 400 and stored.data["members"][0]["age"] == 67
+    assert "per_person" not in stored.data

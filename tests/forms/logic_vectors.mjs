@@ -12,4 +12,5 @@ const results = vectors.map((v) => {
     return { error: String(e.message) };
   }
 });
-process.stdout.write(JSON.stringify(results));
+// JSON has no Infinity or NaN: name them, so that one never passes for the null it would be written as.
+process.stdout.write(JSON.stringify(results, (k, v) => (typeof v === "number" && !Number.isFinite(v) ? `${v}` : v)));

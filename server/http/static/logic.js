@@ -102,7 +102,7 @@ function aggregate(kind, values) {
   if (!values.every(isNumber)) return null;
   if (kind === "sum") return number(values.reduce((a, b) => a + b, 0));
   if (!values.length) return null;
-  return kind === "min" ? Math.min(...values) : Math.max(...values);
+  return number(kind === "min" ? Math.min(...values) : Math.max(...values));
 }
 
 export class LogicError extends Error {}
