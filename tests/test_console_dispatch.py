@@ -74,7 +74,8 @@ async def test_an_overdue_need_is_reassigned_and_closed_with_a_reason_and_a_reti
     await expect(panel.locator(".need-status")).to_have_text("已派单")
     await expect(panel).to_contain_text("服务机构：康乐家政服务部")
     steps = panel.locator("table.list").first  # 经过: every step so far
-    await expect(steps.locator("tr", has_text="改派")).to_contain_text("阳光助老服务中心逾期未送餐")
+    await expect(steps.locator("tr", has_text="改派")).to_contain_text("阳光助老服务中心逾期未送餐；原办理期限 ")
+    await expect(panel.locator(".badge.warn")).to_have_count(0)  # the new provider has the item's time from now
     await shot(page, "need-reassigned")
 
     # Closing asks for a reason: refused at the field without one, then closed with it.

@@ -5,11 +5,12 @@ when overdue. Each action by the roles allowed, each recorded, a wrong one 409, 
 import asyncio
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import forms
 from factories import (assert_problem, headers_for, jpeg, make_district, make_household, make_provider, make_user,
                        sha256_of, upload)
-from server.models import Need, NeedEvent, Provider
+from server.models import CatalogueItem, Need, NeedEvent, Provider
 from server.surveys.catalogue import load_catalogue
 
 ITEM = "elderly.meal_shopping"
@@ -218,4 +219,12 @@ async def test_an_overdue_need_is_flagged_and_reassigned(client, settings):
     assert [n["id"] for n in listed["items"]] == [desk.need]
     moved = await ok(client, desk, "reassign", desk.supervisor, body)
     assert moved["provider"] == str(second.id) and moved["status"] == "dispatched"
+    # The new provider is not overdue at once: the item's time for the urgency counts from the reassignment.
+    item = await CatalogueItem.get(code=ITEM)
+    reassigned = await Need.get(id=desk.need)
+    assert reassigned.due_at - reassigned.dispatched_at == timedelta(days=getattr(item, f"days_{reassigned.urgency}"))
+    assert moved["overdue"] is False and reassigned.dispatched_at > need.raised_at
+    events = (await client.get(f"/api/v1/needs/{desk.need}", headers=desk.supervisor)).json()["events"]
+    lapsed = need.raised_at.replace(year=need.raised_at.year - 1)
+    assert datetime.fromisoformat(events[-1]["detail"]["due_before"]) == lapsed
     assert_problem(await client.get(f"/api/v1/needs/{desk.need}", headers=desk.provider_user), 404)

@@ -1,6 +1,7 @@
 """What happens to a need: raised → dispatched → accepted | declined (back to raised, the reason kept) → in service →
 done (a note, proof photos and the household's confirmation) → evaluated; closed with a reason at any point before it
-is evaluated; an overdue need reassigned to another provider.
+is evaluated; an overdue need reassigned to another provider, which gets the item's time for the urgency from then on
+(the lapsed due date stays in the event).
 
 Each action is one conditional UPDATE on (id, status, version) and one event, in a transaction. Two dispatchers at
 once both read version n; the first UPDATE moves it to n + 1 and the second changes zero rows, which is the 409. On
@@ -25,7 +26,7 @@ from server.core.clock import now
 from server.core.problems import FieldProblem, InvalidInput, WrongState, invalid
 from server.models import Attachment, Household, Need, NeedAttachment, PhotoHolder
 from server.needs import supply
-from server.needs.raising import event
+from server.needs.raising import due_at, event, item_terms
 from server.needs.reading import get_need, is_overdue
 from server.settings import Settings
 
@@ -100,7 +101,12 @@ async def _changes(caller: Caller, settings: Settings, need: Need, action: str, 
         if action == "reassign" and provider.id == need.provider_id:
             raise invalid("/provider", "改派须派给另一家服务机构")
         changes = {"provider_id": provider.id, "dispatched_at": stamp, "accepted_at": None, "started_at": None}
-        return changes, {"provider": str(provider.id), "before": str(need.provider_id) if need.provider_id else None}, []
+        detail = {"provider": str(provider.id), "before": str(need.provider_id) if need.provider_id else None}
+        if action == "reassign":  # the new provider gets the item's time for the urgency; the lapsed one is kept
+            item = (await item_terms({need.item})).get(need.item)
+            changes["due_at"] = due_at(stamp, need.urgency, item)
+            detail["due_before"] = need.due_at.isoformat()
+        return changes, detail, []
     if action == "accept":
         return {"accepted_at": stamp}, {}, []
     if action == "decline":

@@ -34,7 +34,8 @@ export default async function needPanel(ctx, id, mayDispatch, reload) {
       { label: '操作', value: (e) => STEPS[e.action] || e.action },
       { label: '状态', value: (e) => `${NEED_STATUSES[e.from_status] || '—'} → ${NEED_STATUSES[e.to_status] || e.to_status}` },
       { label: '操作人', value: (e) => e.actor_name },
-      { label: '原因', value: (e) => e.reason || '' },
+      { label: '原因', value: (e) => [e.reason, e.detail?.due_before && `原办理期限 ${formatTime(e.detail.due_before)}`]
+        .filter(Boolean).join('；') },
     ], need.events),
   ].filter(Boolean));
   if (!mayDispatch) return card;
