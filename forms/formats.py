@@ -18,7 +18,7 @@ import jsonschema
 # weighted sum modulo 11 in one C call, which keeps the check cheap on the hot path.
 _ID_CHECK = "10X98765432"
 _ID_SHAPE = re.compile(r"[1-8][0-9]{16}[0-9X]\Z")
-_MOBILE = re.compile(r"1[3-9]\d{9}\Z")
+_MOBILE = re.compile(r"1[3-9]\d{9}\Z", re.ASCII)  # ASCII: an input method's full-width digits are not a number
 _SHA256 = re.compile(r"[0-9a-f]{64}\Z")
 _TIME = re.compile(
     r"([01]\d|2[0-3]):([0-5]\d):([0-5]\d)(\.\d+)?([zZ]|[+-]([01]\d|2[0-3]):[0-5]\d)\Z", re.ASCII

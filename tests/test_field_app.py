@@ -266,7 +266,7 @@ async def test_a_household_registered_offline_goes_first_and_a_refusal_is_shown_
     await shot(page, "11-register-offline")
     await page.click("text=保存")
     await expect(page.locator("h1")).to_have_text("王五")
-    # 接待人 in Latin letters: this form's rule is one only the server checks.
+    # 接待人 in Latin letters: this form's `not` is a rule only the server checks.
     await fill_phone_visit(page, "Wang")
     await expect(page.locator("#main .card[data-state=pending]")).to_have_count(2)
 
@@ -349,6 +349,33 @@ async def test_the_expression_vectors_hold_in_this_browser(server, phone):
       return failed;
     }""", table)
     assert len(table["vectors"]) > 50 and failed == []
+
+
+async def test_the_format_vectors_hold_in_this_browser_and_the_phone_checks_answers_with_them(server, phone):
+    _, page = phone
+    await page.goto(f"{server.url}/app/")
+    table = json.loads((REPO / "tests" / "forms" / "format_vectors.json").read_text())
+    failed = await page.evaluate("""async (table) => {
+      const { formatProblem } = await import("/app/form/formats.js");
+      return table.vectors.filter((v) => (formatProblem(v.format, v.value) === null) !== v.valid)
+        .map((v) => [v.format, v.value, v.valid]);
+    }""", table)
+    assert len(table["vectors"]) > 40 and failed == []
+
+    # The phone's check of one answer uses them, and patterns and exclusive bounds, in the server's words.
+    schema = {"type": "object", "properties": {
+        "id_number": {"type": "string", "format": "cn-id-number", "title": "身份证号"},
+        "phone": {"type": "string", "format": "cn-mobile", "title": "联系电话"},
+        "code": {"type": "string", "pattern": "^[A-Z]{2}[0-9]{4}$", "title": "编码"},
+        "area": {"type": "number", "exclusiveMinimum": 0, "title": "住房面积"}}}
+    found = await page.evaluate("""async (schema) => {
+      const { checkQuestion } = await import("/app/form/check.js");
+      const answers = [["/id_number", "430102195803121230"], ["/id_number", "430102********1238"],
+        ["/phone", "１３８０７３１２４５６"], ["/phone", "13807312456"], ["/code", "ab1234"], ["/code", "AB1234"],
+        ["/area", 0], ["/area", 0.5]];
+      return answers.map(([q, value]) => checkQuestion({}, schema, q, [], { [q.slice(1)]: value }));
+    }""", schema)
+    assert found == ["身份证号校验位错误", None, "不是有效的手机号码", None, "填写格式不正确", None, "应大于 0", None]
 
 
 async def test_the_prefill_vectors_hold_in_this_browser(server, phone):
@@ -547,6 +574,11 @@ async def test_the_economic_survey_computes_on_the_phone_checks_across_questions
     await page.click("text=下一页")
     retyped = id_number("19550807", "140")
     await page.locator("[data-pointer='/members/1/id_number']").get_by_text("重新填写").click()
+    # One digit mistyped at the doorstep: the check digit refuses it there, not at upload back in town.
+    await page.fill("input[name='/members/1/id_number']", retyped[:16] + str((int(retyped[16]) + 1) % 10) + retyped[17])
+    await page.click("text=下一页")
+    await expect(page.locator("[data-pointer='/members/1/id_number'] .err")).to_have_text("身份证号校验位错误")
+    await shot(page, "23b-id-number-check-digit")
     await page.fill("input[name='/members/1/id_number']", retyped)
     for _ in range(3):
         await page.click("text=下一页")

@@ -1,7 +1,19 @@
 // What the phone checks before sending, with the server's kind of Chinese messages at each field: required while
-// shown, lengths, bounds and counts. The server stays the judge; its 422 lands at the same fields.
+// shown, lengths, patterns and formats (an ID number's check digit above all), bounds and counts. The server stays
+// the judge; its 422 lands at the same fields.
+import { formatProblem } from "./formats.js";
 import { concrete, empty, getAt, schemaAt, shown, withoutHidden } from "./model.js";
 import { compute, failedChecks } from "./rules.js";
+
+const FORMAT_SUBJECTS = { "cn-id-number": "身份证号" };
+
+function patternHolds(pattern, value) {
+  try {
+    return new RegExp(pattern, "u").test(value);
+  } catch {
+    return true; // a pattern this browser cannot read: the server judges it
+  }
+}
 
 export function checkQuestion(ui, schema, template, rows, data) {
   if (!shown(ui, template, rows, data)) return null;
@@ -14,11 +26,17 @@ export function checkQuestion(ui, schema, template, rows, data) {
   if (typeof value === "string") {
     if (node.minLength && [...value].length < node.minLength) return `至少填写 ${node.minLength} 个字`;
     if (node.maxLength && [...value].length > node.maxLength) return `最多填写 ${node.maxLength} 个字`;
+    if (node.pattern && !patternHolds(node.pattern, value)) return "填写格式不正确";
+    // An ID number shown masked (430102********1245) is the file's own, left as it is: the server keeps the whole.
+    const problem = node.format === "cn-id-number" && value.includes("*") ? null : formatProblem(node.format, value);
+    if (problem) return `${FORMAT_SUBJECTS[node.format] || ""}${problem}`;
   }
   if (typeof value === "number") {
     if (node.type === "integer" && !Number.isInteger(value)) return "应为整数";
     if (node.minimum !== undefined && value < node.minimum) return `不能小于 ${node.minimum}`;
     if (node.maximum !== undefined && value > node.maximum) return `不能大于 ${node.maximum}`;
+    if (node.exclusiveMinimum !== undefined && value <= node.exclusiveMinimum) return `应大于 ${node.exclusiveMinimum}`;
+    if (node.exclusiveMaximum !== undefined && value >= node.exclusiveMaximum) return `应小于 ${node.exclusiveMaximum}`;
   }
   if (Array.isArray(value)) {
     if (node.minItems && value.length < node.minItems) return `至少需要 ${node.minItems} 项`;
