@@ -732,6 +732,7 @@ async def test_a_provider_takes_a_dispatched_need_through_to_done_with_proof_pho
     await page.reload()
     await expect(page.locator("[data-act=accept]")).to_contain_text("接单：已发送")
     await page.get_by_role("button", name="开始服务").click()
+    await expect(page.locator("[data-act=start]")).to_be_visible()  # queued: only now does an empty count mean sent
     await expect(page.locator("#pending")).to_have_text("")
     await page.goto(f"{server.url}/app/#/jobs")
     await expect(card).to_have_attribute("data-status", "in_service")
