@@ -119,7 +119,7 @@ class Rules:
 
     All calculations are one function, and all checks another (forms/codegen.py), each walking the rows of one
     question after the other: the first hands over every answer sent that is not the computed one, the second lists
-    the (check, rows) that fail."""
+    the errors of the checks that fail."""
 
     def __init__(self, hints: dict, checks: list, conditions: dict[str, dict], titles: dict[str, str],
                  labels: dict[str, dict[str, str]]):
@@ -129,10 +129,14 @@ class Rules:
         self.calculations = [split(t) for t in order]
         self._calculate = _calculations(source, [(t, formulas[t], conditions.get(t)) for t in order])
         self.checks = [(split(c["pointer"]), c["message"]) for c in checks]
-        self._failing = _checks(source, checks)
+        source.namespace["_failed"] = self._failed
+        self._check_errors = _checks(source, checks)
         self.filters = [(t, split(t), compile_logic(h["filter"], t)) for t, h in hints.items() if "filter" in h]
         self._titles, self._labels = titles, labels
         self.empty = not (self.calculations or self.filters or self.checks)
+        # errors(data): the checks that come out false and the choices their filter leaves out (without filters,
+        # straight the checks' own function: the hot path of every submission).
+        self.errors = self._check_errors if not self.filters else self._errors_and_filtered
 
     def compute(self, data: Any) -> Computed:
         """The answers with every calculated value the server's own; copied only when one differs."""
@@ -173,13 +177,12 @@ class Rules:
             return Computed(data)
         return result
 
-    def errors(self, data: Any) -> list[FieldError]:
-        """The checks that come out false and the choices their filter leaves out."""
-        found: list[FieldError] = []
-        if self.checks:
-            for index, rows in self._failing(data):
-                segments, message = self.checks[index]
-                found.append(FieldError(join(bind(segments, rows)), message))
+    def _failed(self, index: int, rows: tuple) -> FieldError:
+        segments, message = self.checks[index]
+        return FieldError(join(bind(segments, rows)), message)
+
+    def _errors_and_filtered(self, data: Any) -> list[FieldError]:
+        found = self._check_errors(data)
         for template, segments, allowed in self.filters:
             name = segments[-1]
             for parent, rows in parents(data, segments):
@@ -222,8 +225,7 @@ def _calculation(source: Source, index: int, template: str, expression: Any, con
 
 
 def _checks(source: Source, checks: list[dict]) -> Callable:
-    """One function of the answers listing (index, rows) of each check that is false where its question is
-    answered."""
+    """One function of the answers listing the error of each check that is false where its question is answered."""
     lines = ["def _f(d):", "    c, failed = _NO_CONTEXT, []"]
     for index, check in enumerate(checks):
         body = functools.partial(_check, source, index, check["pointer"], check["rule"])
@@ -235,4 +237,4 @@ def _check(source: Source, index: int, pointer: str, rule: Any, parent: str, row
     return [f"if {source.constant(split(pointer)[-1])} in {parent}:",
             f"    v = {write(source, rule, pointer)}",
             "    if v is not None and v is not True and not _truthy(v):",  # a rule mostly holds: ask truthy() last
-            f"        failed.append(({index}, {rows}))"]
+            f"        failed.append(_failed({index}, {rows}))"]

@@ -20,6 +20,8 @@ ABSENT = object()
 
 def json_equal(a: Any, b: Any) -> bool:
     """Equality as JSON Schema's `const` sees it: 1 == 1.0, but true is not 1."""
+    if type(a) is type(b) and (type(a) is int or type(a) is str):  # the most common case, first
+        return a == b
     if isinstance(a, bool) or isinstance(b, bool):
         return isinstance(a, bool) and isinstance(b, bool) and a is b
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):

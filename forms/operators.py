@@ -148,8 +148,7 @@ def between(test: Callable[[Any, Any], Any], *values: Any) -> Any:
     return test(values[0], values[1]) and test(values[1], values[2])
 
 
-def equal(a: Any, b: Any) -> bool:
-    return json_equal(a, b)
+equal = json_equal
 
 
 def within(x: Any, container: Any) -> bool:
@@ -281,16 +280,15 @@ def _parse_date(value: str) -> tuple[int, int, int] | None:
     return (y, mo, d) if 1 <= mo <= 12 and 1 <= d <= days[mo - 1] else None
 
 
-@functools.lru_cache(maxsize=4096)
-def _day_number(value: str) -> int | None:
-    """A date as the number yyyymmdd: a difference of two, floor-divided by 10000, is whole years."""
-    date = _parse_date(value)
-    return None if date is None else date[0] * 10000 + date[1] * 100 + date[2]
-
-
 def age(born: Any, at: Any) -> Any:
     if type(born) is str and type(at) is str and len(born) == 10 == len(at):
-        b, a = _day_number(born), _day_number(at)
-        if b is not None and a is not None and a >= b:
-            return (a - b) // 10000
+        return _years(born, at)
     return None
+
+
+@functools.lru_cache(maxsize=4096)  # a station's visits share their dates, and households come back
+def _years(born: str, at: str) -> int | None:
+    b, a = _parse_date(born), _parse_date(at)
+    if b is None or a is None or a < b:
+        return None
+    return a[0] - b[0] - ((a[1], a[2]) < (b[1], b[2]))
