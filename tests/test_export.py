@@ -252,6 +252,25 @@ async def test_answers_that_read_as_formulas_stay_text_in_the_xlsx_as_answered(c
     assert longitude.data_type == "n" and longitude.value == -0.5
 
 
+async def test_a_number_beyond_a_spreadsheets_digits_is_exported_whole_not_a_server_error(client, settings):
+    """JSON allows any integer, and 定位精度（米） has no upper bound: a phone's absurd one exports as text, every digit."""
+    field = await make_field(client, settings)
+    photo = field.photos[0]
+    for accuracy in (10 ** 400, 12345678901234567):
+        data = home_visit(photo, [photo], location={"latitude": 28.1941, "longitude": 112.9, "accuracy": accuracy})
+        await _visit(client, settings, field.district.east_a, field.headers, data)
+    supervisor = await headers_for(settings, await make_user("supervisor", field.district.east))
+    response = await client.get("/api/v1/forms/home_visit/submissions.xlsx", headers=supervisor)
+    assert response.status_code == 200, response.text
+    sheet = load_workbook(io.BytesIO(response.content))["提交"]
+    column = [c.value for c in sheet[1]].index("定位精度（米）") + 1
+    cells = [sheet.cell(row, column) for row in (2, 3)]
+    assert {c.value for c in cells} == {str(10 ** 400), "12345678901234567"} and {c.data_type for c in cells} == {"s"}
+    response = await client.get("/api/v1/forms/home_visit/submissions.csv", headers=supervisor)
+    header, *rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert {r[header.index("定位精度（米）")] for r in rows} == {str(10 ** 400), "12345678901234567"}
+
+
 async def test_xlsx_times_are_date_times_on_the_station_clock_and_csv_times_are_too(client, app, settings):
     field = await make_field(client, settings)
     photo = field.photos[0]

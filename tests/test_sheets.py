@@ -63,6 +63,14 @@ def test_numbers_stay_numbers_negative_ones_too(tmp_path, number):
     assert cell.data_type == "n" and cell.value == number and not cell.quotePrefix
 
 
+@pytest.mark.parametrize("number", [10 ** 15, -10 ** 15, 12345678901234567, 10 ** 400])
+def test_integers_with_more_digits_than_a_spreadsheet_keeps_are_text_with_every_digit(tmp_path, number):
+    assert read_csv([[number]]) == [[str(number)]]
+    cell = read_xlsx(tmp_path, [[number, 999_999_999_999_999]]).active["A2"]
+    assert cell.data_type == "s" and cell.value == str(number)
+    assert read_xlsx(tmp_path, [[999_999_999_999_999]]).active["A2"].value == 999_999_999_999_999  # 15: a number
+
+
 def test_titles_are_neutralised_like_answers(tmp_path):
     assert read_csv([["=题目"]]) == [["'=题目"]]
     cell = read_xlsx(tmp_path, [], header=["=题目", "姓名"]).active["A1"]

@@ -37,6 +37,7 @@ DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 # Excel counts days from 1900; earlier dates (a birth date mistyped as 1058) are written as text.
 FIRST_EXCEL_YEAR = 1900
+EXCEL_DIGITS = 10 ** 15  # a spreadsheet keeps 15 significant digits of a number
 YES_NO = {True: "是", False: "否"}
 
 
@@ -196,6 +197,8 @@ class Sheet:
             return
         if isinstance(value, bool):
             value = YES_NO[value]
+        elif isinstance(value, int) and not -EXCEL_DIGITS < value < EXCEL_DIGITS:
+            value = str(value)  # more digits than a spreadsheet keeps (or than a double holds): text, every digit
         if isinstance(value, (int, float)):
             sheet.write_number(row, col, value)
         elif isinstance(value, (date, datetime)) and value.year >= FIRST_EXCEL_YEAR:
