@@ -1,6 +1,7 @@
 """Subsistence standards kept by the bureau, inherited by the areas below, and the built-in 家计调查 screening a
 household's income per person against the standard in force on its survey date."""
 
+import copy
 import uuid
 from datetime import date, timedelta
 
@@ -8,6 +9,7 @@ import pytest
 
 from factories import (assert_problem, economic_survey, headers_for, make_field, make_form_version, make_user,
                        submission_body)
+from forms import builtin_forms
 from server.models import AuditEvent, Household, LedgerEntry, Submission
 
 
@@ -99,3 +101,20 @@ async def test_no_standard_in_force_says_nothing(client, settings, station):
     assert [f for f in stored.flags if f["kind"] == "screening"] == []
     assert "eligibility" not in (await Household.get(id=field.household.id)).situation
     assert await LedgerEntry.filter(household_id=field.household.id, kind="assistance").exists()
+
+
+async def test_an_income_beyond_any_standard_is_screened_not_a_server_error(client, settings):
+    """A township's copy of the survey without an upper bound on incomes: an absurd one (1e300, a double JSON allows)
+    is screened as not below the standard, as any income above it is."""
+    field = await make_field(client, settings)
+    schema = copy.deepcopy(next(f for f in builtin_forms() if f["slug"] == "economic_survey")["schema"])
+    for question in ("wage", "total_annual", "per_capita_monthly"):
+        schema["properties"]["income"]["properties"][question].pop("maximum", None)
+    await make_form_version("economic_survey", schema=schema)
+    bureau = await headers_for(settings, await make_user("bureau", field.district.county))
+    await add(client, bureau, field.district.county, "subsistence", 650, "2024-01-01")
+    data = economic_survey(str(uuid.uuid4())) | {"house_photos": field.photos}
+    data["income"]["wage"] = 1e300
+    stored = await survey(client, field, income=data["income"])
+    flag = next(f for f in stored.flags if f["kind"] == "screening")
+    assert flag["below_by"] == 0 and flag["detail"].startswith("不低于低保标准")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
 import forms
@@ -18,6 +18,9 @@ from forms.logic import parse_date
 from forms.pointers import resolve
 from server.models import Area, Household
 from server.people.standards import KINDS, in_force
+
+# Cents of any income an answer can hold exactly: JSON integers reach 4,300 digits (Python's limit), doubles 309.
+_EXACT = Context(prec=5000, rounding=ROUND_HALF_UP)
 
 
 async def screen(form: forms.CompiledForm, household_id: uuid.UUID, data: Any) -> tuple[str, dict] | None:
@@ -41,7 +44,7 @@ async def screen(form: forms.CompiledForm, household_id: uuid.UUID, data: Any) -
     if standard is None:
         return None
     name = KINDS[rule["standard"]]
-    gap = (standard.amount - Decimal(str(income))).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    gap = _EXACT.quantize(_EXACT.subtract(standard.amount, Decimal(str(income))), Decimal("0.01"))
     amount = f"{standard.amount:.2f}"
     if gap > 0:
         text = f"低于{name} {gap:.2f} 元（人均月收入 {income} 元，标准 {amount} 元，{standard.effective_from} 起），待人工复核"
