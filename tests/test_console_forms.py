@@ -47,7 +47,7 @@ from playwright.async_api import async_playwright, expect  # noqa: E402
 from factories import PASSWORD  # noqa: E402
 from test_crash import REPO  # noqa: E402
 import test_field_app  # noqa: E402
-from test_field_app import ARGS, CHROMIUM, PHOTOS, choose, helper, log_in, open_page  # noqa: E402
+from test_field_app import ARGS, CHROMIUM, PHOTOS, choose, helper, log_in, open_page, shoot_if_failed  # noqa: E402
 
 server = test_field_app.server  # the fixture: a real server process
 
@@ -55,11 +55,12 @@ SHOTS = REPO / "test-artifacts" / "console"
 
 
 @pytest.fixture
-async def browser():
+async def browser(request):
     SHOTS.mkdir(parents=True, exist_ok=True)
     async with async_playwright() as p:
         launched = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield launched
+        await shoot_if_failed(request, launched)
         await launched.close()
 
 

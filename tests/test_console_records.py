@@ -20,7 +20,7 @@ from playwright.async_api import async_playwright, expect
 from factories import PASSWORD, economic_survey, id_number, jpeg, sha256_of
 from test_crash import REPO
 import test_field_app
-from test_field_app import ARGS, CHROMIUM, TIMEOUT, helper, open_page
+from test_field_app import ARGS, CHROMIUM, TIMEOUT, helper, open_page, shoot_if_failed
 
 server = test_field_app.server  # the fixture: a real server process
 
@@ -57,13 +57,14 @@ async def bearer(client: httpx.AsyncClient, username: str) -> dict:
 
 
 @pytest.fixture
-async def desk():
+async def desk(request):
     SHOTS.mkdir(parents=True, exist_ok=True)
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         # The console answers its own screens' requests: any status at or over 400 is a fault here.
         _, page = await open_page(browser, 1366, 768, tolerate=lambda response: False, accept_downloads=True)
         yield page
+        await shoot_if_failed(request, browser)
         await browser.close()
 
 

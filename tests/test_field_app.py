@@ -17,7 +17,7 @@ import sys
 import httpx
 import pytest
 from PIL import Image
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import Error as PlaywrightError, async_playwright, expect
 
 from factories import PASSWORD, economic_survey, id_number
 from forms.library import builtin_forms
@@ -28,6 +28,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
         "--disable-sync", "--no-first-run"]
 PHOTOS = REPO.parent / "shared" / "photos" / "gps"
 SHOTS = REPO / "test-artifacts" / "field-app"
+FAILURES = REPO / "test-artifacts" / "failures"
 TIMEOUT = 20_000
 HOME_VISIT_PAGES = next(f for f in builtin_forms() if f["slug"] == "home_visit")["ui"]["pages"]
 expect.set_options(timeout=TIMEOUT)
@@ -79,13 +80,28 @@ async def open_page(browser, width: int, height: int, tolerate=provoked, **optio
     return context, page
 
 
+async def shoot_if_failed(request, browser) -> None:
+    """A test that failed leaves a screenshot of every page it had open, in test-artifacts/failures/."""
+    report = getattr(request.node, "report_call", None)
+    if report is None or not report.failed:
+        return
+    FAILURES.mkdir(parents=True, exist_ok=True)
+    pages = [page for context in browser.contexts for page in context.pages]
+    for i, page in enumerate(pages):
+        try:
+            await page.screenshot(path=str(FAILURES / f"{request.node.name[:150]}-{i}.png"), full_page=True)
+        except PlaywrightError:  # a page the test closed or crashed: nothing to show
+            pass
+
+
 @pytest.fixture
-async def phone(server):
+async def phone(server, request):
     SHOTS.mkdir(parents=True, exist_ok=True)
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield await open_page(browser, 360, 740, permissions=["geolocation"],
                               geolocation={"latitude": 28.1941, "longitude": 112.9823, "accuracy": 20})
+        await shoot_if_failed(request, browser)
         await browser.close()
 
 
