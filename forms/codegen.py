@@ -12,7 +12,7 @@ import itertools
 from typing import Any, Callable
 
 from forms import operators as ops
-from forms.conditions import ABSENT, evaluate as shown
+from forms.conditions import ABSENT, evaluate as shown, json_equal
 
 # Python's parser nests parentheses only so far: an expression deeper than this many operators, and a chain of
 # `and`/`or`/`if` longer than CHAIN, goes on in a function of its own.
@@ -22,12 +22,12 @@ CHAIN = 16
 INLINE_PATH = 8
 
 _HELPERS = {
-    "_truthy": ops.truthy, "_equal": ops.equal, "_within": ops.within, "_between": ops.between,
+    "_truthy": ops.truthy, "_equal": json_equal, "_within": ops.within, "_between": ops.between,
     "_less": ops.less, "_at_most": ops.at_most, "_more": ops.more, "_at_least": ops.at_least,
     "_add": ops.add, "_multiply": ops.multiply, "_subtract": ops.subtract, "_divide": ops.divide,
     "_round": ops.round_to, "_sum": ops.total, "_count": ops.count, "_count_one": ops.count_one,
     "_min": ops.least, "_max": ops.greatest, "_age": ops.age,
-    "_read_one": ops.read_one, "_fan_out": ops.fan_out, "_MISSING": ops.MISSING,
+    "_read_path": ops.read_path, "_MISSING": ops.MISSING,
     "_parents": ops.parents, "_ABSENT": ABSENT, "_shown": shown, "_NO_CONTEXT": {}, "_SCALARS": (str, int, float),
 }
 _COMPARISONS = {"<": "_less", "<=": "_at_most", ">": "_more", ">=": "_at_least"}
@@ -100,12 +100,9 @@ class Source:
     def read(self, segments: list[str], bound: int, default: Any) -> str:
         """The source reading the answer at a template whose first `bound` `*`s take the rows `r`."""
         fallback = self.constant(default)
-        if segments.count("*") != bound:
+        if segments.count("*") != bound or len(segments) > INLINE_PATH:  # a fan-out, or a path too long to inline
             self.rows_read = True
-            return f"_fan_out(d, {self.constant(tuple(segments))}, r[:{bound}], {fallback})"
-        if len(segments) > INLINE_PATH:
-            self.rows_read = True
-            return f"_read_one(d, r, {self.constant(tuple(segments))}, {fallback})"
+            return f"_read_path(d, {self.constant(tuple(segments))}, r[:{bound}], {fallback})"
         # Inside a walk over rows, start from the deepest object or list the walk already holds on the way.
         start = max((n for n in range(len(segments) + 1) if tuple(segments[:n]) in self._held), default=None)
         source, kind = self._held[tuple(segments[:start])] if start is not None else ("d", None)

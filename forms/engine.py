@@ -15,7 +15,7 @@ import jsonschema_rs
 
 from forms import messages
 from forms.bindings import Changes, binding_changes_for, read_bindings
-from forms.computing import Computed, Rules
+from forms.computing import Rules
 from forms.conditions import atoms, choices_of, evaluate, nest, to_schema
 from forms.depth import MAX_DEPTH, depth_bound
 from forms.errors import FieldError
@@ -255,10 +255,6 @@ class CompiledForm:
         except LookupError:
             return False
         return isinstance(node, dict) and choices_of(node) is not None
-
-    def compute(self, data: Any) -> Computed:
-        """The answers with the server's own value for every calculated question (forms/computing.py)."""
-        return self.rules.compute(data)
 
     def prefill(self, household: dict, today: str | None = None) -> dict:
         """Answers of the prefilled questions from the household file (forms/prefill.py), `today` a YYYY-MM-DD."""

@@ -62,23 +62,9 @@ def _flat(values: tuple) -> list:
 
 # --- reading answers ---------------------------------------------------------------------------
 
-def read_one(data: Any, rows: tuple, steps: tuple, default: Any) -> Any:
-    """The answer at a path whose `*`s all take rows (paths too long to be written inline)."""
-    k = 0
-    for step in steps:
-        if step == "*":
-            if type(data) is not list or rows[k] >= len(data):
-                return default
-            data, k = data[rows[k]], k + 1
-        elif type(data) is dict and step in data:
-            data = data[step]
-        else:
-            return default
-    return data
-
-
-def fan_out(data: Any, segments: tuple, rows: tuple, default: Any) -> Any:
-    """The answer at a path whose `*`s beyond `rows` fan out over every row: the list of those answered."""
+def read_path(data: Any, segments: tuple, rows: tuple, default: Any) -> Any:
+    """The answer at a template whose first `*`s take `rows`; a `*` beyond them fans out over every row and gives the
+    list of the answers found there (for what forms/codegen.py does not read in place)."""
     found = _read(data, segments, 0, rows, 0)
     return default if found is MISSING else found
 
@@ -148,7 +134,6 @@ def between(test: Callable[[Any, Any], Any], *values: Any) -> Any:
     return test(values[0], values[1]) and test(values[1], values[2])
 
 
-equal = json_equal
 
 
 def within(x: Any, container: Any) -> bool:
