@@ -1,6 +1,7 @@
 // The formats the server asserts (forms/formats.py), checked on the phone so that a mistyped ID number or mobile
 // number is caught at the doorstep, not at upload back in town. Both are held to one table of vectors
 // (tests/forms/format_vectors.json). Each gives the problem in the server's words, or null.
+import { parseDate } from "../logic.js";
 
 const ID_CHECK = "10X98765432";
 const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]; // 2^(17-i) mod 11, GB 11643
@@ -10,22 +11,17 @@ const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 const TIME = /^([01]\d|2[0-3]):([0-5]\d):([0-5]\d)(\.\d+)?([zZ]|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
 const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
 
-function isDate(y, m, d) {
-  const days = [31, y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-  return m >= 1 && m <= 12 && d >= 1 && d <= days[m - 1];
-}
-
 function idNumberProblem(value) {
   if (!/^[1-8][0-9]{16}[0-9X]$/.test(value)) return "应为 18 位数字（最后一位可为 X）";
-  const [y, m, d] = [value.slice(6, 10), value.slice(10, 12), value.slice(12, 14)].map(Number);
-  if (y < 1880 || !isDate(y, m, d)) return "中的出生日期无效";
+  const born = parseDate(`${value.slice(6, 10)}-${value.slice(10, 12)}-${value.slice(12, 14)}`);
+  if (born === null || born[0] < 1880) return "中的出生日期无效";
   const sum = ID_WEIGHTS.reduce((s, w, i) => s + w * Number(value[i]), 0);
   return ID_CHECK[sum % 11] === value[17] ? null : "校验位错误";
 }
 
 function isIsoDate(value) {
-  const found = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-  return found !== null && Number(found[1]) >= 1 && isDate(Number(found[1]), Number(found[2]), Number(found[3]));
+  const date = parseDate(value);
+  return date !== null && date[0] >= 1; // no year 0, as Python's dates
 }
 
 const CHECKS = {
