@@ -1,5 +1,7 @@
 """The needs report of an area and a month, computed in the database: by the areas below, by category and provider."""
 
+import random
+import statistics
 from datetime import datetime, timedelta, timezone
 
 import openpyxl
@@ -66,6 +68,57 @@ async def test_a_months_report_counts_each_step_and_the_median_days_by_area_cate
                    422, "/area")
     worker = await headers_for(settings, await make_user("worker", district.east_a))
     assert_problem(await client.get("/api/v1/reports/needs", params={"month": "2025-03"}, headers=worker), 403)
+
+
+async def test_every_figure_of_a_random_month_is_what_python_counts_over_the_same_needs(client, settings):
+    """60 needs at random steps over three communities, two categories and three providers (and none): each
+    grouping's counts and medians, odd and even groups, ties and groups without a span, against Python's own."""
+    rng = random.Random(1225)
+    district = await make_district()
+    providers = [await make_provider(district.east, name=f"机构{n}") for n in range(3)]
+    households = [await make_household(c) for c in (district.east_a, district.east_b, district.west_a)]
+    expected: list[dict] = []
+    for _ in range(60):
+        household, item = rng.choice(households), rng.choice(("elderly.meal_shopping", "child.after_school"))
+        step = rng.choice(("raised", "dispatched", "accepted", "done"))
+        provider = None if step == "raised" else rng.choice(providers)
+        need = await make_need(household, step, item=item, provider=provider)
+        raised = MARCH + timedelta(hours=rng.randrange(400))
+        dispatched = raised + timedelta(hours=rng.randrange(1, 60)) if provider else None
+        accepted = dispatched + timedelta(hours=rng.choice((6, 12, 30, 30, 75))) if step in ("accepted", "done") \
+            else None
+        done = accepted + timedelta(hours=rng.randrange(1, 300)) if step == "done" else None
+        await Need.filter(id=need.id).update(raised_at=raised, due_at=raised + timedelta(days=10),
+                                             dispatched_at=dispatched, accepted_at=accepted, done_at=done)
+        township = district.east if household.community_id != district.west_a.id else district.west
+        expected.append({"by_area": township.name, "by_category": item.split(".")[0],
+                         "by_provider": provider.name if provider else None, "accept": accepted and dispatched,
+                         "done": done and raised, "span_accept": accepted and (accepted - dispatched),
+                         "span_done": done and (done - raised), "step": step,
+                         "overdue": step != "done" and raised + timedelta(days=10) < datetime(2025, 3, 31, 16,
+                                                                                                tzinfo=timezone.utc)})
+
+    def figures(needs: list[dict]) -> dict:
+        def median(spans):
+            days = [s.total_seconds() / 86400 for s in spans if s is not None]
+            return round(statistics.median(days), 1) if days else None
+        return {"raised": len(needs), "dispatched": sum(n["step"] != "raised" for n in needs),
+                "accepted": sum(n["step"] in ("accepted", "done") for n in needs),
+                "done": sum(n["step"] == "done" for n in needs), "overdue": sum(n["overdue"] for n in needs),
+                "median_days_to_accept": median(n["span_accept"] for n in needs),
+                "median_days_to_done": median(n["span_done"] for n in needs)}
+
+    bureau = await headers_for(settings, await make_user("bureau", district.county))
+    response = await client.get("/api/v1/reports/needs", params={"area": str(district.county.id), "month": "2025-03"},
+                                headers=bureau)
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["totals"] == figures(expected)
+    for grouping in ("by_area", "by_category", "by_provider"):
+        names = {n[grouping] for n in expected}
+        want = {name: figures([n for n in expected if n[grouping] == name]) for name in names}
+        name_of = (lambda r: r["key"]) if grouping == "by_category" else (lambda r: r["name"])
+        assert {name_of(r): {m: r[m] for m in want[name_of(r)]} for r in report[grouping]} == want
 
 
 async def test_the_dispatch_board_shows_what_awaits_the_25th_by_area_and_overdue_by_provider(client, settings):

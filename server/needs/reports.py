@@ -1,7 +1,7 @@
 """The needs report of an area and a month (月调度, 季督导): needs raised in the month, how many were dispatched,
 accepted, done and are overdue, and the median days to accept (from dispatch) and to done (from raising); by the
-areas one level below, by category and by provider. Computed in the database, GROUP BY and window functions, two
-statements on SQLite, one on PostgreSQL: a county's year is a million needs, never loaded into Python.
+areas one level below, by category and by provider. Computed in the database, GROUP BY and window functions, one
+statement on either database: a county's year is a million needs, never loaded into Python.
 
 `dispatched`, `accepted` and `done` count the needs that reached that step and are there still or beyond (a declined
 need is back to raised, and counts again once dispatched anew); `overdue` counts those open past their due date at the
@@ -58,52 +58,65 @@ MEDIANS = (("median_days_to_accept", "accepted_at", "dispatched_at"), ("median_d
 
 
 async def _figures(area_key: str, where: str, params: list, cut: int) -> dict:
-    """The totals and the figures by area, category and provider, in two statements over the month's needs (one
-    on PostgreSQL).
-
-    The counts are one GROUP BY over (area, category, provider), whose few rows add up to each grouping (counts add
-    up; the needs are never loaded). A median does not add up: one statement ranks both spans of every need within
-    its area, its category, its provider and the whole, and returns only the one or two middle rows of each, which
-    are averaged here."""
+    """The totals and the figures by area, category and provider, in one statement on either database."""
     if sql.is_postgres(sql.connection()):
         return await _figures_postgres(area_key, where, params, cut)
-    found = await counts(area_key, where, params, cut)
-    for (metric, name, key), days in (await _medians_sqlite(area_key, where, params[:cut - 1])).items():
-        found[name].setdefault(key, _empty())[metric] = round(sum(days) / len(days), 1)
+    return await _figures_sqlite(area_key, where, params, cut)
+
+
+async def _figures_sqlite(area_key: str, where: str, params: list, cut: int) -> dict:
+    """SQLite has neither GROUPING SETS nor a percentile: the month's needs are read once (materialised with their
+    two spans); the counts are one GROUP BY over (area, category, provider), whose few rows add up to each grouping;
+    a median does not add up, so each span is ranked within the area, the category, the provider and the whole (one
+    ROW_NUMBER sort each) and only the one or two middle rows of each are returned, the middle found from the cells'
+    counts. The rows of both kinds come back in one result: `m` is null on a cell's counts, else the span's index."""
+    open_list = ", ".join(f"'{s}'" for s in OPEN)
+    spans = ", ".join(f"CASE WHEN n.{later} IS NOT NULL AND n.{earlier} IS NOT NULL "
+                      f"THEN {_days(f'n.{later}', f'n.{earlier}')} END AS v{i}"
+                      for i, (_, later, earlier) in enumerate(MEDIANS))
+    middles = " ".join(_middle_rows(i, name, key) for i in range(len(MEDIANS))
+                       for name, key in (("totals", None), *zip(GROUPS, ("ka", "kc", "kp"))))
+    rows = await sql.fetch(f"""
+        WITH d AS MATERIALIZED (
+            SELECT {_keys(area_key)}, n.dispatched_at IS NOT NULL AS was_dispatched,
+                   n.accepted_at IS NOT NULL AS was_accepted, n.done_at IS NOT NULL AS was_done,
+                   n.status IN ({open_list}) AND n.due_at < ${cut} AS is_overdue, {spans}
+            {_base(where)}),
+        c AS MATERIALIZED (
+            SELECT ka, kc, kp, COUNT(*) AS raised, SUM(was_dispatched) AS dispatched, SUM(was_accepted) AS accepted,
+                   SUM(was_done) AS done, SUM(is_overdue) AS overdue, {", ".join(f"COUNT(v{i}) AS n{i}" for i in range(len(MEDIANS)))}
+            FROM d GROUP BY ka, kc, kp)
+        SELECT NULL AS m, NULL AS g, ka, kc, kp, raised, dispatched, accepted, done, overdue, NULL AS v FROM c
+        {middles}""", params)
+    found: dict = {"totals": {None: _empty()}} | {name: {} for name in GROUPS}
+    middle: dict = {}
+    for row in rows:
+        if row["m"] is None:
+            for name, key in (("totals", None), *zip(GROUPS, (row["ka"], row["kc"], row["kp"]))):
+                figures = found[name].setdefault(_key(key), _empty())
+                for metric in METRICS[:5]:
+                    figures[metric] += int(row[metric] or 0)
+        else:
+            middle.setdefault((row["m"], row["g"], _key(row["ka"])), []).append(float(row["v"]))
+    for (m, name, key), days in middle.items():
+        found[name][key][MEDIANS[m][0]] = round(sum(days) / len(days), 1)
     found["totals"] = found["totals"][None]
     return found
 
 
-async def _medians_sqlite(area_key: str, where: str, params: list) -> dict:
-    """Both medians in one statement over one scan: the month's needs with their two spans are materialised once,
-    then each span (its needs that have it, narrow rows: the keys and the days) is ranked within the area, the
-    category, the provider and the whole, and only the one or two middle rows of each are returned
-    ({(metric, grouping, key): [middle days]}). The count of a partition shares the ranking's sort (same PARTITION
-    BY and ORDER BY, whole frame), so each ranking is one sort, not two."""
-    spans = ", ".join(f"CASE WHEN n.{later} IS NOT NULL AND n.{earlier} IS NOT NULL "
-                      f"THEN {_days(f'n.{later}', f'n.{earlier}')} END AS v{i}"
-                      for i, (_, later, earlier) in enumerate(MEDIANS))
-    whole = "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"
-    parts = (("a", "PARTITION BY ka "), ("c", "PARTITION BY kc "), ("p", "PARTITION BY kp "), ("t", ""))
-    ranked = ", ".join(f"ROW_NUMBER() OVER ({p}ORDER BY v) AS r{k}, COUNT(*) OVER ({p}ORDER BY v {whole}) AS n{k}"
-                       for k, p in parts)
-    middle = " OR ".join(f"r{k} IN ((n{k} + 1) / 2, (n{k} + 2) / 2)" for k, _ in parts)
-    each = " UNION ALL ".join(f"""SELECT * FROM (SELECT {i} AS m, ka, kc, kp, v, {ranked}
-                                  FROM (SELECT ka, kc, kp, v{i} AS v FROM d WHERE v{i} IS NOT NULL)) WHERE {middle}"""
-                              for i in range(len(MEDIANS)))
-    rows = await sql.fetch(f"WITH d AS MATERIALIZED (SELECT {_keys(area_key)}, {spans} {_base(where)}) {each}",
-                           params)
-    picked: dict = {}
-    for row in rows:
-        for name, k, key in (("totals", "t", None), *zip(GROUPS, "acp", (row["ka"], row["kc"], row["kp"]))):
-            if row[f"r{k}"] in ((row[f"n{k}"] + 1) // 2, (row[f"n{k}"] + 2) // 2):
-                picked.setdefault((MEDIANS[row["m"]][0], name, _key(key)), []).append(float(row["v"]))
-    return picked
+def _middle_rows(span: int, grouping: str, key: str | None) -> str:
+    """The middle one or two rows of a span ranked within each group of a grouping (the whole when `key` is None)."""
+    k, partition, group = (key, f"PARTITION BY {key} ", f" GROUP BY {key}") if key else ("NULL", "", "")
+    return f"""UNION ALL SELECT {span}, '{grouping}', x.k, NULL, NULL, NULL, NULL, NULL, NULL, NULL, x.v
+        FROM (SELECT {k} AS k, v{span} AS v, ROW_NUMBER() OVER ({partition}ORDER BY v{span}) AS r
+              FROM d WHERE v{span} IS NOT NULL) x
+        JOIN (SELECT {k} AS k, SUM(n{span}) AS n FROM c{group}) m ON x.k IS m.k
+        WHERE x.r IN ((m.n + 1) / 2, (m.n + 2) / 2)"""
 
 
 async def _figures_postgres(area_key: str, where: str, params: list, cut: int) -> dict:
-    """The same figures in one statement on PostgreSQL, which has GROUPING SETS and percentile_cont (the median of an
-    even number of values is the mean of the middle two there too): one scan instead of three."""
+    """The same figures on PostgreSQL, where GROUPING SETS and percentile_cont do what SQLite is given by hand above
+    (the median of an even number of values is the mean of the middle two there too)."""
     open_list = ", ".join(f"'{s}'" for s in OPEN)
     medians = ", ".join(f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {_days(f'n.{later}', f'n.{earlier}')}) AS {m}"
                         for m, later, earlier in MEDIANS)
@@ -122,24 +135,6 @@ async def _figures_postgres(area_key: str, where: str, params: list, cut: int) -
         else:
             name, key = {3: ("by_area", "ka"), 5: ("by_category", "kc"), 6: ("by_provider", "kp")}[row["g"]]
             found[name][_key(row[key])] = figures
-    return found
-
-
-async def counts(area_key: str, where: str, params: list, cut: int) -> dict:
-    """Every count of every grouping: one GROUP BY over (area, category, provider), its few rows added up."""
-    base, keys = _base(where), _keys(area_key)
-    open_list = ", ".join(f"'{s}'" for s in OPEN)
-    rows = await sql.fetch(f"""
-        SELECT {keys}, COUNT(*) AS raised, COUNT(n.dispatched_at) AS dispatched, COUNT(n.accepted_at) AS accepted,
-               COUNT(n.done_at) AS done,
-               SUM(CASE WHEN n.status IN ({open_list}) AND n.due_at < ${cut} THEN 1 ELSE 0 END) AS overdue
-        {base} GROUP BY {area_key}, n.category, n.provider_id""", params)
-    found: dict = {"totals": {None: _empty()}} | {name: {} for name in GROUPS}
-    for row in rows:
-        for name, key in (("totals", None), *zip(GROUPS, (row["ka"], row["kc"], row["kp"]))):
-            figures = found[name].setdefault(_key(key), _empty())
-            for metric in METRICS[:5]:
-                figures[metric] += int(row[metric] or 0)
     return found
 
 
