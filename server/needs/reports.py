@@ -22,7 +22,7 @@ from server.core.ids import parse_id
 from server.core.problems import invalid
 from server.core.scope import scope_of, visible
 from server.models import Area, CatalogueCategory, Need, Provider
-from server.needs.reading import OPEN, month_range
+from server.needs.reading import month_range
 from server.settings import Settings
 
 CHILD = {"county": "township_id", "township": "community_id", "community": "community_id"}
@@ -70,7 +70,6 @@ async def _figures_sqlite(area_key: str, where: str, params: list, cut: int) -> 
     a median does not add up, so each span is ranked within the area, the category, the provider and the whole (one
     ROW_NUMBER sort each) and only the one or two middle rows of each are returned, the middle found from the cells'
     counts. The rows of both kinds come back in one result: `m` is null on a cell's counts, else the span's index."""
-    open_list = ", ".join(f"'{s}'" for s in OPEN)
     spans = ", ".join(f"CASE WHEN n.{later} IS NOT NULL AND n.{earlier} IS NOT NULL "
                       f"THEN {_days(f'n.{later}', f'n.{earlier}')} END AS v{i}"
                       for i, (_, later, earlier) in enumerate(MEDIANS))
@@ -80,7 +79,7 @@ async def _figures_sqlite(area_key: str, where: str, params: list, cut: int) -> 
         WITH d AS MATERIALIZED (
             SELECT {_keys(area_key)}, n.dispatched_at IS NOT NULL AS was_dispatched,
                    n.accepted_at IS NOT NULL AS was_accepted, n.done_at IS NOT NULL AS was_done,
-                   n.status IN ({open_list}) AND n.due_at < ${cut} AS is_overdue, {spans}
+                   {_overdue_at(cut)} AS is_overdue, {spans}
             {_base(where)}),
         c AS MATERIALIZED (
             SELECT ka, kc, kp, COUNT(*) AS raised, SUM(was_dispatched) AS dispatched, SUM(was_accepted) AS accepted,
@@ -117,13 +116,12 @@ def _middle_rows(span: int, grouping: str, key: str | None) -> str:
 async def _figures_postgres(area_key: str, where: str, params: list, cut: int) -> dict:
     """The same figures on PostgreSQL, where GROUPING SETS and percentile_cont do what SQLite is given by hand above
     (the median of an even number of values is the mean of the middle two there too)."""
-    open_list = ", ".join(f"'{s}'" for s in OPEN)
     medians = ", ".join(f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {_days(f'n.{later}', f'n.{earlier}')}) AS {m}"
                         for m, later, earlier in MEDIANS)
     rows = await sql.fetch(f"""
         SELECT {_keys(area_key)}, GROUPING({area_key}, n.category, n.provider_id) AS g, COUNT(*) AS raised,
                COUNT(n.dispatched_at) AS dispatched, COUNT(n.accepted_at) AS accepted, COUNT(n.done_at) AS done,
-               SUM(CASE WHEN n.status IN ({open_list}) AND n.due_at < ${cut} THEN 1 ELSE 0 END) AS overdue, {medians}
+               SUM(CASE WHEN {_overdue_at(cut)} THEN 1 ELSE 0 END) AS overdue, {medians}
         {_base(where)} GROUP BY GROUPING SETS (({area_key}), (n.category), (n.provider_id), ())""", params)
     found: dict = {"totals": _empty()} | {name: {} for name in GROUPS}
     for row in rows:
@@ -141,6 +139,13 @@ async def _figures_postgres(area_key: str, where: str, params: list, cut: int) -
 def _base(where: str) -> str:
     return (f"FROM need n JOIN household h ON h.id = n.household_id JOIN area a ON a.id = h.community_id "
             f"WHERE n.raised_at >= $1 AND n.raised_at < $2 AND {where}")
+
+
+def _overdue_at(cut: int) -> str:
+    """Open past its due date at the cut (the month's end, or now): not done nor closed by then, whatever it is
+    now (a need overdue at the end of March and done in April counts in March's report)."""
+    return (f"n.due_at < ${cut} AND (n.done_at IS NULL OR n.done_at >= ${cut}) "
+            f"AND (n.closed_at IS NULL OR n.closed_at >= ${cut})")
 
 
 def _keys(area_key: str) -> str:
