@@ -149,6 +149,18 @@ async def test_a_decline_returns_the_need_with_its_reason_kept(client, settings)
     assert event.reason == "本周人手不足" and event.provider_id == desk.provider.id
     # Declined, it is no longer the provider's to see.
     assert_problem(await client.get(f"/api/v1/needs/{desk.need}", headers=desk.provider_user), 404)
+    # The next provider sees that it was declined before, not by whom nor why.
+    second = await make_provider(desk.district.east, name="凌云志愿服务队", offers={ITEM: 5})
+    second_user = await headers_for(settings, await make_user("provider", provider=second))
+    await ok(client, desk, "dispatch", desk.supervisor, {"provider": str(second.id)})
+    events = (await client.get(f"/api/v1/needs/{desk.need}", headers=second_user)).json()["events"]
+    assert [(e["action"], e["provider"], e["actor_name"], e["reason"]) for e in events[1:3]] == [
+        ("dispatch", None, None, None), ("decline", None, None, None)]
+    assert events[3]["action"] == "dispatch" and events[3]["provider"] == str(second.id) and events[3]["actor_name"]
+    assert all(e["detail"] == {} for e in events)
+    # The station sees it all.
+    events = (await client.get(f"/api/v1/needs/{desk.need}", headers=desk.supervisor)).json()["events"]
+    assert (events[2]["provider"], events[2]["reason"]) == (str(desk.provider.id), "本周人手不足")
 
 
 async def test_complete_needs_proof_photos_the_caller_sent_and_a_confirmation(client, settings):

@@ -139,14 +139,22 @@ async def need_detail(caller: Caller, need: Need) -> dict:
     events = await NeedEvent.filter(need_id=need.id).order_by("at", "id")
     proofs = await NeedAttachment.filter(need_id=need.id).order_by("attachment_id").values_list(
         "attachment_id", flat=True)
-    as_provider = caller.role == "provider"
-    return reply | {
-        "events": [{"action": e.action, "from_status": e.from_status, "to_status": e.to_status,
-                    "actor": None if as_provider and e.provider_id != caller.user.provider_id else _str(e.actor_id),
-                    "actor_name": e.actor_name, "provider": _str(e.provider_id), "at": e.at.isoformat(),
-                    "reason": e.reason, "detail": {} if as_provider else e.detail} for e in events],
-        "proofs": list(proofs),
-    }
+    return reply | {"events": [_event_as_api(caller, e) for e in events], "proofs": list(proofs)}
+
+
+def _event_as_api(caller: Caller, e: NeedEvent) -> dict:
+    """An event as the caller may read it. A provider sees what happened and when; who acted only on its own steps,
+    and nothing of another provider's (which one it was, who declined, why)."""
+    if caller.role != "provider":
+        return {"action": e.action, "from_status": e.from_status, "to_status": e.to_status, "actor": _str(e.actor_id),
+                "actor_name": e.actor_name, "provider": _str(e.provider_id), "at": e.at.isoformat(),
+                "reason": e.reason, "detail": e.detail}
+    own = e.provider_id == caller.user.provider_id
+    other = e.provider_id is not None and not own
+    return {"action": e.action, "from_status": e.from_status, "to_status": e.to_status,
+            "actor": _str(e.actor_id) if own else None, "actor_name": None if other else e.actor_name,
+            "provider": _str(e.provider_id) if own else None, "at": e.at.isoformat(),
+            "reason": None if other else e.reason, "detail": {}}
 
 
 def _is_uuid(value: str) -> bool:
