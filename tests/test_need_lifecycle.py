@@ -7,10 +7,16 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import pytest
+
 import forms
 from factories import (assert_problem, headers_for, jpeg, make_district, make_household, make_provider, make_user,
                        sha256_of, upload)
+from server.core.caller import Caller
+from server.core.problems import WrongState
 from server.models import CatalogueItem, Need, NeedEvent, Provider
+from server.needs.lifecycle import take
+from server.needs.reading import get_need
 from server.surveys.catalogue import load_catalogue
 
 ITEM = "elderly.meal_shopping"
@@ -197,6 +203,24 @@ async def test_of_two_dispatchers_at_once_exactly_one_wins(client, settings):
     need = await Need.get(id=desk.need)
     assert str(need.provider_id) == winner["provider"] and need.version == 2
     assert await NeedEvent.filter(need_id=desk.need, action="dispatch").count() == 1
+
+
+async def test_an_action_on_a_need_read_before_another_changed_it_is_a_conflict_and_changes_nothing(
+        client, settings):
+    # Two requests in one process need not interleave; here the race is made: the need is read, another supervisor
+    # dispatches it, then the first goes on with what it read (its status check passes: only the conditional write
+    # can refuse it).
+    desk = await make_desk(client, settings)
+    second = await make_provider(desk.district.east_a, name="凌云志愿服务队", offers={ITEM: 5})
+    late = Caller(await make_user("supervisor", desk.district.east), "test")
+    read = await get_need(late, desk.need)
+    await ok(client, desk, "dispatch", desk.supervisor, {"provider": str(desk.provider.id)})
+    for action, body in (("dispatch", {"provider": str(second.id)}), ("close", {"reason": "重复登记"})):
+        with pytest.raises(WrongState, match="刚被他人处理过"):
+            await take(late, settings, read, action, body)
+    need = await Need.get(id=desk.need)
+    assert (need.status, need.provider_id, need.version) == ("dispatched", desk.provider.id, 2)
+    assert [e.action for e in await NeedEvent.filter(need_id=desk.need).order_by("at", "id")] == ["raise", "dispatch"]
 
 
 async def test_of_two_dispatches_at_once_for_a_last_place_one_is_refused(client, settings):

@@ -55,7 +55,12 @@ class NoConsent(WrongState):
 
 async def act(caller: Caller, settings: Settings, need_id: str, action: str, body: dict) -> Need:
     """Take `action` on a need the caller may see; 409 when its state does not allow it."""
-    need = await get_need(caller, need_id)
+    return await take(caller, settings, await get_need(caller, need_id), action, body)
+
+
+async def take(caller: Caller, settings: Settings, need: Need, action: str, body: dict) -> Need:
+    """Take `action` on the need as it was read; 409 when its state does not allow it, or when another action
+    changed it since it was read (the write is conditional on the state and version read)."""
     allowed, to_status = TRANSITIONS[action]
     if need.status not in allowed:
         raise WrongState(f"该需求当前为「{STATUS_NAMES[need.status]}」，不能{ACTION_NAMES[action]}。")
