@@ -240,10 +240,11 @@ async def make_need(household: Household, status: str = "raised", *, item: str =
     from server.models import Need
 
     stamp = now()
-    due = stamp - timedelta(days=1) if overdue else stamp + timedelta(days=7)
+    due = fields.pop("due_at", None) or (stamp - timedelta(days=1) if overdue else stamp + timedelta(days=7))
     reached = {s: stamp for s in ("dispatched", "accepted", "started", "done")[:(
         "raised", "dispatched", "accepted", "in_service", "done", "evaluated").index(status)]}
-    return await Need.create(household=household, item=item, category=item.split(".")[0], raised_at=stamp,
+    return await Need.create(household=household, item=item, category=item.split(".")[0],
+                             raised_at=fields.pop("raised_at", stamp),
                              due_at=due, status=status, consent=consent, contact="13807312456" if consent else None,
                              provider=provider, updated_at=stamp, **{f"{k}_at": v for k, v in reached.items()},
                              **fields)

@@ -92,6 +92,12 @@ async def test_a_need_goes_from_raised_to_evaluated_each_step_recorded(client, s
     complete = evaluated["events"][4]
     assert complete["detail"]["confirmation"] == {"by": "张秀英", "how": "signature"}
     assert all(e["actor"] and e["at"] for e in evaluated["events"])
+    # The household's file shows what became of it.
+    household = (await Need.get(id=desk.need)).household_id
+    file = (await client.get(f"/api/v1/households/{household}", headers=desk.worker)).json()
+    [shown] = file["needs"]
+    assert {k: shown["outcome"][k] for k in ("status", "provider_name", "rating")} == {
+        "status": "evaluated", "provider_name": "阳光助老服务中心", "rating": 5}
 
 
 async def test_no_consent_no_dispatch(client, settings):

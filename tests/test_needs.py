@@ -2,11 +2,12 @@
 list and one need, scoped; the household file shows each need and what became of it."""
 
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import forms
-from factories import (assert_problem, headers_for, home_visit, id_number, make_field, make_household, make_user,
-                       submission_body)
-from server.models import Need, NeedEvent
+from factories import (assert_problem, headers_for, home_visit, id_number, make_district, make_field, make_household,
+                       make_need, make_provider, make_user, submission_body)
+from server.models import Member, Need, NeedEvent
 from server.surveys.catalogue import load_catalogue
 
 MONDAY = ("2025-03-17T09:00:00+08:00", "2025-03-17T09:40:00+08:00")
@@ -94,6 +95,16 @@ async def test_a_worker_enters_a_need_with_the_households_consent(client, settin
     assert need["submission"] is None and need["status"] == "raised"
     file = (await client.get(f"/api/v1/households/{field.household.id}", headers=field.headers)).json()
     assert [(n["id"], n["visit"], n["outcome"]) for n in file["needs"]] == [(need["id"], None, None)]
+    # A need of one member: one of this household's, not a neighbour's.
+    stamp = datetime.now(timezone.utc)
+    grandma, neighbour = [await Member.create(id=uuid.uuid4(), household=h, data={"name": "李桂兰"}, meta={},
+                                              created_at=stamp, updated_at=stamp)
+                          for h in (field.household, await make_household(field.district.east_a))]
+    for member, status in ((neighbour, 422), (grandma, 201)):
+        response = await client.post("/api/v1/needs", json=body | {"member": str(member.id)}, headers=field.headers)
+        assert response.status_code == status, response.text
+    assert response.json()["member"] == str(grandma.id)
+    assert await Need.filter(member=str(neighbour.id)).count() == 0
 
 
 async def test_an_id_number_typed_into_a_need_is_masked_wherever_the_need_is_shown(client, settings):
@@ -141,6 +152,15 @@ async def test_needs_outside_the_callers_areas_are_not_found_and_not_listed(clie
         assert (await client.get("/api/v1/needs", headers=headers)).json()["items"] == []
         assert_problem(await client.post(f"/api/v1/needs/{need.id}/evaluate", json={"rating": 5}, headers=headers),
                        403 if headers is provider else 404)
+    # Nor can another township's supervisor act on it by its id: every action finds nothing.
+    west_provider = await make_provider(field.district.west)
+    for action, body in (("consent", {"consent": True, "contact": "13907301234"}), ("close", {"reason": "重复"}),
+                         ("dispatch", {"provider": str(west_provider.id)})):
+        assert_problem(await client.post(f"/api/v1/needs/{need.id}/{action}", json=body,
+                                         headers=other_supervisor), 404)
+    assert_problem(await client.get(f"/api/v1/needs/{need.id}/matches", headers=other_supervisor), 404)
+    assert (await Need.get(id=need.id)).version == need.version
+    assert await NeedEvent.filter(need_id=need.id).count() == 1
     assert_problem(await client.get("/api/v1/needs/not-an-id", headers=west), 404)
     bureau = await headers_for(settings, await make_user("bureau", field.district.county))
     assert len((await client.get("/api/v1/needs", headers=bureau)).json()["items"]) == 2
@@ -174,6 +194,36 @@ async def test_the_list_filters_by_area_status_category_and_month(client, settin
         assert_problem(await client.get("/api/v1/needs", params={name: value}, headers=supervisor), 422, f"/{name}")
     first = await client.get("/api/v1/needs", params={"status": "raised"}, headers=supervisor)
     assert first.json()["next_cursor"] is None
+
+
+
+async def test_the_list_walks_page_by_page_newest_first_every_need_once(client, settings):
+    district = await make_district()
+    households = [await make_household(district.east_a), await make_household(district.east_b)]
+    start = datetime(2025, 3, 1, tzinfo=timezone.utc)
+    made = []
+    for n in range(230):  # in threes at the same minute: the cursor must break ties by id
+        need = await make_need(households[n % 2], "raised", raised_at=start + timedelta(minutes=n // 3))
+        made.append(need)
+    await make_need(await make_household(district.west_a), "raised", raised_at=start)  # another township
+    supervisor = await headers_for(settings, await make_user("supervisor", district.east))
+    seen, cursor, sizes = [], None, []
+    while True:
+        response = await client.get("/api/v1/needs", params={"cursor": cursor} if cursor else {}, headers=supervisor)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        seen += page["items"]
+        sizes.append(len(page["items"]))
+        if len(sizes) == 1:  # a need raised while the worker pages is not met again, nor does it shift the pages
+            await make_need(households[0], "raised", raised_at=start + timedelta(days=30))
+        if not (cursor := page["next_cursor"]):
+            break
+    assert sizes == [100, 100, 30]
+    assert [n["id"] for n in seen] == [str(n.id) for n in sorted(made, key=lambda n: (n.raised_at, n.id),
+                                                                 reverse=True)]
+    for cursor in ("不是游标", "e30", "W10=", "x" * 600):
+        assert_problem(await client.get("/api/v1/needs", params={"cursor": cursor}, headers=supervisor), 422,
+                       "/cursor")
 
 
 async def test_consent_without_a_contact_to_share_is_refused(client, settings):

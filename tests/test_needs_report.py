@@ -3,11 +3,12 @@
 import random
 import statistics
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import openpyxl
 
 from factories import assert_problem, headers_for, make_district, make_household, make_need, make_provider, make_user
-from server.models import Need
+from server.models import AuditEvent, Need
 
 MARCH = datetime(2025, 3, 10, 2, 0, tzinfo=timezone.utc)
 
@@ -59,6 +60,12 @@ async def test_a_months_report_counts_each_step_and_the_median_days_by_area_cate
     sheet = openpyxl.load_workbook(tmp_path / "r.xlsx")["按区域"]
     assert [c.value for c in sheet[1]][:3] == ["名称", "提出", "已派单"]
     assert sheet.cell(row=sheet.max_row, column=1).value == "合计" and sheet.cell(row=sheet.max_row, column=2).value == 4
+    book = openpyxl.load_workbook(tmp_path / "r.xlsx")
+    assert book.sheetnames == ["按区域", "按服务类别", "按服务机构"]
+    assert [[c.value for c in row] for row in book["按服务机构"].iter_rows(min_row=2)] == [
+        ["阳光助老服务中心", 3, 3, 3, 2, 1, 2, 7], ["（未指定）", 1, 0, 0, 0, 1, None, None],
+        ["合计", 4, 3, 3, 2, 2, 2, 7]]
+    assert await AuditEvent.filter(action="needs_report.exported").count() == 1
 
     for month in ("2025-13", "03-2025", (datetime.now() + timedelta(days=62)).strftime("%Y-%m")):
         assert_problem(await client.get("/api/v1/reports/needs", params={"month": month}, headers=bureau), 422,
@@ -152,6 +159,32 @@ async def test_the_dispatch_board_shows_what_awaits_the_25th_by_area_and_overdue
     assert {r["name"]: r["undispatched"] for r in rolled["by_area"]} == {"城东街道": 1, "楚江街道": 1}
     worker = await headers_for(settings, await make_user("worker", district.east_a))
     assert_problem(await client.get("/api/v1/dispatch-board", headers=worker), 403)
+
+
+async def test_the_board_lists_what_falls_due_before_the_dispatch_day_and_narrows_to_an_area(client, settings):
+    district = await make_district()
+    provider = await make_provider(district.east, name="阳光助老服务中心")
+    a, b = await make_household(district.east_a), await make_household(district.east_b)
+    supervisor = await headers_for(settings, await make_user("supervisor", district.east))
+    board = (await client.get("/api/v1/dispatch-board", headers=supervisor)).json()
+    day = datetime.fromisoformat(board["dispatch_day"]).replace(tzinfo=ZoneInfo(settings.station_timezone))
+    stamp = datetime.now(timezone.utc)
+    assert day.day == 25 and stamp < day <= stamp + timedelta(days=32)
+    before = stamp + (day - stamp) / 2  # after now, before the 25th, whatever the day the suite runs
+    due = await make_need(a, "accepted", provider=provider, due_at=before)
+    await make_need(b, "raised", due_at=before)
+    await make_need(a, "raised", due_at=day + timedelta(hours=1))  # due after the 25th
+    await make_need(b, "done", provider=provider, due_at=before)  # done: nothing to remind
+    board = (await client.get("/api/v1/dispatch-board", headers=supervisor)).json()
+    assert board["totals"] == {"undispatched": 2, "due_before_dispatch_day": 2, "overdue": 0}
+    assert {r["name"]: r["due_before_dispatch_day"] for r in board["by_area"]} == {"白竹亭社区": 1, "凌云社区": 1}
+    narrowed = (await client.get("/api/v1/dispatch-board", params={"area": str(district.east_a.id)},
+                                 headers=supervisor)).json()
+    assert narrowed["totals"] == {"undispatched": 1, "due_before_dispatch_day": 1, "overdue": 0}
+    assert [n["id"] for n in narrowed["due_needs"]] == [str(due.id)]
+    for area in (district.west.id, district.west_a.id, "不是编号"):
+        assert_problem(await client.get("/api/v1/dispatch-board", params={"area": str(area)}, headers=supervisor),
+                       422, "/area")
 
 
 async def test_a_closed_month_is_frozen_by_the_township_then_approved_by_the_county(client, settings):

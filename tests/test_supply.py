@@ -42,6 +42,8 @@ async def test_an_admin_adds_renames_and_retires_items_but_not_one_in_use(client
     catalogue = (await client.get("/api/v1/catalogue", headers=admin)).json()["items"]
     shown = {i["code"]: i for c in catalogue for i in c["items"]}
     assert shown[ITEM]["retired"] is True and shown[ITEM]["name"] == "代买助餐"
+    old = (await client.get(f"/api/v1/needs/{need.id}", headers=admin)).json()  # the closed need still names it
+    assert (old["item"], old["item_name"]) == (ITEM, "代买助餐")
     worker = await headers_for(settings, await make_user("worker", district.east_a))
     household = await make_household(district.east_a)
     assert_problem(await client.post("/api/v1/needs", json={"household": str(household.id), "item": ITEM},
@@ -108,6 +110,7 @@ async def test_providers_are_made_by_admins_and_keep_their_own_offers(client, se
                           "contact": "0730-8221234"}]}
     url = f"/api/v1/providers/{provider['id']}/offers"
     assert_problem(await client.put(url, json=offers, headers=other), 404)
+    assert_problem(await client.get(url, headers=other), 404)  # nor reads another's supply list
     saved = await client.put(url, json=offers, headers=own)
     assert saved.status_code == 200, saved.text
     assert [(o["item"], o["taken_this_month"]) for o in saved.json()["items"]] == [
