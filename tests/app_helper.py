@@ -65,6 +65,19 @@ async def needs(settings) -> dict:
     return {"household": str(household.id), "needs": [str(n.id) for n in made]}
 
 
+async def many_needs(settings) -> dict:
+    """130 open needs of 张秀英's household, and the oldest of all, raised a year ago and overdue: more than a page of
+    the needs list (100), the overdue one on its second page."""
+    from datetime import datetime, timedelta, timezone
+
+    household = await Household.get(head="张秀英")
+    for _ in range(130):
+        await make_need(household)
+    stamp = datetime.now(timezone.utc) - timedelta(days=365)
+    oldest = await make_need(household, item="assistance.policy_advice", raised_at=stamp, due_at=stamp)
+    return {"oldest": str(oldest.id)}
+
+
 async def dispatched(settings) -> dict:
     """A need of 张秀英's household dispatched to one provider, whose user is `provideruser`; a second provider's
     user, `otherprovider`, has nothing dispatched to them."""
@@ -185,8 +198,9 @@ async def offline_conflict(household: Household, member: Member | None, field: s
         submission_id=uuid.UUID(lost["submission"]), created_at=stamp)
 
 
-COMMANDS = {"setup": setup, "verify": verify, "needs": needs, "dispatched": dispatched, "needs_state": needs_state,
-            "members": members, "long_file": long_file, "console_a_catalogue": console_a_catalogue,
+COMMANDS = {"setup": setup, "verify": verify, "needs": needs, "many_needs": many_needs, "dispatched": dispatched,
+            "needs_state": needs_state, "members": members, "long_file": long_file,
+            "console_a_catalogue": console_a_catalogue,
             "console_b_seed": console_b_seed, "console_b_need": console_b_need,
             "console_c_conflict": console_c_conflict}
 

@@ -644,6 +644,19 @@ async def test_a_choice_filter_narrows_and_clears_on_the_phone(server, phone):
     assert got["failed"] == [{"pointer": "/size", "template": "/size", "detail": "人数不一致"}]
 
 
+async def test_my_work_holds_every_open_need_past_the_first_page_of_the_list(server, phone):
+    context, page = phone
+    oldest = helper(server.env, "many_needs")["oldest"]
+    await log_in(page, server.url)
+    await page.goto(f"{server.url}/app/#/work")
+    cards = page.locator("#main [data-need]")
+    await expect(cards).to_have_count(131)
+    await expect(cards.nth(0)).to_have_attribute("data-need", oldest)  # on the list's second page; overdue, first
+    await context.set_offline(True)
+    await page.reload()
+    await expect(cards).to_have_count(131)
+
+
 async def test_needs_are_shown_with_status_and_due_date_on_the_file_and_in_my_work_offline_too(server, phone):
     context, page = phone
     made = helper(server.env, "needs")

@@ -23,9 +23,15 @@ export function needCard(n, { withHousehold = false } = {}) {
   h("div.muted", `应于 ${day(n.due_at)} 前办结${n.provider_name || n.outcome?.provider_name ? ` · ${n.provider_name || n.outcome.provider_name}` : ""}`));
 }
 
-// The open needs of the worker's households (one request, its first page), overdue first, then by due date.
+// The open needs of the worker's households (every page of the list), overdue first, then by due date.
 export async function fetchOpen() {
-  const needs = (await call("GET", "/needs?status=open")).data.items;
+  const needs = [];
+  let cursor = null;
+  do {
+    const page = (await call("GET", `/needs?status=open${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`)).data;
+    needs.push(...page.items);
+    cursor = page.next_cursor;
+  } while (cursor);
   needs.sort((a, b) => Number(isOverdue(b)) - Number(isOverdue(a)) || (a.due_at || "").localeCompare(b.due_at || ""));
   await put("kv", needs, "needs");
   return needs;
