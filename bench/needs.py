@@ -78,7 +78,7 @@ async def seed(needs: int, rng: random.Random) -> tuple:
 
 BASE = """FROM need n JOIN household h ON h.id = n.household_id JOIN area a ON a.id = h.community_id
           WHERE n.raised_at >= $1 AND n.raised_at < $2 AND a.county_id = $3"""
-COUNTS = f"""COUNT(*) AS raised, COUNT(n.dispatched_at) AS dispatched, COUNT(n.accepted_at) AS accepted,
+COUNTS = """COUNT(*) AS raised, COUNT(n.dispatched_at) AS dispatched, COUNT(n.accepted_at) AS accepted,
              COUNT(n.done_at) AS done,
              SUM(CASE WHEN n.due_at < $4 AND (n.done_at IS NULL OR n.done_at >= $4)
                       AND (n.closed_at IS NULL OR n.closed_at >= $4) THEN 1 ELSE 0 END) AS overdue"""

@@ -73,6 +73,7 @@ async def _figures_sqlite(area_key: str, where: str, params: list, cut: int) -> 
     spans = ", ".join(f"CASE WHEN n.{later} IS NOT NULL AND n.{earlier} IS NOT NULL "
                       f"THEN {_days(f'n.{later}', f'n.{earlier}')} END AS v{i}"
                       for i, (_, later, earlier) in enumerate(MEDIANS))
+    span_counts = ", ".join(f"COUNT(v{i}) AS n{i}" for i in range(len(MEDIANS)))
     middles = " ".join(_middle_rows(i, name, key) for i in range(len(MEDIANS))
                        for name, key in (("totals", None), *zip(GROUPS, ("ka", "kc", "kp"))))
     rows = await sql.fetch(f"""
@@ -83,7 +84,7 @@ async def _figures_sqlite(area_key: str, where: str, params: list, cut: int) -> 
             {_base(where)}),
         c AS MATERIALIZED (
             SELECT ka, kc, kp, COUNT(*) AS raised, SUM(was_dispatched) AS dispatched, SUM(was_accepted) AS accepted,
-                   SUM(was_done) AS done, SUM(is_overdue) AS overdue, {", ".join(f"COUNT(v{i}) AS n{i}" for i in range(len(MEDIANS)))}
+                   SUM(was_done) AS done, SUM(is_overdue) AS overdue, {span_counts}
             FROM d GROUP BY ka, kc, kp)
         SELECT NULL AS m, NULL AS g, ka, kc, kp, raised, dispatched, accepted, done, overdue, NULL AS v FROM c
         {middles}""", params)
