@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 import pytest
 
 import forms
-from factories import (assert_problem, headers_for, jpeg, make_district, make_household, make_provider, make_user,
-                       sha256_of, upload)
+from factories import (assert_problem, headers_for, id_number, jpeg, make_district, make_household, make_provider,
+                       make_user, sha256_of, upload)
 from server.core.caller import Caller
 from server.core.problems import WrongState
 from server.models import CatalogueItem, Need, NeedEvent, Provider
@@ -67,9 +67,14 @@ async def test_a_need_goes_from_raised_to_evaluated_each_step_recorded(client, s
     dispatched = await ok(client, desk, "dispatch", desk.supervisor, {"provider": str(desk.provider.id)})
     assert dispatched["status"] == "dispatched" and dispatched["provider_name"] == "阳光助老服务中心"
 
-    # The provider sees the need with the least household detail.
+    # The provider sees the need with the least household detail: no household, address, submission or who raised
+    # it; names masked, and an ID number a worker typed into the description masked too.
+    number = id_number("19580312", "124")
+    await Need.filter(id=desk.need).update(member="李桂兰", description=f"身份证 {number}，腿脚不便")
     seen = (await client.get(f"/api/v1/needs/{desk.need}", headers=desk.provider_user)).json()
     assert seen["household"] is None and seen["address"] is None and seen["head"] == "张**"
+    assert seen["submission"] is None and seen["raised_by"] is None and seen["member"] == "李**"
+    assert number not in str(seen) and f"{number[:6]}********{number[-4:]}" in seen["description"]
     assert seen["contact"] == "13807312456" and seen["community_name"] == "白竹亭社区"
     listed = (await client.get("/api/v1/needs", headers=desk.provider_user)).json()["items"]
     assert [n["id"] for n in listed] == [desk.need]
