@@ -159,8 +159,16 @@ async def test_actions_out_of_order_are_conflicts(client, settings):
 async def test_a_decline_returns_the_need_with_its_reason_kept(client, settings):
     desk = await make_desk(client, settings)
     await ok(client, desk, "dispatch", desk.supervisor, {"provider": str(desk.provider.id)})
+    offers = f"/api/v1/providers/{desk.provider.id}/offers"
+
+    async def taken() -> int:
+        [offer] = (await client.get(offers, headers=desk.provider_user)).json()["items"]
+        return offer["taken_this_month"]
+
+    assert await taken() == 1
     assert_problem(await act(client, desk, "decline", desk.provider_user), 422, "/reason")
     declined = await ok(client, desk, "decline", desk.provider_user, {"reason": "本周人手不足"})
+    assert await taken() == 0  # a declined need takes no place
     assert declined["status"] == "raised" and declined["provider"] is None
     event = await NeedEvent.get(need_id=desk.need, action="decline")
     assert event.reason == "本周人手不足" and event.provider_id == desk.provider.id
