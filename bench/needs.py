@@ -15,7 +15,8 @@ Each figure is the median of 5 runs after one to warm the caches. Figures (2 sha
 report 1,090 ms against 2,203 ms by hand (0.49x; township only with medians 563 ms, counts only 276 ms); PostgreSQL,
 365 ms against 770 ms (0.47x; 203 ms, 105 ms).
 
-Run: .venv/bin/python bench/needs.py [needs]   (SQLite in a temporary folder; DOORSTEP_DATABASE_URL for PostgreSQL)
+Run: .venv/bin/python bench/needs.py [needs] [--sqlite] [--postgres]   (SQLite in a temporary folder; PostgreSQL a
+database of the run's own on the local cluster, or the one DOORSTEP_DATABASE_URL names)
 """
 
 from __future__ import annotations
@@ -190,12 +191,14 @@ def report(figures: dict, database: str) -> None:
 
 
 async def main() -> None:
-    from _database import chosen, throwaway
+    from _database import chosen, run_apart, throwaway
 
-    [kind] = chosen([])  # PostgreSQL when DOORSTEP_DATABASE_URL names it, else SQLite
-    async with throwaway(kind, SECRET) as database:
-        needs = int(sys.argv[1]) if len(sys.argv) > 1 else NEEDS
-        report(await bench_needs(database.settings, needs), database.name)
+    kinds = chosen(sys.argv[1:])  # --sqlite, --postgres; else the one DOORSTEP_DATABASE_URL names, or SQLite
+    if run_apart(kinds):
+        return
+    counts = [int(arg) for arg in sys.argv[1:] if not arg.startswith("--")]
+    async with throwaway(kinds[0], SECRET) as database:
+        report(await bench_needs(database.settings, counts[0] if counts else NEEDS), database.name)
 
 
 if __name__ == "__main__":
