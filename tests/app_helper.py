@@ -26,10 +26,11 @@ from server.settings import load_settings  # noqa: E402
 
 async def setup(settings) -> dict:
     district = await make_district()
-    # The home visit, but 接待人 may not be written in Latin letters, said with a `not`: a rule the phone does not
-    # check (it checks lengths, patterns and formats), so the server's 422 can be seen at its field.
+    # The home visit, but 接待人 may not be written in Latin letters, said with an `anyOf`: a rule the phone leaves to
+    # the server (of the whole schema it checks only if/then/else, dependentSchemas, dependentRequired, not and
+    # uniqueItems), so the server's 422 can be seen at its field.
     schema = copy.deepcopy(next(f for f in forms.builtin_forms() if f["slug"] == "home_visit")["schema"])
-    schema["properties"]["met_person"]["not"] = {"pattern": "[A-Za-z]"}
+    schema["properties"]["met_person"]["anyOf"] = [{"pattern": "^[^A-Za-z]*$"}]
     # And a time question (离开时间), a widget no built-in form has, on the last page.
     schema["properties"]["left_at"] = {"type": "string", "format": "time", "title": "离开时间"}
     version = await make_form_version("home_visit", schema=schema)

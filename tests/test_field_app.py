@@ -282,7 +282,7 @@ async def test_a_household_registered_offline_goes_first_and_a_refusal_is_shown_
     await shot(page, "11-register-offline")
     await page.click("text=保存")
     await expect(page.locator("h1")).to_have_text("王五")
-    # 接待人 in Latin letters: this form's `not` is a rule only the server checks.
+    # 接待人 in Latin letters: this form's `anyOf` is a rule only the server checks.
     await fill_phone_visit(page, "Wang")
     await expect(page.locator("#main .card[data-state=pending]")).to_have_count(2)
 
@@ -392,6 +392,31 @@ async def test_the_format_vectors_hold_in_this_browser_and_the_phone_checks_answ
       return answers.map(([q, value]) => checkQuestion({}, schema, q, [], { [q.slice(1)]: value }));
     }""", schema)
     assert found == ["身份证号校验位错误", None, "不是有效的手机号码", None, "填写格式不正确", None, "应大于 0", None]
+
+
+async def test_the_schema_vectors_hold_in_this_browser_and_the_phone_checks_a_whole_form_with_them(server, phone):
+    _, page = phone
+    await page.goto(f"{server.url}/app/")
+    table = json.loads((REPO / "tests" / "forms" / "schema_vectors.json").read_text())
+    failed = await page.evaluate("""async (table) => {
+      const { schemaProblems } = await import("/app/form/schema.js");
+      const failed = [];
+      for (const v of table.vectors) {
+        const got = schemaProblems(v.schema, v.data);
+        if (JSON.stringify(got) !== JSON.stringify(v.errors)) failed.push([v.name, v.errors, got]);
+      }
+      return failed;
+    }""", table)
+    assert len(table["vectors"]) >= 20 and failed == []
+
+    # Before sending, the whole form is checked with them: the missing employer lands on its page and field.
+    version = {"schema": table["vectors"][0]["schema"], "ui": {}}
+    errors = await page.evaluate("""async (version) => {
+      const { checkAll } = await import("/app/form/check.js");
+      const pages = [{ questions: ["/has_job"] }, { questions: ["/employer"] }];
+      return [checkAll(version, pages, { has_job: true }, true), checkAll(version, pages, { has_job: true }, false)];
+    }""", version)
+    assert errors == [[{"pointer": "/employer", "detail": "缺少必填项「工作单位」", "page": 1}], []]
 
 
 async def test_the_prefill_vectors_hold_in_this_browser(server, phone):

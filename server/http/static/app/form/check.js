@@ -4,6 +4,7 @@
 import { formatProblem } from "./formats.js";
 import { concrete, empty, getAt, schemaAt, shown, withoutHidden } from "./model.js";
 import { compute, failedChecks } from "./rules.js";
+import { schemaProblems } from "./schema.js";
 
 const FORMAT_SUBJECTS = { "cn-id-number": "身份证号" };
 
@@ -49,8 +50,9 @@ export function checkQuestion(ui, schema, template, rows, data) {
   return null;
 }
 
-// Every error of the whole form: [{pointer, detail, page}]; with `across`, the checks across questions too (on
-// the answers as they will be sent: hidden ones left out, calculations computed on what remains).
+// Every error of the whole form: [{pointer, detail, page}]; with `across`, the checks across questions and what only
+// the whole schema shows (schema.js) too, on the answers as they will be sent: hidden ones left out, calculations
+// computed on what remains.
 export function checkAll(version, pages, data, across = false) {
   const errors = [];
   pages.forEach((page, p) => {
@@ -70,11 +72,17 @@ export function checkAll(version, pages, data, across = false) {
   }
   if (across) {
     const sent = compute(version.ui, withoutHidden(version.ui, version.schema, data));
-    for (const f of failedChecks(version.ui, sent)) {
-      if (errors.some((e) => e.pointer === f.pointer)) continue;
-      const page = pages.findIndex((pg) => pg.questions.some((q) => f.template === q || f.template.startsWith(`${q}/`)));
-      errors.push({ pointer: f.pointer, detail: f.detail, page: Math.max(page, 0) });
+    const problems = [...failedChecks(version.ui, sent), ...schemaProblems(version.schema, sent)];
+    for (const { pointer, detail, template } of problems) {
+      if (errors.some((e) => e.pointer === pointer)) continue;
+      errors.push({ pointer, detail, page: pageOf(pages, template ?? pointer.replace(/\/\d+(?=\/|$)/g, "/*")) });
     }
   }
   return errors;
+}
+
+// The page that asks a question template ("/members/*/school"); the first for the whole form.
+function pageOf(pages, template) {
+  const page = pages.findIndex((pg) => pg.questions.some((q) => template === q || template.startsWith(`${q}/`)));
+  return Math.max(page, 0);
 }
