@@ -34,6 +34,12 @@ HOME_VISIT_PAGES = next(f for f in builtin_forms() if f["slug"] == "home_visit")
 expect.set_options(timeout=TIMEOUT)
 
 
+async def vector_table(page, server, name: str) -> dict:
+    """A table of tests/forms that the server's tests also run, with the app open so that its modules import."""
+    await page.goto(f"{server.url}/app/")
+    return json.loads((REPO / "tests" / "forms" / name).read_text())
+
+
 def helper(env: dict, command: str) -> dict:
     done = subprocess.run([sys.executable, str(REPO / "tests" / "app_helper.py"), command], env=env, cwd=REPO,
                           capture_output=True, text=True, timeout=60)
@@ -351,8 +357,7 @@ async def test_a_household_registered_offline_goes_first_and_a_refusal_is_shown_
 
 async def test_the_expression_vectors_hold_in_this_browser(server, phone):
     _, page = phone
-    await page.goto(f"{server.url}/app/")
-    table = json.loads((REPO / "tests" / "forms" / "logic_vectors.json").read_text())
+    table = await vector_table(page, server, "logic_vectors.json")
     failed = await page.evaluate("""async (table) => {
       const { evaluate, jsonEqual } = await import("/app/logic.js");
       const failed = [];
@@ -369,8 +374,7 @@ async def test_the_expression_vectors_hold_in_this_browser(server, phone):
 
 async def test_the_format_vectors_hold_in_this_browser_and_the_phone_checks_answers_with_them(server, phone):
     _, page = phone
-    await page.goto(f"{server.url}/app/")
-    table = json.loads((REPO / "tests" / "forms" / "format_vectors.json").read_text())
+    table = await vector_table(page, server, "format_vectors.json")
     failed = await page.evaluate("""async (table) => {
       const { formatProblem } = await import("/app/form/formats.js");
       return table.vectors.filter((v) => (formatProblem(v.format, v.value) === null) !== v.valid)
@@ -396,8 +400,7 @@ async def test_the_format_vectors_hold_in_this_browser_and_the_phone_checks_answ
 
 async def test_the_schema_vectors_hold_in_this_browser_and_the_phone_checks_a_whole_form_with_them(server, phone):
     _, page = phone
-    await page.goto(f"{server.url}/app/")
-    table = json.loads((REPO / "tests" / "forms" / "schema_vectors.json").read_text())
+    table = await vector_table(page, server, "schema_vectors.json")
     failed = await page.evaluate("""async (table) => {
       const { schemaProblems } = await import("/app/form/schema.js");
       const failed = [];
@@ -421,8 +424,7 @@ async def test_the_schema_vectors_hold_in_this_browser_and_the_phone_checks_a_wh
 
 async def test_the_prefill_vectors_hold_in_this_browser(server, phone):
     _, page = phone
-    await page.goto(f"{server.url}/app/")
-    table = json.loads((REPO / "tests" / "forms" / "prefill_vectors.json").read_text())
+    table = await vector_table(page, server, "prefill_vectors.json")
     builtin = {form["slug"]: form for form in builtin_forms()}
     failed = await page.evaluate("""async ([table, builtin]) => {
       const { prefill } = await import("/app/form/prefill.js");

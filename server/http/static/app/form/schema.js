@@ -38,11 +38,8 @@ function describe(schema, error, node) {
   const pointer = decodeURI(error.instanceLocation.slice(1)).replace(/%23/g, "#");
   const q = (p) => `「${titleAt(schema, p)}」`;
   switch (error.keyword) {
-    case "required": {
-      const missing = `${pointer}/${escape(quoted(error.error) ?? "")}`;
-      return { pointer: missing, detail: `缺少必填项「${titleAt(schema, missing)}」` };
-    }
-    case "dependentRequired": {
+    case "required":
+    case "dependentRequired": { // the missing property is the last one quoted in the validator's message
       const missing = `${pointer}/${escape(quoted(error.error) ?? "")}`;
       return { pointer: missing, detail: `缺少必填项「${titleAt(schema, missing)}」` };
     }
