@@ -134,8 +134,6 @@ def between(test: Callable[[Any, Any], Any], *values: Any) -> Any:
     return test(values[0], values[1]) and test(values[1], values[2])
 
 
-
-
 def within(x: Any, container: Any) -> bool:
     if isinstance(container, list):
         return any(json_equal(x, v) for v in container)

@@ -201,9 +201,8 @@ async def offline_conflict(household: Household, member: Member | None, field: s
 
 COMMANDS = {"setup": setup, "verify": verify, "needs": needs, "many_needs": many_needs, "dispatched": dispatched,
             "needs_state": needs_state, "members": members, "long_file": long_file,
-            "console_a_catalogue": console_a_catalogue,
-            "console_b_seed": console_b_seed, "console_b_need": console_b_need,
-            "console_c_conflict": console_c_conflict}
+            "console_a_catalogue": console_a_catalogue, "console_b_seed": console_b_seed,
+            "console_b_need": console_b_need, "console_c_conflict": console_c_conflict}
 
 
 # --- The console's dispatch, closing and retiring (tests/test_console_dispatch.py) ---------------------------------

@@ -4,6 +4,7 @@
 import { evaluate, truthy } from "../logic.js";
 
 export const split = (pointer) => pointer.split("/").slice(1).map((s) => s.replaceAll("~1", "/").replaceAll("~0", "~"));
+export const escapeKey = (key) => key.replaceAll("~", "~0").replaceAll("/", "~1"); // a key as a pointer's segment
 
 // A schema node with its leading local $refs ("#/$defs/…") followed, the keywords written beside a $ref kept over
 // its target's (a title, an x- binding), as forms/walk.py reads a question.
@@ -102,7 +103,7 @@ export function* answers(schema, data, template = "", rows = [], root = schema) 
   for (const [name, value] of Object.entries(data)) {
     if (!schema.properties?.[name]) continue;
     const child = deref(root, schema.properties[name]);
-    const t = `${template}/${name.replaceAll("~", "~0").replaceAll("/", "~1")}`;
+    const t = `${template}/${escapeKey(name)}`;
     yield { template: t, rows, value, schema: child };
     if (child.type === "object" && !isLeafObject(child)) yield* answers(child, value, t, rows, root);
     if (child.type === "array") yield* answers(child, value, t, rows, root);

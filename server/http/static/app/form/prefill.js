@@ -6,7 +6,7 @@
 // same member. Only values the question can hold are given; ID numbers never (the phone holds them masked). A ledger's
 // rows are for the members its `prefill_members` expression holds for (the member's fields and `today` by name).
 import { evaluate, jsonEqual, truthy } from "../logic.js";
-import { deref, split } from "./model.js";
+import { deref, escapeKey, split } from "./model.js";
 import { rfc3339 } from "./widgets.js";
 
 const FROM_HOUSEHOLD = { address: "address", phone: "phone", head_name: "head" };
@@ -81,7 +81,7 @@ function memberRow(schema, rows, member) {
 // The first array of member rows, depth first in the order the schema declares them, as forms/bindings.py finds it.
 function membersTemplate(schema, node = schema, template = "") {
   for (const [name, declared] of Object.entries(node.properties || {})) {
-    const t = `${template}/${name.replaceAll("~", "~0").replaceAll("/", "~1")}`;
+    const t = `${template}/${escapeKey(name)}`;
     const q = { declared, node: deref(schema, declared) };
     if (keyword(q, "x-members") === true) return t;
     const inner = q.node.type === "array" ? deref(schema, q.node.items) : q.node;

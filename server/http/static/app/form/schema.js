@@ -3,7 +3,7 @@
 // some cases), not, dependentRequired and uniqueItems. Each problem at the field's pointer, in the server's words
 // (forms/messages.py); the rest stays with check.js, and the server remains the judge.
 import { Validator } from "../vendor/json-schema/index.js";
-import { deref, split } from "./model.js";
+import { deref, escapeKey, split } from "./model.js";
 
 const ALWAYS = new Set(["not", "dependentRequired", "uniqueItems"]);
 const CONDITIONAL = /\/(then|else|dependentSchemas)\//;
@@ -21,7 +21,6 @@ function validatorOf(schema) {
 }
 
 const show = (v) => (typeof v === "string" ? v : JSON.stringify(v));
-const escape = (key) => key.replaceAll("~", "~0").replaceAll("/", "~1");
 const quoted = (text) => text.match(/"((?:[^"\\]|\\.)*)"\.?$/)?.[1];
 
 // The title of the answer at a pointer, as the server names it; the whole form is 本表单.
@@ -40,7 +39,7 @@ function describe(schema, error, node) {
   switch (error.keyword) {
     case "required":
     case "dependentRequired": { // the missing property is the last one quoted in the validator's message
-      const missing = `${pointer}/${escape(quoted(error.error) ?? "")}`;
+      const missing = `${pointer}/${escapeKey(quoted(error.error) ?? "")}`;
       return { pointer: missing, detail: `缺少必填项「${titleAt(schema, missing)}」` };
     }
     case "not": return { pointer, detail: `${q(pointer)}的填写不被允许` };
